@@ -1,0 +1,50 @@
+# The two commands a new user needs: `make run` and `make test`.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 5000
+export FLASK_APP := server
+export HOST PORT
+
+.PHONY: run test install browser node migration bench clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[test]'
+	touch $(STAMP)
+
+# Embedded demo setup: SQLite in ./instance, demo areas and accounts on a new database.
+run: install
+	$(BIN)/flask db upgrade
+	$(BIN)/flask demo load
+	$(BIN)/gunicorn -c gunicorn.conf.py 'server:create_app()'
+
+# Debian's Chromium for the browser tests (Playwright cannot download a browser here).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium; }
+
+node: node_modules/.installed
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+test: install browser node
+	$(BIN)/pytest
+
+# Regenerate the initial migration from the models (until the first release ships).
+migration: install
+	rm -f server/migrations/versions/0001_initial.py
+	REDFLAG_INSTANCE=$$(mktemp -d) $(BIN)/flask db migrate -m initial --rev-id 0001
+
+bench: install node
+	$(BIN)/python bench/fanout.py
+
+clean:
+	rm -rf $(VENV) node_modules instance

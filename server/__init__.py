@@ -1,0 +1,95 @@
+"""Redflag: report dangerous clients, warn members, offline first."""
+import logging
+from pathlib import Path
+
+from flask import Flask, jsonify
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from .config import load_config
+from .extensions import api, db, limiter, migrate
+from .security import set_security_headers
+
+ROOT = Path(__file__).resolve().parent.parent
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_connection, connection_record):
+    # Durability is a safety feature: a report acknowledged must survive power loss.
+    if type(dbapi_connection).__module__.startswith("sqlite3"):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=FULL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=15000")
+        cursor.close()
+
+
+def create_app(config=None):
+    """Build the app. `config` is a dict of overrides (tests) applied over the environment."""
+    app = Flask(__name__, static_folder=None)
+    settings = load_config()
+    app.config.from_object(settings)
+    if config:
+        app.config.update(config)
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///"):
+        Path(app.config["SQLALCHEMY_DATABASE_URI"][len("sqlite:///"):]).parent.mkdir(
+            parents=True, exist_ok=True)
+    if app.config.get("TRUST_PROXY"):
+        n = app.config["TRUST_PROXY"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
+
+    _quiet_request_logging()
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(MIGRATIONS), render_as_batch=True)
+    limiter.init_app(app)
+    api.init_app(app)
+
+    from . import models  # noqa: F401  (every table known to SQLAlchemy and Alembic)
+
+    _register_blueprints(app)
+    _register_error_handlers(app)
+    app.after_request(set_security_headers)
+
+    @app.get("/healthz")
+    def healthz():
+        db.session.execute(db.text("SELECT 1"))
+        return jsonify(status="ok")
+
+    return app
+
+
+def _register_blueprints(app):
+    from .accounts import cli as accounts_cli, views as accounts_views
+    from .areas import cli as areas_cli, views as areas_views
+    from .reports import views as reports_views
+    from . import web, demo
+
+    api.register_blueprint(areas_views.blp)
+    api.register_blueprint(reports_views.blp)
+    for blp in accounts_views.blueprints:
+        api.register_blueprint(blp)
+    app.register_blueprint(web.bp)
+    app.cli.add_command(areas_cli.areas)
+    for command in accounts_cli.commands:
+        app.cli.add_command(command)
+    app.cli.add_command(demo.demo)
+
+
+def _register_error_handlers(app):
+    @app.errorhandler(Exception)
+    def internal_error(error):
+        if isinstance(error, HTTPException):
+            return error
+        # The log gets the exception, the client a generic message and nothing of the stack.
+        app.logger.exception("unhandled error")
+        return jsonify(code=500, status="Internal Server Error",
+                       message="Something went wrong. Nothing was lost; please try again."), 500
+
+
+def _quiet_request_logging():
+    # werkzeug's dev-server request log starts with the client address: never log it.
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)

@@ -1,0 +1,63 @@
+from ..extensions import db
+from ..reports.models import utcnow
+
+ROLES = ("outreach", "moderator", "admin")
+
+
+class Staff(db.Model):
+    __tablename__ = "staff"
+    id = db.Column(db.Integer, primary_key=True)
+    username = db.Column(db.String(80), nullable=False, unique=True)
+    password_hash = db.Column(db.String(255), nullable=False)
+    role = db.Column(db.String(20), nullable=False)
+    # Base32 TOTP secret; None until the staff member enrols a second factor.
+    totp_secret = db.Column(db.String(64))
+    active = db.Column(db.Boolean, nullable=False, default=True)
+    created_at = db.Column(db.DateTime(timezone=True), nullable=False, default=utcnow)
+
+
+class StaffSession(db.Model):
+    """A server-side login session: revocable, with idle and absolute timeouts."""
+    __tablename__ = "staff_session"
+    id = db.Column(db.Integer, primary_key=True)
+    token_hash = db.Column(db.String(64), nullable=False, unique=True)
+    csrf_token = db.Column(db.String(64), nullable=False)
+    staff_id = db.Column(db.Integer, db.ForeignKey("staff.id", ondelete="CASCADE"), nullable=False, index=True)
+    created_at = db.Column(db.DateTime(timezone=True), nullable=False, default=utcnow)
+    last_seen_at = db.Column(db.DateTime(timezone=True), nullable=False, default=utcnow)
+    revoked_at = db.Column(db.DateTime(timezone=True))
+    staff = db.relationship("Staff")
+
+
+class Invite(db.Model):
+    """A single-use, expiring code that staff read out or show as a QR code."""
+    __tablename__ = "invite"
+    id = db.Column(db.Integer, primary_key=True)
+    code_hash = db.Column(db.String(64), nullable=False, unique=True)
+    created_by_id = db.Column(db.Integer, db.ForeignKey("staff.id", ondelete="SET NULL"))
+    created_at = db.Column(db.DateTime(timezone=True), nullable=False, default=utcnow)
+    expires_at = db.Column(db.DateTime(timezone=True), nullable=False)
+    used_at = db.Column(db.DateTime(timezone=True))
+    note = db.Column(db.String(120))
+
+
+class Member(db.Model):
+    """A vetted device. Its bearer token is stored only as a hash."""
+    __tablename__ = "member"
+    id = db.Column(db.Integer, primary_key=True)
+    token_hash = db.Column(db.String(64), nullable=False, unique=True)
+    invite_id = db.Column(db.Integer, db.ForeignKey("invite.id", ondelete="SET NULL"))
+    created_at = db.Column(db.DateTime(timezone=True), nullable=False, default=utcnow)
+    revoked_at = db.Column(db.DateTime(timezone=True))
+    note = db.Column(db.String(120))
+
+
+class AuditEvent(db.Model):
+    """Who did what to which record, when. Never report text."""
+    __tablename__ = "audit_event"
+    id = db.Column(db.Integer, primary_key=True)
+    at = db.Column(db.DateTime(timezone=True), nullable=False, default=utcnow, index=True)
+    staff_id = db.Column(db.Integer, db.ForeignKey("staff.id", ondelete="SET NULL"), index=True)
+    action = db.Column(db.String(60), nullable=False)
+    target_type = db.Column(db.String(40))
+    target_id = db.Column(db.String(64))

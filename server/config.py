@@ -1,0 +1,94 @@
+"""Settings, read from the environment.
+
+Every setting has a safe default for a laptop demo; `ProductionConfig.check()` refuses
+to start with the defaults that would be dangerous on a real deployment.
+"""
+import os
+from pathlib import Path
+
+DEFAULT_SECRET_KEY = "dev-only-not-secret"
+INSTANCE_DIR = Path(os.environ.get("REDFLAG_INSTANCE", Path.cwd() / "instance"))
+
+
+def _bool(name, default):
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _int(name, default):
+    return int(os.environ.get(name, default))
+
+
+def _database_url():
+    url = os.environ.get("DATABASE_URL")
+    if not url:
+        return f"sqlite:///{INSTANCE_DIR / 'redflag.db'}"
+    # Hosting platforms hand out postgres:// URLs; SQLAlchemy wants the driver named.
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://"):]
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+    return url
+
+
+class Config:
+    def __init__(self):
+        self.SECRET_KEY = os.environ.get("SECRET_KEY", DEFAULT_SECRET_KEY)
+        self.SQLALCHEMY_DATABASE_URI = _database_url()
+        self.DEBUG = _bool("FLASK_DEBUG", False)
+        self.TESTING = False
+        self.PRODUCTION = False
+        # A report is a few KB of text; anything near this is abuse or a bug.
+        self.MAX_CONTENT_LENGTH = _int("MAX_CONTENT_LENGTH", 256 * 1024)
+        self.ANONYMOUS_REPORTS = _bool("ANONYMOUS_REPORTS", True)
+        # Many workers at one drop-in share one address: the defaults must not stop them.
+        self.ANON_REPORT_RATE_LIMIT = os.environ.get(
+            "ANON_REPORT_RATE_LIMIT", "120 per minute;600 per hour")
+        self.LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute;50 per hour")
+        self.REDEEM_RATE_LIMIT = os.environ.get("REDEEM_RATE_LIMIT", "10 per minute;60 per hour")
+        self.RATELIMIT_ENABLED = _bool("RATELIMIT_ENABLED", True)
+        # Limits live in process memory only: client addresses are never written anywhere.
+        self.RATELIMIT_STORAGE_URI = "memory://"
+        self.RATELIMIT_HEADERS_ENABLED = True
+        self.TRUST_PROXY = _int("TRUST_PROXY", 0)
+        self.SESSION_IDLE_MINUTES = _int("SESSION_IDLE_MINUTES", 30)
+        self.SESSION_MAX_HOURS = _int("SESSION_MAX_HOURS", 12)
+        self.INVITE_VALID_HOURS = _int("INVITE_VALID_HOURS", 72)
+        self.DEFAULT_PHONE_REGION = os.environ.get("DEFAULT_PHONE_REGION", "GB")
+        self.VAPID_PRIVATE_KEY_FILE = os.environ.get(
+            "VAPID_PRIVATE_KEY_FILE", str(INSTANCE_DIR / "vapid_private.pem"))
+        self.VAPID_SUBJECT = os.environ.get("VAPID_SUBJECT", "mailto:admin@redflag.invalid")
+        self.PUSH_WORKER_IN_PROCESS = _bool("PUSH_WORKER_IN_PROCESS", False)
+        # flask-smorest: the OpenAPI document only; no interactive page that loads a CDN.
+        self.API_TITLE = "Redflag"
+        self.API_VERSION = "v1"
+        self.OPENAPI_VERSION = "3.0.3"
+        self.OPENAPI_URL_PREFIX = "/api/v1"
+        self.OPENAPI_JSON_PATH = "openapi.json"
+        self.SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", False)
+
+
+class ProductionConfig(Config):
+    def __init__(self):
+        super().__init__()
+        self.PRODUCTION = True
+        self.SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", True)
+
+    def check(self):
+        problems = []
+        if self.SECRET_KEY == DEFAULT_SECRET_KEY or len(self.SECRET_KEY) < 32:
+            problems.append("SECRET_KEY must be set to a random value of at least 32 characters")
+        if self.DEBUG:
+            problems.append("FLASK_DEBUG must be off in production")
+        if problems:
+            raise RuntimeError("Refusing to start: " + "; ".join(problems))
+
+
+def load_config():
+    if os.environ.get("REDFLAG_ENV", "development") == "production":
+        config = ProductionConfig()
+        config.check()
+        return config
+    return Config()
