@@ -66,10 +66,12 @@ def _register_blueprints(app):
     from .accounts import cli as accounts_cli, views as accounts_views
     from .areas import cli as areas_cli, views as areas_views
     from .reports import views as reports_views
+    from .push import cli as push_cli, views as push_views
     from . import web, demo
 
     api.register_blueprint(areas_views.blp)
     api.register_blueprint(reports_views.blp)
+    api.register_blueprint(push_views.blp)
     for blp in accounts_views.blueprints:
         api.register_blueprint(blp)
     app.register_blueprint(web.bp)
@@ -77,6 +79,7 @@ def _register_blueprints(app):
     for command in accounts_cli.commands:
         app.cli.add_command(command)
     app.cli.add_command(demo.demo)
+    app.cli.add_command(push_cli.push)
 
 
 def _register_error_handlers(app):

@@ -44,9 +44,14 @@ class Config:
         self.MAX_CONTENT_LENGTH = _int("MAX_CONTENT_LENGTH", 256 * 1024)
         self.ANONYMOUS_REPORTS = _bool("ANONYMOUS_REPORTS", True)
         # Many workers at one drop-in share one address: the defaults must not stop them.
-        self.ANON_REPORT_RATE_LIMIT = os.environ.get(
-            "ANON_REPORT_RATE_LIMIT", "120 per minute;600 per hour")
+        # Requests to /reports and /sync per address; and reports (each item of a sync) per address.
+        self.ANON_REPORT_RATE_LIMIT = os.environ.get("ANON_REPORT_RATE_LIMIT", "120 per minute")
+        self.ANON_REPORT_COUNT_LIMIT = os.environ.get("ANON_REPORT_COUNT_LIMIT", "600 per hour")
+        # Fernet key(s) for reporter contact details, comma-separated (first encrypts); else derived from SECRET_KEY.
+        self.CONTACT_KEY = os.environ.get("CONTACT_KEY", "")
         self.LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute;50 per hour")
+        # Failed logins per username, from any address (counted in memory, like the above).
+        self.LOGIN_USER_FAILURE_LIMIT = os.environ.get("LOGIN_USER_FAILURE_LIMIT", "5 per minute;20 per hour")
         self.REDEEM_RATE_LIMIT = os.environ.get("REDEEM_RATE_LIMIT", "10 per minute;60 per hour")
         self.RATELIMIT_ENABLED = _bool("RATELIMIT_ENABLED", True)
         # Limits live in process memory only: client addresses are never written anywhere.
@@ -80,6 +85,9 @@ class ProductionConfig(Config):
         problems = []
         if self.SECRET_KEY == DEFAULT_SECRET_KEY or len(self.SECRET_KEY) < 32:
             problems.append("SECRET_KEY must be set to a random value of at least 32 characters")
+        if self.CONTACT_KEY:
+            from .crypto import check_contact_key
+            problems.extend(check_contact_key(self.CONTACT_KEY))
         if self.DEBUG:
             problems.append("FLASK_DEBUG must be off in production")
         if problems:

@@ -2,3 +2,5 @@
 from .accounts.models import AuditEvent, Invite, Member, Staff, StaffSession  # noqa: F401
 from .areas.models import Area, Region  # noqa: F401
 from .reports.models import Report  # noqa: F401
+from .alerts.models import Alert  # noqa: F401
+from .push.models import Delivery, Subscription  # noqa: F401

@@ -2,12 +2,17 @@
 
 Views call these; the accounts service owns how tokens and sessions are made.
 """
+import functools
+
 from flask import g, request
 from flask_smorest import abort
 
 from ..extensions import db
-from ..security import hash_token
-from .models import Member
+from ..security import CSRF_HEADER, UNSAFE_METHODS, csrf_ok, hash_token
+from . import service
+from .models import ROLES, Member
+
+STAFF_COOKIE = "redflag_staff"
 
 
 def bearer_token():
@@ -21,8 +26,10 @@ def bearer_token():
 def member_from_request():
     """The member whose token came with the request, or None when none came.
     A token that is unknown or revoked is a 401 at once, never a silent fallback."""
-    if "member" in g:
-        return g.member
+    # Cached on the request, not on g: g lives as long as the app context, which a test
+    # (or a CLI command) may share across several requests.
+    if hasattr(request, "redflag_member"):
+        return request.redflag_member
     token = bearer_token()
     member = None
     if token is not None:
@@ -30,6 +37,7 @@ def member_from_request():
             db.select(Member).filter_by(token_hash=hash_token(token))).scalar_one_or_none()
         if member is None or member.revoked_at is not None:
             abort(401, message="This device is not (or no longer) a member.")
+    request.redflag_member = member
     g.member = member
     return member
 
@@ -39,3 +47,52 @@ def require_member():
     if member is None:
         abort(401, message="Members only: redeem an invite code first.")
     return member
+
+
+def current_session():
+    """The live StaffSession behind the request's staff cookie, or None (no cookie, or
+    unknown, revoked, expired, or its staff member disabled). Reads only: no CSRF check
+    and no last_seen_at refresh; views use staff_required for that."""
+    if not hasattr(request, "redflag_staff_session"):
+        request.redflag_staff_session = service.session_for_token(
+            request.cookies.get(STAFF_COOKIE))
+    return request.redflag_staff_session
+
+
+def current_staff():
+    """The logged-in Staff for this request, or None."""
+    session = current_session()
+    return session.staff if session is not None else None
+
+
+def staff_required(role="outreach"):
+    """Decorate a view for staff of at least `role` (outreach < moderator < admin).
+
+    No live session -> 401; on POST/PUT/PATCH/DELETE an X-CSRF-Token header that is
+    missing or not the session's token -> 403; a lower role -> 403. Otherwise it
+    refreshes the session's last_seen_at (the idle timeout counts from there), sets
+    g.staff and g.staff_session for the view, and runs it. Put it right under @blp.route so
+    it runs before argument parsing. Usable as @staff_required or @staff_required("admin").
+    """
+    if callable(role):  # used bare: @staff_required
+        return staff_required()(role)
+    if role not in ROLES:
+        raise ValueError(f"unknown role {role!r}")
+
+    def decorator(view):
+        @functools.wraps(view)
+        def wrapper(*args, **kwargs):
+            session = current_session()
+            if session is None:
+                abort(401, message="Please log in.")
+            if request.method in UNSAFE_METHODS and not csrf_ok(
+                    session.csrf_token, request.headers.get(CSRF_HEADER)):
+                abort(403, message="Missing or wrong X-CSRF-Token header.")
+            if not service.role_at_least(session.staff.role, role):
+                abort(403, message=f"This needs the {role} role or higher.")
+            service.touch_session(session)
+            g.staff = session.staff
+            g.staff_session = session
+            return view(*args, **kwargs)
+        return wrapper
+    return decorator

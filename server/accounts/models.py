@@ -12,6 +12,10 @@ class Staff(db.Model):
     role = db.Column(db.String(20), nullable=False)
     # Base32 TOTP secret; None until the staff member enrols a second factor.
     totp_secret = db.Column(db.String(64))
+    # A secret offered by /staff/totp/setup, active only once a code from it is confirmed.
+    totp_pending_secret = db.Column(db.String(64))
+    # The last TOTP time step accepted: a code seen over someone's shoulder cannot be replayed.
+    totp_last_step = db.Column(db.BigInteger)
     active = db.Column(db.Boolean, nullable=False, default=True)
     created_at = db.Column(db.DateTime(timezone=True), nullable=False, default=utcnow)
 

@@ -1,3 +1,109 @@
-from flask_smorest import Blueprint
+"""Reports API: send one report, sync an outbox, look up a report's status."""
+import functools
+
+from flask import current_app, g, request
+from flask_limiter.errors import RateLimitExceeded
+from flask_smorest import Blueprint, abort
+
+from ..accounts.auth import member_from_request
+from ..extensions import limiter
+from . import service
+from .schemas import (MAX_BATCH, ReceiptSchema, ReportSchema, StatusSchema, SyncRequestSchema,
+                      SyncResponseSchema)
 
 blp = Blueprint("reports", __name__, url_prefix="/api/v1", description="Reports and sync")
+
+NOT_FOUND = "No report with this id and receipt."
+
+
+# Rate limits for anonymous senders, per client address, in memory only. Two counters,
+# shared by /reports and /sync: requests, and reports (a sync of 40 counts 40), so that
+# one sync of a full outbox is one request but not a way around the hourly cap.
+# A drop-in shares one address: see ANON_REPORT_RATE_LIMIT / ANON_REPORT_COUNT_LIMIT.
+def _sent_by_member():
+    # A bad or revoked token is a 401 here already; a member is never rate-limited.
+    return member_from_request() is not None
+
+
+def _reports_in_request():
+    try:
+        body = request.get_json(silent=True)
+    except Exception:  # too large: the view answers 413
+        return 1
+    if isinstance(body, dict) and isinstance(body.get("reports"), list):
+        return max(1, min(len(body["reports"]), MAX_BATCH))
+    return 1
+
+
+RATE_MESSAGE = "Too many reports from this address. Wait a few minutes; nothing was lost."
+anon_request_limit = limiter.shared_limit(
+    lambda: current_app.config["ANON_REPORT_RATE_LIMIT"], scope="anon-report-requests",
+    exempt_when=_sent_by_member, error_message=RATE_MESSAGE)
+anon_report_limit = limiter.shared_limit(
+    lambda: current_app.config["ANON_REPORT_COUNT_LIMIT"], scope="anon-report-count",
+    exempt_when=_sent_by_member, error_message=RATE_MESSAGE, cost=_reports_in_request)
+
+
+@blp.errorhandler(RateLimitExceeded)
+def rate_limited(error):
+    return {"code": 429, "status": "Too Many Requests", "message": error.description}, 429
+
+
+def reporter(view):
+    """Who sends: a member (token) or nobody. Checked before the body is read, so a
+    closed deployment answers 401 even to a malformed report."""
+    @functools.wraps(view)
+    def wrapper(*args, **kwargs):
+        g.reporter = member_from_request()
+        if g.reporter is None and not current_app.config["ANONYMOUS_REPORTS"]:
+            abort(401, message="This service takes reports from members only.")
+        return view(*args, **kwargs)
+    return wrapper
+
+
+@blp.route("/reports", methods=["POST"])
+@anon_request_limit
+@anon_report_limit
+@reporter
+@blp.arguments(ReportSchema, description="One report (see the payload contract)")
+@blp.response(201, ReceiptSchema, description="Stored for the first time")
+@blp.alt_response(200, schema=ReceiptSchema, description="Already stored with this content")
+@blp.alt_response(409, description="This id was already used for other content")
+@blp.alt_response(413, description="Body over MAX_CONTENT_LENGTH")
+@blp.alt_response(429, description="Anonymous rate limit reached")
+def send_report(data):
+    """Send one report.
+
+    Sending the same report again is safe: it answers 200 with the same receipt."""
+    outcome, report, receipt = service.submit_report(data, g.reporter)
+    if outcome == service.CONFLICT:
+        abort(409, message="A different report with this id was already received.")
+    body = {"id": report.id, "status": "received", "receipt": receipt}
+    return body, 201 if outcome == service.CREATED else 200
+
+
+@blp.route("/sync", methods=["POST"])
+@anon_request_limit
+@anon_report_limit
+@reporter
+@blp.arguments(SyncRequestSchema, description=f"1 to {MAX_BATCH} reports from the outbox")
+@blp.response(200, SyncResponseSchema, description="One result per report, in order")
+@blp.alt_response(413, description="Body over MAX_CONTENT_LENGTH")
+@blp.alt_response(429, description="Anonymous rate limit reached")
+def sync(envelope):
+    """Send a device's outbox: each report is validated and stored on its own."""
+    return {"results": service.sync_reports(envelope["reports"], g.reporter)}
+
+
+@blp.route("/reports/<report_id>/status", methods=["GET"])
+@blp.doc(parameters=[{"in": "header", "name": "X-Receipt", "required": True,
+                      "schema": {"type": "string"},
+                      "description": "The receipt given when the report was sent"}])
+@blp.response(200, StatusSchema)
+@blp.alt_response(404, description="Unknown id or wrong receipt (the same answer)")
+def report_status(report_id):
+    """What became of a report: received, in_review, published or not_published."""
+    status = service.report_status(report_id, request.headers.get("X-Receipt", ""))
+    if status is None:
+        abort(404, message=NOT_FOUND)
+    return status

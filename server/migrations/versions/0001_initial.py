@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-29 01:05:18.539388
+Create Date: 2026-11-29 01:12:06.786258
 
 """
 from alembic import op
@@ -31,11 +31,33 @@ def upgrade():
     sa.Column('password_hash', sa.String(length=255), nullable=False),
     sa.Column('role', sa.String(length=20), nullable=False),
     sa.Column('totp_secret', sa.String(length=64), nullable=True),
+    sa.Column('totp_pending_secret', sa.String(length=64), nullable=True),
+    sa.Column('totp_last_step', sa.BigInteger(), nullable=True),
     sa.Column('active', sa.Boolean(), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_staff')),
     sa.UniqueConstraint('username', name=op.f('uq_staff_username'))
     )
+    op.create_table('alert',
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.Column('title', sa.String(length=120), nullable=False),
+    sa.Column('summary', sa.Text(), nullable=False),
+    sa.Column('severity', sa.String(length=20), nullable=False),
+    sa.Column('incident_types', sa.JSON(), nullable=False),
+    sa.Column('identifiers', sa.JSON(), nullable=False),
+    sa.Column('created_by_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('published_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('retracted_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('expires_at', sa.DateTime(timezone=True), nullable=True),
+    sa.CheckConstraint("severity IN ('dangerous', 'risky', 'nuisance')", name=op.f('ck_alert_severity')),
+    sa.ForeignKeyConstraint(['created_by_id'], ['staff.id'], name=op.f('fk_alert_created_by_id_staff'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_alert'))
+    )
+    with op.batch_alter_table('alert', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_alert_created_by_id'), ['created_by_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_alert_published_at'), ['published_at'], unique=False)
+
     op.create_table('area',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('slug', sa.String(length=80), nullable=False),
@@ -91,6 +113,16 @@ def upgrade():
     with op.batch_alter_table('staff_session', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_staff_session_staff_id'), ['staff_id'], unique=False)
 
+    op.create_table('alert_area',
+    sa.Column('alert_id', sa.Uuid(), nullable=False),
+    sa.Column('area_id', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['alert_id'], ['alert.id'], name=op.f('fk_alert_area_alert_id_alert'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['area_id'], ['area.id'], name=op.f('fk_alert_area_area_id_area'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('alert_id', 'area_id', name=op.f('pk_alert_area'))
+    )
+    with op.batch_alter_table('alert_area', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_alert_area_area_id'), ['area_id'], unique=False)
+
     op.create_table('member',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('token_hash', sa.String(length=64), nullable=False),
@@ -137,11 +169,85 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_report_received_at'), ['received_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_report_status'), ['status'], unique=False)
 
+    op.create_table('subscription',
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.Column('member_id', sa.Integer(), nullable=False),
+    sa.Column('endpoint', sa.String(length=1024), nullable=False),
+    sa.Column('p256dh', sa.String(length=100), nullable=False),
+    sa.Column('auth', sa.String(length=50), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['member_id'], ['member.id'], name=op.f('fk_subscription_member_id_member'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_subscription')),
+    sa.UniqueConstraint('endpoint', name=op.f('uq_subscription_endpoint'))
+    )
+    with op.batch_alter_table('subscription', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_subscription_member_id'), ['member_id'], unique=False)
+
+    op.create_table('alert_report',
+    sa.Column('alert_id', sa.Uuid(), nullable=False),
+    sa.Column('report_id', sa.Uuid(), nullable=False),
+    sa.ForeignKeyConstraint(['alert_id'], ['alert.id'], name=op.f('fk_alert_report_alert_id_alert'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['report_id'], ['report.id'], name=op.f('fk_alert_report_report_id_report'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('alert_id', 'report_id', name=op.f('pk_alert_report'))
+    )
+    with op.batch_alter_table('alert_report', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_alert_report_report_id'), ['report_id'], unique=False)
+
+    op.create_table('delivery',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('alert_id', sa.Uuid(), nullable=False),
+    sa.Column('subscription_id', sa.Uuid(), nullable=True),
+    sa.Column('area_id', sa.Integer(), nullable=True),
+    sa.Column('status', sa.String(length=10), nullable=False),
+    sa.Column('attempts', sa.Integer(), nullable=False),
+    sa.Column('next_attempt_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('last_error', sa.String(length=200), nullable=True),
+    sa.Column('sent_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.CheckConstraint("status IN ('queued', 'sent', 'gone', 'failed')", name=op.f('ck_delivery_status')),
+    sa.ForeignKeyConstraint(['alert_id'], ['alert.id'], name=op.f('fk_delivery_alert_id_alert'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['area_id'], ['area.id'], name=op.f('fk_delivery_area_id_area'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['subscription_id'], ['subscription.id'], name=op.f('fk_delivery_subscription_id_subscription'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_delivery')),
+    sa.UniqueConstraint('alert_id', 'subscription_id', name=op.f('uq_delivery_alert_id'))
+    )
+    with op.batch_alter_table('delivery', schema=None) as batch_op:
+        batch_op.create_index('ix_delivery_status_next_attempt_at', ['status', 'next_attempt_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_delivery_subscription_id'), ['subscription_id'], unique=False)
+
+    op.create_table('subscription_area',
+    sa.Column('subscription_id', sa.Uuid(), nullable=False),
+    sa.Column('area_id', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['area_id'], ['area.id'], name=op.f('fk_subscription_area_area_id_area'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['subscription_id'], ['subscription.id'], name=op.f('fk_subscription_area_subscription_id_subscription'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('subscription_id', 'area_id', name=op.f('pk_subscription_area'))
+    )
+    with op.batch_alter_table('subscription_area', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_subscription_area_area_id'), ['area_id'], unique=False)
+
     # ### end Alembic commands ###
 
 
 def downgrade():
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table('subscription_area', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_subscription_area_area_id'))
+
+    op.drop_table('subscription_area')
+    with op.batch_alter_table('delivery', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_delivery_subscription_id'))
+        batch_op.drop_index('ix_delivery_status_next_attempt_at')
+
+    op.drop_table('delivery')
+    with op.batch_alter_table('alert_report', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_alert_report_report_id'))
+
+    op.drop_table('alert_report')
+    with op.batch_alter_table('subscription', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_subscription_member_id'))
+
+    op.drop_table('subscription')
     with op.batch_alter_table('report', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_report_status'))
         batch_op.drop_index(batch_op.f('ix_report_received_at'))
@@ -150,6 +256,10 @@ def downgrade():
 
     op.drop_table('report')
     op.drop_table('member')
+    with op.batch_alter_table('alert_area', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_alert_area_area_id'))
+
+    op.drop_table('alert_area')
     with op.batch_alter_table('staff_session', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_staff_session_staff_id'))
 
@@ -164,6 +274,11 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_area_region_id'))
 
     op.drop_table('area')
+    with op.batch_alter_table('alert', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_alert_published_at'))
+        batch_op.drop_index(batch_op.f('ix_alert_created_by_id'))
+
+    op.drop_table('alert')
     op.drop_table('staff')
     op.drop_table('region')
     # ### end Alembic commands ###

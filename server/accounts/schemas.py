@@ -1,0 +1,66 @@
+from datetime import timezone
+
+from marshmallow import Schema, fields, validate
+
+from ..security import PASSWORD_MAX_LENGTH
+
+
+class UtcDateTime(fields.DateTime):
+    """Every stored time is UTC; SQLite returns them without an offset, so add it back."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=timezone.utc)
+        return super()._serialize(value, attr, obj, **kwargs)
+
+
+class LoginSchema(Schema):
+    username = fields.String(required=True, validate=validate.Length(1, 80))
+    password = fields.String(required=True, validate=validate.Length(1, PASSWORD_MAX_LENGTH))
+    otp = fields.String(validate=validate.Regexp(r"^\d{6}$", error="Six digits."))
+
+
+class StaffSchema(Schema):
+    username = fields.String()
+    role = fields.String()
+    csrf_token = fields.String()
+    totp_enabled = fields.Boolean()
+
+
+class OtpSchema(Schema):
+    otp = fields.String(required=True, validate=validate.Regexp(r"^\d{6}$", error="Six digits."))
+
+
+class TotpSetupSchema(Schema):
+    secret = fields.String()
+    provisioning_uri = fields.String()
+
+
+class InviteRequestSchema(Schema):
+    # For staff only ("drop-in, Tuesday"); never a name or anything that identifies someone.
+    note = fields.String(validate=validate.Length(max=120), allow_none=True)
+
+
+class InviteSchema(Schema):
+    code = fields.String()
+    expires_at = UtcDateTime()
+    join_url = fields.String()
+
+
+class RedeemSchema(Schema):
+    code = fields.String(required=True, validate=validate.Length(1, 20))
+
+
+class TokenSchema(Schema):
+    token = fields.String()
+
+
+class MemberMeSchema(Schema):
+    member = fields.Boolean()
+
+
+class MemberSchema(Schema):
+    id = fields.Integer()
+    created_at = UtcDateTime()
+    revoked_at = UtcDateTime(allow_none=True)
+    note = fields.String(allow_none=True)

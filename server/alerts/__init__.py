@@ -1,0 +1,1 @@
+"""Alerts: sanitised warnings that staff write from reports and publish to members."""

@@ -1,0 +1,47 @@
+import uuid
+
+from ..extensions import db
+from ..reports.models import utcnow
+
+SEVERITIES = ("dangerous", "risky", "nuisance")
+# How an offender identifier is shown in the published alert (moderation chooses per item).
+IDENTIFIER_DISPLAYS = ("full", "masked", "hidden")
+
+alert_area = db.Table(
+    "alert_area",
+    db.Column("alert_id", db.Uuid, db.ForeignKey("alert.id", ondelete="CASCADE"), primary_key=True),
+    db.Column("area_id", db.Integer, db.ForeignKey("area.id", ondelete="CASCADE"), primary_key=True,
+              index=True),
+)
+
+alert_report = db.Table(
+    "alert_report",
+    db.Column("alert_id", db.Uuid, db.ForeignKey("alert.id", ondelete="CASCADE"), primary_key=True),
+    db.Column("report_id", db.Uuid, db.ForeignKey("report.id", ondelete="CASCADE"), primary_key=True,
+              index=True),
+)
+
+
+class Alert(db.Model):
+    """A sanitised warning. Live (shown to members, pushed) once published, until it is
+    retracted or expires."""
+    __tablename__ = "alert"
+    __table_args__ = (
+        db.CheckConstraint("severity IN ('dangerous', 'risky', 'nuisance')", name="severity"),
+    )
+    id = db.Column(db.Uuid, primary_key=True, default=uuid.uuid4)
+    title = db.Column(db.String(120), nullable=False)
+    summary = db.Column(db.Text, nullable=False)
+    severity = db.Column(db.String(20), nullable=False)
+    incident_types = db.Column(db.JSON, nullable=False, default=list)
+    # [{"kind": "phone", "value": "...", "display": "full" | "masked" | "hidden"}, ...]
+    identifiers = db.Column(db.JSON, nullable=False, default=list)
+    created_by_id = db.Column(db.Integer, db.ForeignKey("staff.id", ondelete="SET NULL"), index=True)
+    created_at = db.Column(db.DateTime(timezone=True), nullable=False, default=utcnow)
+    published_at = db.Column(db.DateTime(timezone=True), index=True)
+    retracted_at = db.Column(db.DateTime(timezone=True))
+    expires_at = db.Column(db.DateTime(timezone=True))
+
+    created_by = db.relationship("Staff")
+    areas = db.relationship("Area", secondary=alert_area, order_by="Area.slug")
+    reports = db.relationship("Report", secondary=alert_report)

@@ -1,0 +1,56 @@
+"""Reporter contact details, encrypted at rest with Fernet (AES-128-CBC + HMAC-SHA256).
+
+The key is CONTACT_KEY when set: one or more Fernet keys, comma-separated; the first
+encrypts and every one decrypts, so a deployer can rotate keys. Without it, the key is
+derived from SECRET_KEY with HKDF, which ties the contact details to SECRET_KEY: change
+one and the old contact details can no longer be read. Production setups should set
+CONTACT_KEY (make one with `python -c "from cryptography.fernet import Fernet;
+print(Fernet.generate_key().decode())"`) and keep it out of the database backups.
+"""
+import base64
+import json
+
+from cryptography.fernet import Fernet, MultiFernet
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from flask import current_app
+
+HKDF_INFO = b"redflag contact details v1"
+
+
+def _keys(config):
+    keys = [k.strip() for k in (config.get("CONTACT_KEY") or "").split(",") if k.strip()]
+    if keys:
+        return [Fernet(k) for k in keys]
+    derived = HKDF(algorithm=hashes.SHA256(), length=32, salt=None,
+                   info=HKDF_INFO).derive(config["SECRET_KEY"].encode("utf-8"))
+    return [Fernet(base64.urlsafe_b64encode(derived))]
+
+
+def contact_cipher(config=None):
+    return MultiFernet(_keys(config if config is not None else current_app.config))
+
+
+def encrypt_contact(details, config=None):
+    """A dict of contact details -> Fernet token (bytes) for Report.contact_encrypted."""
+    plain = json.dumps(details, sort_keys=True, ensure_ascii=False).encode("utf-8")
+    return contact_cipher(config).encrypt(plain)
+
+
+def decrypt_contact(token, config=None):
+    """The dict that encrypt_contact was given. Raises cryptography's InvalidToken when
+    the key does not fit (SECRET_KEY or CONTACT_KEY changed without keeping the old key)."""
+    return json.loads(contact_cipher(config).decrypt(bytes(token)).decode("utf-8"))
+
+
+def check_contact_key(value):
+    """Problems with a CONTACT_KEY setting, for ProductionConfig.check()."""
+    problems = []
+    for key in (k.strip() for k in value.split(",")):
+        try:
+            Fernet(key)
+        except ValueError:
+            problems.append("CONTACT_KEY must be Fernet keys (32 url-safe base64-encoded bytes), "
+                            "comma-separated")
+            break
+    return problems

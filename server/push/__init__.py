@@ -1,0 +1,1 @@
+"""Web Push: device subscriptions, durable deliveries and the sender that sends them."""

@@ -1,0 +1,115 @@
+"""What a device sends to subscribe (PushSubscription.toJSON() plus its areas), and what
+it gets back. Validated here, so the sender never meets a key it cannot use."""
+import base64
+import binascii
+import ipaddress
+from urllib.parse import urlsplit
+
+from cryptography.hazmat.primitives.asymmetric import ec
+from marshmallow import Schema, ValidationError, fields, validate, validates
+
+from ..areas.models import Area
+from ..areas.schemas import SLUG
+from ..extensions import db
+from .settings import allow_local_endpoints
+
+LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}
+
+
+def _b64url(value):
+    try:
+        return base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
+    except (binascii.Error, ValueError):
+        raise ValidationError("Must be URL-safe base64.") from None
+
+
+def check_endpoint(value):
+    """An https URL of a push service. http://127.0.0.1 and localhost only for local test
+    services (TESTING or PUSH_ALLOW_LOCAL_ENDPOINTS). The server will POST to this URL, so
+    addresses on the server's own networks are refused (by IP literal; names are not
+    resolved here)."""
+    url = urlsplit(value)
+    host = (url.hostname or "").lower()
+    if url.username or url.password or url.fragment or not host:
+        raise ValidationError("Must be the push service URL the browser gave.")
+    local = host in LOCAL_HOSTS
+    if local and allow_local_endpoints():
+        if url.scheme in ("http", "https"):
+            return
+    if url.scheme != "https":
+        raise ValidationError("Must be an https:// URL.")
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        address = None
+    if local or host.endswith(".localhost") or (address is not None and not address.is_global):
+        raise ValidationError("Must be the URL of a public push service.")
+
+
+class KeysSchema(Schema):
+    p256dh = fields.String(required=True, validate=validate.Length(86, 88))
+    auth = fields.String(required=True, validate=validate.Length(22, 24))
+
+    @validates("p256dh")
+    def _p256dh(self, value, **kwargs):
+        raw = _b64url(value)
+        try:
+            ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), raw)
+        except ValueError:
+            raise ValidationError("Must be an uncompressed P-256 public key.") from None
+        if len(raw) != 65:
+            raise ValidationError("Must be an uncompressed P-256 public key.")
+
+    @validates("auth")
+    def _auth(self, value, **kwargs):
+        if len(_b64url(value)) != 16:
+            raise ValidationError("Must be 16 bytes, URL-safe base64.")
+
+
+class PushSubscriptionSchema(Schema):
+    """The browser's PushSubscription.toJSON()."""
+    endpoint = fields.String(required=True, validate=[validate.Length(1, 1024), check_endpoint])
+    # Sent by browsers (usually null); not used.
+    expirationTime = fields.Float(allow_none=True, load_default=None)  # noqa: N815
+    keys = fields.Nested(KeysSchema, required=True)
+
+
+def areas_field():
+    return fields.List(
+        fields.String(validate=[validate.Length(1, 80), SLUG]), required=True,
+        validate=validate.Length(1, 200),
+        metadata={"description": "Area slugs (GET /api/v1/areas) this device wants warnings for."})
+
+
+class AreasSchema(Schema):
+    areas = areas_field()
+
+    @validates("areas")
+    def _areas_exist(self, value, **kwargs):
+        known = set(db.session.execute(
+            db.select(Area.slug).where(Area.slug.in_(set(value)))).scalars())
+        unknown = sorted(set(value) - known)
+        if unknown:
+            raise ValidationError(f"Unknown area: {', '.join(unknown)}. "
+                                  "Choose from GET /api/v1/areas.")
+
+
+class SubscribeSchema(AreasSchema):
+    subscription = fields.Nested(PushSubscriptionSchema, required=True)
+
+
+class SubscriptionSchema(Schema):
+    id = fields.UUID(dump_only=True)
+    endpoint = fields.String(dump_only=True)
+    areas = fields.Method("area_slugs", dump_only=True)
+    created_at = fields.DateTime(dump_only=True)
+    updated_at = fields.DateTime(dump_only=True)
+
+    def area_slugs(self, subscription):
+        return [area.slug for area in subscription.areas]
+
+
+class PublicKeySchema(Schema):
+    public_key = fields.String(metadata={
+        "description": "The VAPID public key: pass it to pushManager.subscribe() as "
+                       "applicationServerKey."})

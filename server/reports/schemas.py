@@ -1,0 +1,185 @@
+"""The report payload, as the phone app sends it (docs/contract: POST /reports, /sync).
+
+Validation only: what passes is stored as the reporter gave it (no trimming, no case
+changes), so a resend hashes the same. Unknown fields are errors at every level.
+Optional fields may be left out or sent as null.
+"""
+from datetime import date, datetime, timedelta, timezone
+
+from marshmallow import RAISE, Schema, ValidationError, fields, post_load, validate, validates
+
+from ..areas.service import area_by_slug
+from .models import CONTACT_METHODS, INCIDENT_TYPES, PARTS_OF_DAY, POLICE_CONSENT, STATUSES
+
+EARLIEST_DATE = date(2000, 1, 1)
+MAX_BATCH = 100
+
+
+def _no_nul(value):
+    # PostgreSQL cannot store NUL in text: refuse it here, not with a 500 later.
+    if "\x00" in value:
+        raise ValidationError("Must not contain NUL characters.")
+
+
+def _not_blank(value):
+    if not value.strip():
+        raise ValidationError("Must not be blank.")
+
+
+def text(max_length, **kwargs):
+    """A string of 1..max_length characters, kept exactly as given."""
+    return fields.String(validate=[validate.Length(1, max_length), _no_nul], **kwargs)
+
+
+def optional_text(max_length):
+    return text(max_length, allow_none=True)
+
+
+def text_list(max_length, item=None):
+    item = item or text(max_length)
+    return fields.List(item, validate=validate.Length(max=10), allow_none=True)
+
+
+class StrictBoolean(fields.Boolean):
+    """JSON true or false only: "yes", 1 or "0" are errors, not guesses."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, bool):
+            raise self.make_error("invalid")
+        return value
+
+
+class StrictSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    @post_load
+    def _null_is_absent(self, data, **kwargs):
+        # An optional field sent as null says nothing: drop it, so that a resend that
+        # leaves the field out instead is the same content, not a conflict.
+        return {key: value for key, value in data.items() if value is not None}
+
+
+class VehicleSchema(StrictSchema):
+    make = optional_text(40)
+    model = optional_text(40)
+    colour = optional_text(40)
+    plate = optional_text(40)
+
+
+class OffenderSchema(StrictSchema):
+    """The offender description; every part optional."""
+    gender = optional_text(80)
+    age_range = optional_text(80)
+    height = optional_text(80)
+    build = optional_text(80)
+    skin = optional_text(80)
+    hair = optional_text(80)
+    accent = optional_text(80)
+    marks = optional_text(500)
+    names = text_list(80)
+    phones = text_list(40)
+    emails = text_list(254, item=fields.Email(validate=[validate.Length(1, 254), _no_nul]))
+    handles = text_list(80)
+    vehicle = fields.Nested(VehicleSchema, allow_none=True)
+    contact_method = fields.String(validate=validate.OneOf(CONTACT_METHODS), allow_none=True)
+
+
+class ConsentSchema(StrictSchema):
+    publish = StrictBoolean(load_default=True)
+    police = fields.String(validate=validate.OneOf(POLICE_CONSENT), load_default="none")
+
+
+class ContactSchema(StrictSchema):
+    """How support staff may reach the reporter. Encrypted at rest."""
+    name = optional_text(80)
+    phone = optional_text(40)
+    email = fields.Email(validate=[validate.Length(1, 254), _no_nul], allow_none=True)
+    note = optional_text(500)
+
+
+class SupportSchema(StrictSchema):
+    requested = StrictBoolean(load_default=False)
+    contact = fields.Nested(ContactSchema, allow_none=True)
+
+
+def _unique(values):
+    if len(set(values)) != len(values):
+        raise ValidationError("Name each incident type only once.")
+
+
+def _not_future(value):
+    # Allow a day ahead: the reporter's calendar may be ahead of the server's (time zones).
+    if value > datetime.now(timezone.utc).date() + timedelta(days=1):
+        raise ValidationError("Must not be in the future.")
+    if value < EARLIEST_DATE:
+        raise ValidationError("Must not be before 2000.")
+
+
+class ReportSchema(StrictSchema):
+    """One report. `id` is a UUID made on the device, so a resend is recognised."""
+    id = fields.UUID(required=True)
+    occurred_on = fields.Date(required=True, validate=_not_future)
+    part_of_day = fields.String(validate=validate.OneOf(PARTS_OF_DAY), allow_none=True)
+    area = fields.String(required=True, validate=validate.Length(1, 80),
+                         metadata={"description": "An area slug from GET /api/v1/areas"})
+    incident_types = fields.List(
+        fields.String(validate=validate.OneOf(INCIDENT_TYPES)), required=True,
+        validate=[validate.Length(1, len(INCIDENT_TYPES)), _unique])
+    description = fields.String(required=True,
+                                validate=[validate.Length(1, 5000), _no_nul, _not_blank])
+    offender = fields.Nested(OffenderSchema, allow_none=True)
+    consent = fields.Nested(ConsentSchema, allow_none=True)
+    support = fields.Nested(SupportSchema, allow_none=True)
+    on_behalf = StrictBoolean(load_default=False,
+                              metadata={"description": "Filed by an outreach worker for someone"})
+
+    @post_load
+    def _same_meaning_same_content(self, data, **kwargs):
+        # Leaving out a part and sending it empty or with its defaults mean the same, so
+        # they hash the same: a resend in another shape is a duplicate, not a conflict.
+        data = {key: value for key, value in data.items() if value is not None}
+        data.setdefault("offender", {})
+        data.setdefault("consent", {"publish": True, "police": "none"})
+        data.setdefault("support", {"requested": False})
+        return data
+
+    @validates("area")
+    def _area_exists(self, value, **kwargs):
+        if area_by_slug(value) is None:
+            raise ValidationError("Unknown area: choose one from GET /api/v1/areas.")
+
+
+class ReceiptSchema(Schema):
+    id = fields.UUID(required=True)
+    status = fields.String(required=True, metadata={"enum": ["received"]})
+    receipt = fields.String(required=True, metadata={
+        "description": "Keep it: with the id it shows what became of the report."})
+
+
+class StatusSchema(Schema):
+    id = fields.UUID(required=True)
+    status = fields.String(required=True, metadata={"enum": list(STATUSES)})
+
+
+class SyncRequestSchema(StrictSchema):
+    # Items are Raw here and validated one by one in the service, so that one bad item
+    # gets its own "invalid" result instead of sinking the whole batch.
+    reports = fields.List(
+        fields.Raw(metadata={"allOf": [{"$ref": "#/components/schemas/Report"}]}),
+        required=True, validate=validate.Length(1, MAX_BATCH))
+
+
+class SyncResultSchema(Schema):
+    id = fields.String(allow_none=True, metadata={
+        "description": "The id as sent (null when the item had none)"})
+    result = fields.String(required=True, metadata={
+        "enum": ["created", "duplicate", "invalid", "conflict", "error"]})
+    errors = fields.Dict(metadata={"description": "Field-level errors, as for POST /reports"})
+    retryable = fields.Boolean(required=True, metadata={
+        "description": "True only when sending the same item again later may succeed"})
+    receipt = fields.String(metadata={"description": "For created and duplicate"})
+
+
+class SyncResponseSchema(Schema):
+    results = fields.List(fields.Nested(SyncResultSchema), required=True)

@@ -1,0 +1,152 @@
+"""Storing reports exactly once, and telling a reporter what became of theirs.
+
+A report's id is made on the device, so the database's primary key is what makes a
+resend harmless: we try the INSERT and let the key decide, never check-then-insert
+(two requests could both pass the check). Each report is stored in its own
+transaction and committed before we answer, so an acknowledged report survives a crash.
+"""
+import base64
+import hashlib
+import json
+import uuid
+
+from flask import current_app
+from marshmallow import ValidationError
+from sqlalchemy.exc import IntegrityError
+
+from ..areas.service import area_by_slug
+from ..crypto import encrypt_contact
+from ..extensions import db
+from ..security import keyed_digest, same
+from .models import STATUSES, Report
+from .schemas import ReportSchema
+
+CREATED, DUPLICATE, CONFLICT = "created", "duplicate", "conflict"
+RECEIPT_CHARS = 26  # base32: 130 bits
+
+
+def content_hash(data):
+    """SHA-256 of the canonical JSON of a validated payload (id included)."""
+    canonical = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+                           default=str)  # UUID -> its canonical text, date -> YYYY-MM-DD
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def receipt_for(report_id):
+    """The reporter's receipt, derived from the id under SECRET_KEY, so a resend gets the
+    same receipt back without the receipt ever being stored."""
+    digest = keyed_digest(current_app.config["SECRET_KEY"], "receipt", str(report_id))
+    return base64.b32encode(digest).decode("ascii")[:RECEIPT_CHARS]
+
+
+def receipt_hash(receipt):
+    return hashlib.sha256(receipt.encode("utf-8")).hexdigest()
+
+
+def _report_row(data, member):
+    """The column values of a new report from a validated payload."""
+    area = area_by_slug(data["area"])
+    if area is None:  # deleted since validation
+        raise LookupError(f"area {data['area']!r} is gone")
+    consent = data.get("consent") or {}
+    support = data.get("support") or {}
+    contact = support.get("contact")
+    return dict(
+        id=data["id"],
+        content_hash=content_hash(data),
+        receipt_hash=receipt_hash(receipt_for(data["id"])),
+        status="received",
+        occurred_on=data["occurred_on"],
+        part_of_day=data.get("part_of_day"),
+        area_id=area.id,
+        incident_types=list(data["incident_types"]),
+        description=data["description"],
+        offender=data.get("offender") or {},
+        consent_publish=consent.get("publish", True),
+        consent_police=consent.get("police", "none"),
+        support_requested=support.get("requested", False),
+        # Nothing of the contact details is kept in clear.
+        contact_encrypted=encrypt_contact(contact) if contact else None,
+        member_id=member.id if member is not None else None,
+        on_behalf=data.get("on_behalf", False),
+    )
+
+
+def submit_report(data, member=None):
+    """Store one validated report (a ReportSchema load) and commit.
+
+    Returns (outcome, report, receipt): CREATED the first time; DUPLICATE when a report
+    with this id and the same content is stored (nothing changes); CONFLICT when one with
+    this id but other content is (the stored row is returned unchanged, receipt None).
+    Any other failure is raised, with the session rolled back.
+    """
+    row = _report_row(data, member)
+    try:
+        # A plain INSERT: the primary key, not a prior SELECT, decides who was first.
+        db.session.execute(db.insert(Report).values(**row))
+        db.session.commit()
+        outcome = CREATED
+    except IntegrityError:
+        db.session.rollback()
+        outcome = None
+    except Exception:
+        db.session.rollback()
+        raise
+    report = db.session.get(Report, row["id"], populate_existing=True)
+    if report is None:
+        raise RuntimeError("report insert failed, and not on its id")
+    if outcome is None:
+        outcome = DUPLICATE if same(report.content_hash, row["content_hash"]) else CONFLICT
+    return outcome, report, receipt_for(report.id) if outcome != CONFLICT else None
+
+
+def sync_item(item, member=None):
+    """One item of a sync batch -> its result dict. Never raises: each item stands alone.
+    The id is echoed as sent (null when it is missing or not a string)."""
+    given_id = item.get("id") if isinstance(item, dict) else None
+    result = {"id": given_id if isinstance(given_id, str) else None, "errors": {},
+              "retryable": False}
+    try:
+        data = ReportSchema().load(item)
+        outcome, _, receipt = submit_report(data, member)
+    except ValidationError as error:
+        messages = error.messages
+        return {**result, "result": "invalid",
+                "errors": messages if isinstance(messages, dict) else {"_schema": messages}}
+    except Exception as error:
+        db.session.rollback()
+        # The id and the kind of failure only: a traceback would carry the report's
+        # content (SQL parameters) into the log.
+        current_app.logger.error("sync: could not store report %s: %s", result["id"],
+                                 type(error).__name__)
+        return {**result, "result": "error", "retryable": True,
+                "errors": {"_schema": ["Could not be stored just now; send it again later."]}}
+    if outcome == CONFLICT:
+        return {**result, "result": CONFLICT,
+                "errors": {"id": ["A different report with this id was already received."]}}
+    return {**result, "result": outcome, "receipt": receipt}
+
+
+def sync_reports(items, member=None):
+    """A batch of raw items, each validated and stored on its own, results in order."""
+    return [sync_item(item, member) for item in items]
+
+
+def public_status(report):
+    # A later stage may add internal states; the reporter only ever sees these four.
+    return report.status if report.status in STATUSES else "in_review"
+
+
+def report_status(report_id, receipt):
+    """The report's status if the receipt fits, else None. An unknown id, a malformed id
+    and a wrong receipt all give None, after the same comparison work."""
+    try:
+        parsed = uuid.UUID(str(report_id))
+    except ValueError:
+        parsed = None
+    report = db.session.get(Report, parsed) if parsed is not None else None
+    stored = report.receipt_hash if report is not None else "0" * 64
+    fits = same(receipt_hash(receipt or ""), stored)
+    if report is None or not fits:
+        return None
+    return {"id": report.id, "status": public_status(report)}

@@ -1,0 +1,191 @@
+"""POST /api/v1/sync: a device's outbox in one request; each item stands alone."""
+import logging
+import uuid
+
+import pytest
+import sqlalchemy as sa
+
+from server.extensions import db
+from server.reports import service
+
+from .test_reports import make_member, new_report, row_count, stored_reports
+
+URL = "/api/v1/sync"
+
+
+def sync(client, items, **kwargs):
+    return client.post(URL, json={"reports": items}, **kwargs)
+
+
+def test_a_mixed_batch_gets_one_result_per_item_in_order(client, areas):
+    stored = new_report()
+    first_receipt = client.post("/api/v1/reports", json=stored).get_json()["receipt"]
+    fresh, later = new_report(), new_report(part_of_day="evening")
+    items = [
+        fresh,                                                     # created
+        stored,                                                    # duplicate
+        new_report(description=""),                                # invalid
+        dict(stored, description="Another story under the same id"),  # conflict
+        new_report(id="not-a-uuid"),                               # malformed id
+        {"description": "no id at all"},                           # no id
+        "not even an object",                                      # not an object
+        fresh,                                                     # repeated in the batch
+        later,                                                     # created
+    ]
+    response = sync(client, items)
+    assert response.status_code == 200
+    results = response.get_json()["results"]
+    assert [(r["id"], r["result"], r["retryable"]) for r in results] == [
+        (fresh["id"], "created", False),
+        (stored["id"], "duplicate", False),
+        (items[2]["id"], "invalid", False),
+        (stored["id"], "conflict", False),
+        ("not-a-uuid", "invalid", False),
+        (None, "invalid", False),
+        (None, "invalid", False),
+        (fresh["id"], "duplicate", False),
+        (later["id"], "created", False),
+    ]
+    assert results[1]["receipt"] == first_receipt
+    assert results[0]["receipt"] == results[7]["receipt"] == service.receipt_for(fresh["id"])
+    assert "receipt" not in results[3] and "receipt" not in results[2]
+    # Field-level errors, as POST /reports gives them.
+    assert set(results[2]["errors"]) == {"description"}
+    assert set(results[4]["errors"]) == {"id"}
+    assert {"id", "area", "occurred_on", "incident_types"} <= set(results[5]["errors"])
+    assert results[6]["errors"]
+    assert results[3]["errors"]
+    assert results[0]["errors"] == {}
+    # Stored: the earlier report, unchanged, and the two new ones.
+    db.session.expire_all()
+    rows = {str(r.id): r for r in stored_reports()}
+    assert set(rows) == {stored["id"], fresh["id"], later["id"]}
+    assert rows[stored["id"]].description == stored["description"]
+    assert rows[later["id"]].part_of_day == "evening"
+
+
+def test_a_synced_receipt_opens_the_status(client, areas):
+    report = new_report()
+    [result] = sync(client, [report]).get_json()["results"]
+    response = client.get(f"/api/v1/reports/{report['id']}/status",
+                          headers={"X-Receipt": result["receipt"]})
+    assert response.status_code == 200
+    assert response.get_json()["status"] == "received"
+
+
+def test_a_full_outbox_of_100_is_one_request(client, areas):
+    items = [new_report() for _ in range(100)]
+    results = sync(client, items).get_json()["results"]
+    assert [r["result"] for r in results] == ["created"] * 100
+    assert [r["id"] for r in results] == [i["id"] for i in items]
+    assert row_count() == 100
+
+
+INVALID_ENVELOPES = {
+    "missing list": {},
+    "list is not a list": {"reports": new_report()},
+    "empty list": {"reports": []},
+    "over 100 items": {"reports": [new_report() for _ in range(101)]},
+    "unknown envelope field": {"reports": [new_report()], "device": "x"},
+    "not an object": [new_report()],
+}
+
+
+@pytest.mark.parametrize("body", INVALID_ENVELOPES.values(), ids=INVALID_ENVELOPES.keys())
+def test_a_bad_envelope_is_refused_whole(client, areas, body):
+    response = client.post(URL, json=body)
+    assert response.status_code == 422
+    assert response.get_json()["errors"]["json"]
+    assert row_count() == 0
+
+
+def test_malformed_json_is_refused_whole(client, areas):
+    response = client.post(URL, data='{"reports": [', content_type="application/json")
+    assert response.status_code == 400
+    assert row_count() == 0
+
+
+def test_a_batch_over_the_size_limit_is_413(app, client, areas):
+    big = "x" * 4000
+    count = app.config["MAX_CONTENT_LENGTH"] // len(big) + 1
+    response = sync(client, [new_report(description=big) for _ in range(min(count, 100))])
+    assert count <= 100 and response.status_code == 413
+    assert row_count() == 0
+
+
+@pytest.fixture
+def database_refuses(app):
+    """A real database failure for one report: a trigger that refuses one description,
+    as a full disk or a broken constraint would refuse a row."""
+    if db.engine.dialect.name == "postgresql":
+        db.session.execute(sa.text("""
+            CREATE FUNCTION refuse_one() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+              IF NEW.description = 'the database refuses this' THEN
+                RAISE EXCEPTION 'refused by test trigger';
+              END IF;
+              RETURN NEW;
+            END $$"""))
+        db.session.execute(sa.text(
+            "CREATE TRIGGER refuse_one BEFORE INSERT ON report "
+            "FOR EACH ROW EXECUTE FUNCTION refuse_one()"))
+    else:
+        db.session.execute(sa.text("""
+            CREATE TRIGGER refuse_one BEFORE INSERT ON report
+            WHEN NEW.description = 'the database refuses this'
+            BEGIN SELECT RAISE(ABORT, 'refused by test trigger'); END"""))
+    db.session.commit()
+    yield "the database refuses this"
+    db.session.rollback()
+    db.session.execute(sa.text("DROP TRIGGER refuse_one" + (
+        " ON report" if db.engine.dialect.name == "postgresql" else "")))
+    if db.engine.dialect.name == "postgresql":
+        db.session.execute(sa.text("DROP FUNCTION refuse_one()"))
+    db.session.commit()
+
+
+def test_a_failing_item_is_retryable_and_the_rest_go_on(app, client, areas, database_refuses,
+                                                        caplog, monkeypatch):
+    # Alembic's fileConfig() (run by the database fixture) disables loggers made before it.
+    monkeypatch.setattr(app.logger, "disabled", False)
+    before, failing, after = (new_report(), new_report(description=database_refuses),
+                              new_report())
+    with caplog.at_level(logging.ERROR):
+        results = sync(client, [before, failing, after]).get_json()["results"]
+    assert [(r["id"], r["result"], r["retryable"]) for r in results] == [
+        (before["id"], "created", False),
+        (failing["id"], "error", True),
+        (after["id"], "created", False),
+    ]
+    assert "receipt" not in results[1]
+    assert {str(r.id) for r in stored_reports()} == {before["id"], after["id"]}
+    # The log names the report's id, never its content.
+    assert failing["id"] in caplog.text
+    assert database_refuses not in caplog.text
+
+
+def test_sync_attaches_the_member(client, areas):
+    member, headers = make_member()
+    results = sync(client, [new_report(), new_report()], headers=headers).get_json()["results"]
+    assert [r["result"] for r in results] == ["created", "created"]
+    assert {r.member_id for r in stored_reports()} == {member.id}
+
+
+def test_a_revoked_member_cannot_sync(client, areas):
+    _, headers = make_member(revoked=True)
+    assert sync(client, [new_report()], headers=headers).status_code == 401
+    assert row_count() == 0
+
+
+@pytest.mark.parametrize("app_config", [{"ANONYMOUS_REPORTS": False}])
+def test_members_only_deployment_refuses_anonymous_sync(client, areas):
+    assert sync(client, [new_report()]).status_code == 401
+    assert row_count() == 0
+
+
+def test_sync_reports_service_directly(app, areas):
+    report = new_report()
+    results = service.sync_reports([report, report, {"id": 7}])
+    assert [r["result"] for r in results] == ["created", "duplicate", "invalid"]
+    assert results[2]["id"] is None  # an id that is not even a string is not echoed
+    assert uuid.UUID(results[0]["id"]) == uuid.UUID(report["id"])

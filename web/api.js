@@ -1,0 +1,58 @@
+// Talking to the server: one fetch wrapper that adds the member token, and the token itself.
+// Used by pages and by the service worker (no `window` or `document` here).
+import * as db from './db.js';
+
+// The fetch itself failed: no connection, or the connection dropped. Nothing was answered.
+export class NetworkError extends Error {}
+
+// The member token from the invite code (see screens/join.js), kept in IndexedDB under
+// kv "member" as {token, joinedAt}. Sent as a bearer token on every API call.
+export async function memberToken() {
+  const member = await db.get('kv', 'member');
+  return member ? member.token : null;
+}
+
+export async function setMemberToken(token) {
+  await db.put('kv', { token, joinedAt: Date.now() }, 'member');
+}
+
+function seconds(header) {
+  if (!header) return null;
+  const n = Number(header);
+  if (Number.isFinite(n)) return n;
+  const at = Date.parse(header);
+  return Number.isNaN(at) ? null : Math.max(0, (at - Date.now()) / 1000);
+}
+
+// -> {status, ok, data, retryAfter}; throws NetworkError when nothing came back.
+export async function api(path, { method = 'GET', body, headers = {} } = {}) {
+  const token = await memberToken();
+  const sent = { Accept: 'application/json', ...headers };
+  if (body !== undefined) sent['Content-Type'] = 'application/json';
+  if (token) sent.Authorization = `Bearer ${token}`;
+  let response;
+  try {
+    response = await fetch(path, {
+      method,
+      headers: sent,
+      body: body === undefined ? undefined : JSON.stringify(body),
+      cache: 'no-store',
+      // The member token is the only identity the app sends; no cookies ride along.
+      credentials: 'omit',
+    });
+  } catch (error) {
+    throw new NetworkError(error.message);
+  }
+  let data = null;
+  try {
+    data = await response.json();
+  } catch {
+    // Not JSON (a proxy's error page, an empty body): the status says enough.
+  }
+  return {
+    status: response.status,
+    ok: response.ok,
+    data,
+    retryAfter: seconds(response.headers.get('Retry-After')),
+  };
+}

@@ -1,0 +1,28 @@
+// Quick exit: leave for a neutral site at once, replacing this page in the history so
+// Back does not return to the app. The button is the first thing in the tab order;
+// pressing Escape three times within two seconds does the same.
+// The target is the <meta name="redflag-quick-exit"> of index.html (QUICK_EXIT_URL).
+
+const PRESSES = 3;
+const WINDOW_MS = 2000;
+
+export function quickExit() {
+  const meta = document.querySelector('meta[name="redflag-quick-exit"]');
+  const target = (meta && meta.content) || 'https://www.bbc.co.uk/weather';
+  // Hide everything first: with no signal the new page may take a while, or never come.
+  document.title = '';
+  document.body.replaceChildren();
+  location.replace(target);
+}
+
+export function setupQuickExit(button) {
+  button.addEventListener('click', quickExit);
+  let presses = [];
+  document.addEventListener('keydown', (event) => {
+    if (event.key !== 'Escape') return;
+    const now = Date.now();
+    presses = presses.filter((at) => now - at < WINDOW_MS);
+    presses.push(now);
+    if (presses.length >= PRESSES) quickExit();
+  }, true);
+}
