@@ -57,6 +57,10 @@ class Config:
         # Limits live in process memory only: client addresses are never written anywhere.
         self.RATELIMIT_STORAGE_URI = "memory://"
         self.RATELIMIT_HEADERS_ENABLED = True
+        # A refused request must not eat into the allowance (fixed windows count it).
+        self.RATELIMIT_STRATEGY = "moving-window"
+        # SQL parameters are report content: never let them reach an error log.
+        self.SQLALCHEMY_ENGINE_OPTIONS = {"hide_parameters": True}
         self.TRUST_PROXY = _int("TRUST_PROXY", 0)
         self.SESSION_IDLE_MINUTES = _int("SESSION_IDLE_MINUTES", 30)
         self.SESSION_MAX_HOURS = _int("SESSION_MAX_HOURS", 12)

@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from ..areas.service import area_by_slug
 from ..crypto import encrypt_contact
 from ..extensions import db
+from ..identifiers.service import index_report
 from ..security import keyed_digest, same
 from .models import STATUSES, Report
 from .schemas import ReportSchema
@@ -84,6 +85,7 @@ def submit_report(data, member=None):
     try:
         # A plain INSERT: the primary key, not a prior SELECT, decides who was first.
         db.session.execute(db.insert(Report).values(**row))
+        index_report(row["id"], row["offender"])
         db.session.commit()
         outcome = CREATED
     except IntegrityError:

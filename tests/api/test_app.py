@@ -35,3 +35,11 @@ def test_durability_settings(app):
     assert scalar("PRAGMA journal_mode") == "wal"
     assert scalar("PRAGMA synchronous") == 2  # FULL
     assert scalar("PRAGMA foreign_keys") == 1
+
+
+def test_migrations_match_models(app):
+    """The migration that make run applies builds exactly the tables the models describe."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+    with db.engine.connect() as conn:
+        assert compare_metadata(MigrationContext.configure(conn), db.metadata) == []

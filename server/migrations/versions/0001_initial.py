@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-29 01:12:06.786258
+Create Date: 2026-11-29 01:13:52.455121
 
 """
 from alembic import op
@@ -216,6 +216,23 @@ def upgrade():
         batch_op.create_index('ix_delivery_status_next_attempt_at', ['status', 'next_attempt_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_delivery_subscription_id'), ['subscription_id'], unique=False)
 
+    op.create_table('identifier',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('kind', sa.String(length=10), nullable=False),
+    sa.Column('value', sa.String(length=320), nullable=False),
+    sa.Column('report_id', sa.Uuid(), nullable=True),
+    sa.Column('alert_id', sa.Uuid(), nullable=True),
+    sa.Column('display', sa.String(length=10), nullable=True),
+    sa.CheckConstraint('(report_id IS NULL) <> (alert_id IS NULL)', name=op.f('ck_identifier_one_owner')),
+    sa.ForeignKeyConstraint(['alert_id'], ['alert.id'], name=op.f('fk_identifier_alert_id_alert'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['report_id'], ['report.id'], name=op.f('fk_identifier_report_id_report'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_identifier'))
+    )
+    with op.batch_alter_table('identifier', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_identifier_alert_id'), ['alert_id'], unique=False)
+        batch_op.create_index('ix_identifier_kind_value', ['kind', 'value'], unique=False)
+        batch_op.create_index(batch_op.f('ix_identifier_report_id'), ['report_id'], unique=False)
+
     op.create_table('subscription_area',
     sa.Column('subscription_id', sa.Uuid(), nullable=False),
     sa.Column('area_id', sa.Integer(), nullable=False),
@@ -235,6 +252,12 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_subscription_area_area_id'))
 
     op.drop_table('subscription_area')
+    with op.batch_alter_table('identifier', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_identifier_report_id'))
+        batch_op.drop_index('ix_identifier_kind_value')
+        batch_op.drop_index(batch_op.f('ix_identifier_alert_id'))
+
+    op.drop_table('identifier')
     with op.batch_alter_table('delivery', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_delivery_subscription_id'))
         batch_op.drop_index('ix_delivery_status_next_attempt_at')

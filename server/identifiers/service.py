@@ -1,0 +1,85 @@
+"""Indexing identifiers, linking reports that share one, and checking a number."""
+from collections import defaultdict
+
+from flask import current_app
+
+from ..alerts.models import Alert
+from ..extensions import db
+from ..reports.models import Report, utcnow
+from . import normalise
+from .models import Identifier
+
+
+def _region():
+    return current_app.config.get("DEFAULT_PHONE_REGION", "GB")
+
+
+def index_report(report_id, offender):
+    """(Re)write the identifiers of a report, in the caller's transaction, so a report
+    and its identifiers are stored together or not at all."""
+    db.session.execute(db.delete(Identifier).where(Identifier.report_id == report_id))
+    rows = [{"kind": kind, "value": value, "report_id": report_id}
+            for kind, value, _raw in normalise.from_offender(offender, _region())]
+    if rows:
+        db.session.execute(db.insert(Identifier), rows)
+
+
+def index_alert(alert):
+    """(Re)write the identifiers of an alert with the display staff chose for each."""
+    db.session.execute(db.delete(Identifier).where(Identifier.alert_id == alert.id))
+    seen = set()
+    for item in alert.identifiers or []:
+        value = normalise.normalise(item["kind"], item["value"], _region())
+        if value and (item["kind"], value) not in seen:
+            seen.add((item["kind"], value))
+            db.session.add(Identifier(kind=item["kind"], value=value, alert_id=alert.id,
+                                      display=item.get("display", "full")))
+
+
+def shared_with(report):
+    """Other reports that share a normalised identifier with this one:
+    {(kind, value): [report ids, newest first]}."""
+    mine = db.select(Identifier.kind, Identifier.value).where(Identifier.report_id == report.id)
+    rows = db.session.execute(
+        db.select(Identifier.kind, Identifier.value, Identifier.report_id)
+        .join(Report, Report.id == Identifier.report_id)
+        .where(db.tuple_(Identifier.kind, Identifier.value).in_(mine),
+               Identifier.report_id != report.id)
+        .order_by(Report.received_at.desc())).all()
+    shared = defaultdict(list)
+    for kind, value, report_id in rows:
+        if report_id not in shared[(kind, value)]:
+            shared[(kind, value)].append(report_id)
+    return dict(shared)
+
+
+def times_reported(identifiers):
+    """How many distinct reports carry any of these (kind, raw value) identifiers."""
+    pairs = {(kind, normalise.normalise(kind, raw, _region())) for kind, raw in identifiers}
+    pairs = {p for p in pairs if p[1]}
+    if not pairs:
+        return 0
+    return db.session.execute(
+        db.select(db.func.count(db.distinct(Identifier.report_id)))
+        .where(Identifier.report_id.is_not(None),
+               db.tuple_(Identifier.kind, Identifier.value).in_(pairs))).scalar_one()
+
+
+def live_alerts_matching(kind, value, now=None):
+    """[(alert, display)] for the live alerts that carry this normalised identifier."""
+    now = now or utcnow()
+    return db.session.execute(
+        db.select(Alert, Identifier.display)
+        .join(Identifier, Identifier.alert_id == Alert.id)
+        .where(Identifier.kind == kind, Identifier.value == value,
+               Alert.published_at.is_not(None), Alert.retracted_at.is_(None),
+               db.or_(Alert.expires_at.is_(None), Alert.expires_at > now))
+        .order_by(Alert.published_at.desc())).all()
+
+
+def reports_matching(kind, value):
+    """Staff search: every report that carries this normalised identifier."""
+    return db.session.execute(
+        db.select(Report).join(Identifier, Identifier.report_id == Report.id)
+        .where(Identifier.kind == kind, Identifier.value == value)
+        .order_by(Report.received_at.desc())).scalars().unique().all()

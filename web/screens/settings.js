@@ -1,0 +1,129 @@
+// Settings: my areas, language, notifications, storage, and "Wipe this device".
+//
+// Hook: addSettingsSection({id, render}) adds a section before "Wipe"; render(section)
+// fills the empty <section>, heading included (may be async). The alerts issue registers id "notifications" from app.js, which replaces the
+// placeholder below.
+import { h, status } from '../dom.js';
+import { t, LANGUAGES, chosen, setLanguage } from '../i18n.js';
+import * as db from '../db.js';
+import * as outbox from '../outbox.js';
+import { cachedAreas, refreshAreas, myAreas, setMyAreas, byRegion } from '../areas.js';
+import { memberToken } from '../api.js';
+import { wipe } from '../wipe.js';
+
+const extra = new Map();
+
+export function addSettingsSection({ id, render }) {
+  extra.set(id, render);
+}
+
+function section(id, title, ...content) {
+  return h('section', { class: 'setting', 'aria-labelledby': `set-${id}` }, h('h2', { id: `set-${id}` }, title), ...content);
+}
+
+async function areasSection() {
+  const box = h('div', {});
+  const message = status();
+  const draw = async (list) => {
+    const mine = await myAreas();
+    if (!list.length) {
+      box.replaceChildren(h('p', { class: 'hint' }, t('settings.areas_offline')));
+      return;
+    }
+    box.replaceChildren(...byRegion(list).map((group) => h('fieldset', { class: 'group' },
+      h('legend', {}, group.group),
+      h('div', { class: 'chips' }, group.options.map(([slug, name]) => h('label', { class: 'chip' },
+        h('input', { type: 'checkbox', name: 'my-areas', value: slug, checked: mine.includes(slug) }),
+        h('span', {}, name)))))));
+  };
+  box.addEventListener('change', async () => {
+    const slugs = [...box.querySelectorAll('input:checked')].map((el) => el.value);
+    await setMyAreas(slugs);
+    message.textContent = t('settings.saved');
+  });
+  const list = await cachedAreas();
+  await draw(list);
+  if (!list.length) refreshAreas().then((fresh) => fresh.length && draw(fresh));
+  return section('areas', t('settings.areas'), h('p', { class: 'hint' }, t('settings.areas_hint')), box, message);
+}
+
+async function languageSection() {
+  const id = 'language-select';
+  const select = h('select', { id, name: 'language' },
+    h('option', { value: '' }, t('settings.language_auto')),
+    Object.entries(LANGUAGES).map(([code, name]) => h('option', { value: code, lang: code }, name)));
+  select.value = await chosen();
+  select.addEventListener('change', () => setLanguage(select.value));
+  return section('language', t('settings.language'),
+    h('div', { class: 'field' }, h('label', { for: id }, t('settings.language_label')), select));
+}
+
+async function notificationsSection() {
+  const own = extra.get('notifications');
+  const box = section('notifications', t('settings.notifications'));
+  if (own) await own(box);
+  else box.append(h('p', {}, t('settings.notifications_later')));
+  return box;
+}
+
+async function storageSection() {
+  const state = h('p', { class: 'persist-state' });
+  const ask = h('button', { type: 'button', class: 'secondary', hidden: true }, t('settings.persist_ask'));
+  const draw = async () => {
+    const value = await db.persistence();
+    state.textContent = t(`persist.${value}`);
+    ask.hidden = value === 'kept' || value === 'unsupported';
+  };
+  ask.addEventListener('click', async () => {
+    await db.askPersistence();
+    await draw();
+  });
+  await draw();
+  const member = await memberToken();
+  return section('storage', t('settings.storage'), state, ask,
+    h('p', {}, member ? t('join.member') : t('join.not_member')));
+}
+
+async function wipeSection() {
+  const message = status();
+  const start = h('button', { type: 'button', class: 'danger' }, t('settings.wipe'));
+  const confirmBox = h('div', { class: 'confirm', hidden: true, role: 'group', 'aria-labelledby': 'wipe-question' },
+    h('p', { id: 'wipe-question' }),
+    h('div', { class: 'actions' },
+      h('button', { type: 'button', class: 'danger', 'data-action': 'wipe' }, t('settings.wipe_yes')),
+      h('button', { type: 'button', class: 'secondary', 'data-action': 'cancel' }, t('settings.wipe_no'))));
+  start.addEventListener('click', async () => {
+    const waiting = await outbox.waitingCount();
+    confirmBox.querySelector('p').textContent = waiting
+      ? `${t('settings.wipe_question')} ${t('settings.wipe_waiting', { n: waiting })}`
+      : t('settings.wipe_question');
+    confirmBox.hidden = false;
+    start.hidden = true;
+    confirmBox.querySelector('[data-action="cancel"]').focus();
+  });
+  confirmBox.querySelector('[data-action="cancel"]').addEventListener('click', () => {
+    confirmBox.hidden = true;
+    start.hidden = false;
+    start.focus();
+  });
+  confirmBox.querySelector('[data-action="wipe"]').addEventListener('click', async () => {
+    message.textContent = t('settings.wiping');
+    await wipe();
+    document.dispatchEvent(new CustomEvent('redflag:wiped'));
+  });
+  return section('wipe', t('settings.wipe'), h('p', {}, t('settings.wipe_hint')), start, confirmBox, message);
+}
+
+export async function render(main) {
+  main.append(h('h1', {}, t('settings.title')));
+  const sections = await Promise.all([areasSection(), languageSection(), notificationsSection(),
+    storageSection(), wipeSection()]);
+  main.append(...sections);
+  for (const [id, draw] of extra) {
+    if (id !== 'notifications') {
+      const box = h('section', { class: 'setting' }); // its render adds its own heading
+      await draw(box);
+      main.insertBefore(box, sections[sections.length - 1]);
+    }
+  }
+}
