@@ -67,11 +67,15 @@ def _register_blueprints(app):
     from .areas import cli as areas_cli, views as areas_views
     from .reports import views as reports_views
     from .push import cli as push_cli, views as push_views
+    from .moderation import views as moderation_views
+    from .alerts import views as alerts_views
     from . import web, demo
 
     api.register_blueprint(areas_views.blp)
     api.register_blueprint(reports_views.blp)
     api.register_blueprint(push_views.blp)
+    api.register_blueprint(moderation_views.blp)
+    api.register_blueprint(alerts_views.blp)
     for blp in accounts_views.blueprints:
         api.register_blueprint(blp)
     app.register_blueprint(web.bp)

@@ -26,12 +26,12 @@ APP_ROUTES = ("/", "/report", "/reports", "/join", "/settings")
 DEFAULT_QUICK_EXIT_URL = "https://www.bbc.co.uk/weather"
 # Only these kinds of file are served from web/; anything else is a 404.
 CONTENT_TYPES = {
-    ".js": "text/javascript; charset=utf-8",
-    ".css": "text/css; charset=utf-8",
+    ".js": "text/javascript",
+    ".css": "text/css",
     ".json": "application/json",
     ".png": "image/png",
     ".svg": "image/svg+xml",
-    ".html": "text/html; charset=utf-8",
+    ".html": "text/html",
 }
 
 

@@ -24,15 +24,25 @@ async function registerServiceWorker() {
   } catch {
     return; // No worker (private mode, old browser): the app still works while online.
   }
-  let controlled = Boolean(navigator.serviceWorker.controller);
+  // Reload when the new version takes over, but only after the user asked for it, here
+  // or in another tab: claim() on first install, and the moments right after an update's
+  // reload, fire controllerchange too.
+  const updates = typeof BroadcastChannel === 'function' ? new BroadcastChannel('redflag-update') : null;
+  let asked = false;
+  let reloading = false;
+  if (updates) updates.onmessage = () => { asked = true; };
+  const bar = document.getElementById('update');
   const offer = (worker) => {
     if (!navigator.serviceWorker.controller) return; // first install: nothing to replace
-    const bar = document.getElementById('update');
-    bar.replaceChildren(
-      h('p', {}, t('update.ready')),
-      h('button', { type: 'button', class: 'primary', onclick: () => worker.postMessage({ type: 'SKIP_WAITING' }) },
-        t('update.now')));
-    bar.hidden = false;
+    const update = () => {
+      asked = true;
+      if (updates) updates.postMessage('updating');
+      worker.postMessage({ type: 'SKIP_WAITING' });
+    };
+    bar.replaceChildren(h('p', {}, t('update.ready')),
+      h('button', { type: 'button', class: 'primary', onclick: update }, t('update.now')));
+    bar.hidden = worker.state !== 'installed';
+    worker.addEventListener('statechange', () => { bar.hidden = worker.state !== 'installed'; });
   };
   if (registration.waiting) offer(registration.waiting);
   registration.addEventListener('updatefound', () => {
@@ -43,9 +53,10 @@ async function registerServiceWorker() {
     });
   });
   navigator.serviceWorker.addEventListener('controllerchange', () => {
-    // A new version took over (here or from another tab): run its code, not the old.
-    if (controlled) location.reload();
-    controlled = true;
+    if (asked && !reloading) {
+      reloading = true;
+      location.reload();
+    }
   });
   // An installed app stays open for days: look for a new version when it is shown again.
   document.addEventListener('visibilitychange', () => {

@@ -46,9 +46,10 @@ export async function render({ focus = false } = {}) {
   if (focus) main.focus();
 }
 
-export function navigate(path, { replace = false } = {}) {
-  if (replace) history.replaceState(null, '', path);
-  else history.pushState(null, '', path);
+// Screens replace each other in one history entry: quick exit replaces that entry, so
+// Back from the neutral site cannot land on any screen of the app.
+export function navigate(path) {
+  history.replaceState(null, '', path);
   return render({ focus: true });
 }
 
@@ -59,6 +60,16 @@ export function start(mainElement, navElement) {
     const link = event.target.closest('a[href]');
     if (!link || event.defaultPrevented || event.button !== 0 || event.metaKey || event.ctrlKey
         || event.shiftKey || event.altKey) return;
+    if (link.getAttribute('href').startsWith('#')) {
+      // A jump within the screen: focus the target without adding a history entry.
+      const target = document.getElementById(decodeURIComponent(link.getAttribute('href').slice(1)));
+      if (target) {
+        event.preventDefault();
+        target.focus();
+        target.scrollIntoView({ block: 'center' });
+      }
+      return;
+    }
     const url = new URL(link.href);
     if (url.origin !== location.origin || !screens.has(url.pathname === '/' ? '/report' : url.pathname)) return;
     event.preventDefault();

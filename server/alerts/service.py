@@ -1,13 +1,28 @@
-"""Alerts: the few functions that publishing and retracting come down to.
+"""Alerts: publishing, retracting, masking identifiers and the members' feed.
 
-Moderation (staff screens, audit) builds on these; it adds who may do what and the
-audit rows, and commits. These functions never commit, so the alert, its deliveries
-and the audit row land in one transaction or not at all.
+Moderation (staff screens, audit) builds on publish and retract; it adds who may do
+what and the audit rows, and commits. These functions never commit, so the alert, its
+deliveries and the audit row land in one transaction or not at all.
 """
+import re
+from datetime import timedelta, timezone
+
+from flask import current_app
+from phonenumbers import (NumberParseException, PhoneNumberFormat, format_number,
+                          is_possible_number, national_significant_number, parse)
+from sqlalchemy.orm.attributes import set_committed_value
+
+from ..areas.models import Area
 from ..extensions import db
 from ..push.service import aware, cancel_deliveries, enqueue_deliveries
 from ..reports.models import utcnow
 from .models import Alert
+
+MASK = "•"
+# A publish commits a moment after it stamps published_at, so a feed read in between
+# does not see the alert yet. `since` therefore looks back this far: a device may get an
+# alert twice (it stores them by id) but never misses one.
+SYNC_OVERLAP = timedelta(minutes=2)
 
 
 def new_alert(*, title, summary, severity, areas, incident_types=(), identifiers=(),
@@ -23,11 +38,20 @@ def new_alert(*, title, summary, severity, areas, incident_types=(), identifiers
 
 def publish(alert, now=None):
     """Publish: the alert goes live and one delivery is queued per matching subscription,
-    in the caller's transaction. Returns the number of deliveries queued."""
-    if alert.published_at is not None:
+    in the caller's transaction. Returns the number of deliveries queued.
+
+    The draft is claimed with a conditional UPDATE, so two moderators pressing Publish at
+    once publish it once (on PostgreSQL the second waits for the first and finds it taken)."""
+    now = now or utcnow()
+    claimed = db.session.execute(
+        db.update(Alert)
+        .where(Alert.id == alert.id, Alert.published_at.is_(None), Alert.retracted_at.is_(None))
+        .values(published_at=now)
+        .execution_options(synchronize_session=False))
+    if claimed.rowcount != 1:
         raise ValueError("This alert is already published.")
-    alert.published_at = now or utcnow()
-    return enqueue_deliveries(alert, alert.published_at)
+    set_committed_value(alert, "published_at", now)
+    return enqueue_deliveries(alert, now)
 
 
 def retract(alert, now=None):
@@ -41,3 +65,147 @@ def is_live(alert, now=None):
     now = now or utcnow()
     return (alert.published_at is not None and alert.retracted_at is None
             and (alert.expires_at is None or aware(alert.expires_at) > now))
+
+
+def status_of(alert, now=None):
+    """draft | published | expired | retracted: what staff screens show."""
+    if alert.retracted_at is not None:
+        return "retracted"
+    if alert.published_at is None:
+        return "draft"
+    return "published" if is_live(alert, now) else "expired"
+
+
+# --- Identifiers as members see them -----------------------------------------------------
+
+def _region():
+    return current_app.config.get("DEFAULT_PHONE_REGION", "GB")
+
+
+def _mask_phone(value, region="GB"):
+    """Keep the last 3 digits and, on long numbers, the first few (country and network),
+    with at least 5 digits masked: "+44 7700 900123" -> "+44 77•• •••123"."""
+    try:
+        number = parse(value, region)
+        # A short code would gain a country code nobody wrote: leave those as written.
+        if is_possible_number(number) and len(national_significant_number(number)) >= 7:
+            value = format_number(number, PhoneNumberFormat.INTERNATIONAL)
+    except NumberParseException:
+        pass  # an odd number: mask it as written
+    digits = sum(c.isdigit() for c in value)
+    if not digits:
+        return _mask_start(value)
+    keep_end = min(3, max(digits - 5, 0))
+    keep_start = max(0, min(4, digits - keep_end - 5))
+    out, seen = [], 0
+    for char in value:
+        if char.isdigit():
+            seen += 1
+            out.append(char if seen <= keep_start or seen > digits - keep_end else MASK)
+        else:
+            out.append(char)
+    return "".join(out)
+
+
+def _mask_email(value):
+    local, at, domain = value.strip().rpartition("@")
+    if not at:
+        return _mask_start(value)
+    return f"{local[:1]}{MASK * 3}@{domain}"
+
+
+def _mask_plate(value):
+    """First 2 and last 1 letters or digits; spacing kept: "AB12 CDE" -> "AB•• ••E"."""
+    text = value.strip().upper()
+    positions = [i for i, c in enumerate(text) if c.isalnum()]
+    if len(positions) <= 3:
+        keep = set(positions[:1])
+    else:
+        keep = set(positions[:2] + positions[-1:])
+    return "".join(c if (i in keep or not c.isalnum()) else MASK for i, c in enumerate(text))
+
+
+def _mask_start(value, keep=2):
+    """Handles and names: the first 2 letters (fewer for a short one), then a fixed mask
+    so the length is not given away: "@dave_ldn" -> "@da•••", "Dave" -> "Da•••"."""
+    text = value.strip()
+    prefix = "@" if text.startswith("@") else ""
+    body = text[len(prefix):]
+    keep = min(keep, max(len(body) - 1, 1))
+    return f"{prefix}{body[:keep]}{MASK * 3}"
+
+
+def mask(kind, value, region=None):
+    """Enough of an identifier to act on, not all of it."""
+    if kind == "phone":
+        return _mask_phone(value, region or _region())
+    if kind == "email":
+        return _mask_email(value)
+    if kind == "plate":
+        return _mask_plate(value)
+    return _mask_start(value)
+
+
+def shown_as(item, region=None):
+    """The value members see for one stored identifier, or None when it is hidden."""
+    display = item.get("display", "full")
+    if display == "full":
+        return item["value"]
+    if display == "masked":
+        return mask(item["kind"], item["value"], region)
+    return None
+
+
+def member_identifiers(alert):
+    """(identifiers members may see as [{"kind", "value"}], how many are withheld).
+    A hidden identifier never leaves the server through the members' API."""
+    region = _region()
+    shown, withheld = [], 0
+    for item in alert.identifiers or []:
+        value = shown_as(item, region)
+        if value is None:
+            withheld += 1
+        else:
+            shown.append({"kind": item["kind"], "value": value})
+    return shown, withheld
+
+
+# --- The members' feed -------------------------------------------------------------------
+
+def live_clause(now):
+    return db.and_(Alert.published_at.is_not(None), Alert.retracted_at.is_(None),
+                   db.or_(Alert.expires_at.is_(None), Alert.expires_at > now))
+
+
+def utc(moment):
+    """An aware time in UTC (naive means UTC): SQLite compares the stored text."""
+    return aware(moment).astimezone(timezone.utc)
+
+
+def feed(area_slugs=(), since=None, now=None):
+    """What a member device needs: live alerts (newest first), optionally only those in
+    some areas and only those published since its last sync; and the ids of alerts
+    retracted since then, so the device can drop them. Returns (alerts, retracted_ids)."""
+    now = now or utcnow()
+    query = db.select(Alert).where(live_clause(now))
+    if area_slugs:
+        query = query.where(Alert.areas.any(Area.slug.in_(list(area_slugs))))
+    retracted = []
+    if since is not None:
+        after = utc(since) - SYNC_OVERLAP
+        query = query.where(Alert.published_at > after)
+        # Every area: a device may hold an alert from an area it has since left.
+        retracted = list(db.session.execute(
+            db.select(Alert.id).where(Alert.published_at.is_not(None),
+                                      Alert.retracted_at > after)
+            .order_by(Alert.retracted_at)).scalars())
+    alerts = db.session.execute(
+        query.order_by(Alert.published_at.desc(), Alert.id.desc())).scalars().all()
+    return alerts, retracted
+
+
+def live_alert(alert_id, now=None):
+    """A live alert by id, or None (unknown, draft, retracted or expired alike)."""
+    return db.session.execute(
+        db.select(Alert).where(Alert.id == alert_id, live_clause(now or utcnow()))
+    ).scalar_one_or_none()

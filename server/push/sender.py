@@ -43,7 +43,7 @@ from .vapid import AuthorizationCache, load_key, origin_of
 log = logging.getLogger(__name__)
 
 FLUSH_SECONDS = 0.2
-FLUSH_SIZE = 200
+FLUSH_SIZE = 1000
 MAX_RETRY_SECONDS = 3600
 MAX_RETRY_AFTER_SECONDS = 6 * 3600
 DELIVERY = Delivery.__table__
@@ -58,17 +58,23 @@ class Job:
     endpoint: str
     p256dh: str
     auth: str
-    alert_id: object
-    severity: str
+    alert: "AlertInfo"
     area: str
+
+
+@dataclass
+class AlertInfo:
+    id: object
+    severity: str
     published_at: datetime
     retracted_at: datetime
     expires_at: datetime
 
-    def payload(self):
-        # Small on purpose: the device picks the words and fetches the alert when tapped.
-        return json.dumps({"alert": str(self.alert_id), "area": self.area,
-                           "severity": self.severity}, separators=(",", ":")).encode()
+
+def payload(alert, area):
+    # Small on purpose: the device picks the words and fetches the alert when tapped.
+    return json.dumps({"alert": str(alert.id), "area": area, "severity": alert.severity},
+                      separators=(",", ":")).encode()
 
 
 @dataclass
@@ -107,17 +113,21 @@ def load_jobs(session, ids):
     d = DELIVERY
     rows = session.execute(
         sa.select(d.c.id, d.c.attempts, d.c.subscription_id, Subscription.endpoint,
-                  Subscription.p256dh, Subscription.auth, Alert.id, Alert.severity, Area.slug,
-                  Alert.published_at, Alert.retracted_at, Alert.expires_at)
+                  Subscription.p256dh, Subscription.auth, d.c.alert_id, d.c.area_id)
         .select_from(d)
-        .join(Alert, Alert.id == d.c.alert_id)
         .outerjoin(Subscription, Subscription.id == d.c.subscription_id)
-        .outerjoin(Area, Area.id == d.c.area_id)
         .where(d.c.id.in_(ids))
-        .order_by(d.c.id))
-    jobs = [Job(*row) for row in rows]
+        .order_by(d.c.id)).all()
+    # Alerts and areas are few per batch (usually one alert): fetched once each.
+    alerts = {row.id: AlertInfo(*row) for row in session.execute(
+        sa.select(Alert.id, Alert.severity, Alert.published_at, Alert.retracted_at,
+                  Alert.expires_at).where(Alert.id.in_({row.alert_id for row in rows})))}
+    areas = dict(session.execute(
+        sa.select(Area.id, Area.slug).where(Area.id.in_({row.area_id for row in rows}))).all())
     session.commit()
-    return jobs
+    return [Job(row.id, row.attempts, row.subscription_id, row.endpoint, row.p256dh,
+                row.auth, alerts[row.alert_id], areas.get(row.area_id, ""))
+            for row in rows]
 
 
 def record(session, outcomes):
@@ -125,16 +135,25 @@ def record(session, outcomes):
     if not outcomes:
         return
     d = DELIVERY
-    update = (d.update().where(d.c.id == sa.bindparam("b_id"))
-              .values(status=sa.bindparam("b_status"),
-                      next_attempt_at=sa.bindparam("b_next"),
-                      last_error=sa.bindparam("b_error"),
-                      sent_at=sa.bindparam("b_sent"),
-                      attempts=d.c.attempts + sa.bindparam("b_inc", type_=sa.Integer)))
-    session.execute(update, [
-        {"b_id": o.delivery_id, "b_status": o.status, "b_next": o.next_attempt_at,
-         "b_error": o.error, "b_sent": o.sent_at, "b_inc": 1 if o.attempted else 0}
-        for o in outcomes])
+    sent = [o for o in outcomes if o.status == "sent"]
+    others = [o for o in outcomes if o.status != "sent"]
+    if sent:
+        # The common case in one statement; sent_at is the group's last (they are at most
+        # FLUSH_SECONDS apart).
+        session.execute(
+            d.update().where(d.c.id.in_([o.delivery_id for o in sent]))
+            .values(status="sent", sent_at=max(o.sent_at for o in sent), last_error=None,
+                    attempts=d.c.attempts + 1))
+    if others:
+        update = (d.update().where(d.c.id == sa.bindparam("b_id"))
+                  .values(status=sa.bindparam("b_status"),
+                          next_attempt_at=sa.bindparam("b_next"),
+                          last_error=sa.bindparam("b_error"),
+                          attempts=d.c.attempts + sa.bindparam("b_inc", type_=sa.Integer)))
+        session.execute(update, [
+            {"b_id": o.delivery_id, "b_status": o.status, "b_next": o.next_attempt_at,
+             "b_error": o.error, "b_inc": 1 if o.attempted else 0}
+            for o in others])
     # 404 / 410: the push service says the subscription is gone for good.
     gone = sorted({o.subscription_id for o in outcomes
                    if o.status == "gone" and o.subscription_id is not None}, key=str)
@@ -170,13 +189,14 @@ def retry_after(value, now, default=60):
 
 def unsendable(job, now):
     """Why this delivery must not go out any more, or None."""
+    alert = job.alert
     if job.subscription_id is None:
         return "gone", "subscription gone"
-    if job.published_at is None:
+    if alert.published_at is None:
         return "failed", "alert not published"
-    if job.retracted_at is not None:
+    if alert.retracted_at is not None:
         return "failed", "alert retracted"
-    if job.expires_at is not None and aware(job.expires_at) <= now:
+    if alert.expires_at is not None and aware(alert.expires_at) <= now:
         return "failed", "alert expired"
     return None
 
@@ -203,6 +223,7 @@ class Sender:
         self.backoff = {}
         self.totals = dict.fromkeys(("sent", "gone", "retry", "failed"), 0)
         self._pending = []
+        self._payloads = {}
 
     # Entry points ----------------------------------------------------------------------
 
@@ -243,11 +264,18 @@ class Sender:
         # No request starts after this point, and each has a timeout: every result is
         # written before the lease could run out and the row be claimed by someone else.
         last_start = time.monotonic() + self.lease - self.timeout - 2 * FLUSH_SECONDS - 1
-        jobs = load_jobs(db.session, ids)
-        gate = asyncio.Semaphore(self.concurrency)
+        jobs = iter(load_jobs(db.session, ids))
+        self._payloads = {}
+
+        async def lane():
+            # `concurrency` lanes share one iterator, so each job is taken exactly once
+            # and at most `concurrency` requests are in flight.
+            for job in jobs:
+                self._done(await self._attempt(http, job, last_start))
+
         flusher = asyncio.create_task(self._flush_every(FLUSH_SECONDS))
         try:
-            await asyncio.gather(*(self._send_one(http, job, gate, last_start) for job in jobs))
+            await asyncio.gather(*(lane() for _ in range(min(self.concurrency, len(ids)))))
         finally:
             flusher.cancel()
             self._flush()
@@ -271,10 +299,6 @@ class Sender:
         self._pending.append(outcome)
         if len(self._pending) >= FLUSH_SIZE:
             self._flush()
-
-    async def _send_one(self, http, job, gate, last_start):
-        async with gate:
-            self._done(await self._attempt(http, job, last_start))
 
     async def _attempt(self, http, job, last_start):
         now = self.clock()
@@ -322,17 +346,22 @@ class Sender:
         return retry_or_fail(job, self.clock(), error, self.retry_base, self.max_attempts)
 
     def _request(self, job, origin, now):
+        alert = job.alert
+        key = (alert.id, job.area)
+        data = self._payloads.get(key)
+        if data is None:
+            data = self._payloads[key] = payload(alert, job.area)
         info = {"endpoint": job.endpoint, "keys": {"p256dh": job.p256dh, "auth": job.auth}}
-        body = WebPusher(info).encode(job.payload(), "aes128gcm")["body"]
+        body = WebPusher(info).encode(data, "aes128gcm")["body"]
         ttl = self.ttl
-        if job.expires_at is not None:
-            ttl = max(0, min(ttl, int((aware(job.expires_at) - now).total_seconds())))
+        if alert.expires_at is not None:
+            ttl = max(0, min(ttl, int((aware(alert.expires_at) - now).total_seconds())))
         headers = {
             "Authorization": self.authorization.header(origin),
             "TTL": str(ttl),
-            "Urgency": "high" if job.severity == "dangerous" else "normal",
+            "Urgency": "high" if alert.severity == "dangerous" else "normal",
             # The alert id (32 hex characters): a newer copy replaces one still waiting.
-            "Topic": job.alert_id.hex,
+            "Topic": alert.id.hex,
             "Content-Type": "application/octet-stream",
             "Content-Encoding": "aes128gcm",
         }

@@ -4,7 +4,6 @@ import os
 import threading
 import time
 from pathlib import Path
-from urllib.parse import urlsplit
 
 from cryptography.hazmat.primitives import serialization
 from py_vapid import Vapid
@@ -72,8 +71,8 @@ def public_key(vapid):
 
 
 def origin_of(endpoint):
-    url = urlsplit(endpoint)
-    return f"{url.scheme}://{url.netloc}"
+    """"https://host[:port]" of an endpoint URL (the VAPID audience)."""
+    return "/".join(endpoint.split("/", 3)[:3])
 
 
 class AuthorizationCache:

@@ -225,7 +225,7 @@ async function areaField(fix) {
     const own = areas.filter((a) => mine.includes(a.slug)).map((a) => [a.slug, a.name]);
     const groups = [...(own.length ? [{ group: t('report.my_areas'), options: own }] : []), ...byRegion(areas)];
     control.replaceChildren(h('option', { value: '' }, t('report.area_choose')),
-      groups.map((g) => h('optgroup', { label: g.group },
+      ...groups.map((g) => h('optgroup', { label: g.group },
         g.options.map(([slug, name]) => h('option', { value: slug }, name)))));
     control.value = value;
     control.required = areas.length > 0;

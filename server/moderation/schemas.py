@@ -1,0 +1,244 @@
+"""What staff send to moderate, and what they get back.
+
+Input is validated here, at the edge: unknown fields, over-long text, unknown values and
+malformed ids are 422s with field-level messages. Staff output may carry more than
+members ever see (the stored identifiers, the reports an alert came from, counts);
+members see alerts only through alerts.schemas.MemberAlertSchema.
+"""
+from datetime import datetime, timezone
+
+from marshmallow import (RAISE, Schema, ValidationError, fields, validate, validates,
+                         validates_schema)
+
+from ..accounts.schemas import UtcDateTime
+from ..alerts.models import IDENTIFIER_DISPLAYS, SEVERITIES
+from ..alerts.schemas import AreaRefSchema
+from ..areas.schemas import SLUG
+from ..identifiers.normalise import KINDS
+from ..reports.models import INCIDENT_TYPES, POLICE_CONSENT, STATUSES
+from ..reports.schemas import _no_nul, _not_blank
+from . import service
+
+ALERT_STATUSES = ("draft", "published", "expired", "retracted")
+MAX_PAGE = 200
+
+
+def _unique(values):
+    if len(set(values)) != len(values):
+        raise ValidationError("Name each one only once.")
+
+
+def _text(max_length, **kwargs):
+    return fields.String(validate=[validate.Length(1, max_length), _no_nul, _not_blank],
+                         **kwargs)
+
+
+class Strict(Schema):
+    class Meta:
+        unknown = RAISE
+
+
+def _known_areas(slugs):
+    try:
+        service.areas_for(slugs)
+    except service.Invalid as error:
+        raise ValidationError(error.errors["areas"]) from None
+
+
+# --- Queries -----------------------------------------------------------------------------
+
+class PageQuery(Strict):
+    limit = fields.Integer(load_default=50, validate=validate.Range(1, MAX_PAGE))
+    offset = fields.Integer(load_default=0, validate=validate.Range(0, 10_000_000))
+
+
+class QueueQuerySchema(PageQuery):
+    area = fields.List(fields.String(validate=[validate.Length(1, 80), SLUG]),
+                       metadata={"description": "Area slug; repeat for several"})
+    incident_type = fields.List(fields.String(validate=validate.OneOf(INCIDENT_TYPES)),
+                                metadata={"description": "Repeat for several (any of them)"})
+    status = fields.List(fields.String(validate=validate.OneOf(STATUSES)),
+                         metadata={"description": "Repeat for several"})
+
+    @validates("area")
+    def _areas_exist(self, value, **kwargs):
+        _known_areas(value)
+
+
+class AlertQuerySchema(PageQuery):
+    status = fields.List(fields.String(validate=validate.OneOf(ALERT_STATUSES)),
+                         metadata={"description": "Repeat for several"})
+
+
+# --- Reports -----------------------------------------------------------------------------
+
+class ConsentOutSchema(Schema):
+    publish = fields.Boolean()
+    police = fields.String(metadata={"enum": list(POLICE_CONSENT)})
+
+
+class ReportSummarySchema(Schema):
+    id = fields.UUID()
+    status = fields.String(metadata={"enum": list(STATUSES)})
+    received_at = UtcDateTime()
+    occurred_on = fields.Date()
+    part_of_day = fields.String(allow_none=True)
+    area = fields.Nested(AreaRefSchema)
+    incident_types = fields.List(fields.String())
+    consent = fields.Nested(ConsentOutSchema)
+    support_requested = fields.Boolean()
+    on_behalf = fields.Boolean()
+    from_member = fields.Boolean(metadata={"description": "Sent with a member token"})
+    linked_to = fields.UUID(allow_none=True, metadata={
+        "description": "The first report of the same incident, if linked"})
+
+
+class QueuePageSchema(Schema):
+    reports = fields.List(fields.Nested(ReportSummarySchema))
+    total = fields.Integer(metadata={"description": "How many match the filters"})
+    limit = fields.Integer()
+    offset = fields.Integer()
+
+
+class ContactOutSchema(Schema):
+    name = fields.String()
+    phone = fields.String()
+    email = fields.String()
+    note = fields.String()
+
+
+class SupportOutSchema(Schema):
+    requested = fields.Boolean()
+    has_contact = fields.Boolean()
+    contact = fields.Nested(ContactOutSchema, allow_none=True, metadata={
+        "description": "Decrypted, for moderators and admins only (audited); else null"})
+
+
+class ReportAlertSchema(Schema):
+    id = fields.UUID()
+    title = fields.String()
+    status = fields.String(metadata={"enum": list(ALERT_STATUSES)})
+    published_at = UtcDateTime(allow_none=True)
+
+
+class ReportDetailSchema(ReportSummarySchema):
+    updated_at = UtcDateTime()
+    description = fields.String()
+    offender = fields.Dict(metadata={"description": "As the reporter gave it"})
+    support = fields.Nested(SupportOutSchema)
+    filed_by = fields.String(allow_none=True)
+    reject_reason = fields.String(allow_none=True, metadata={
+        "description": "Staff only; never shown to the reporter or members"})
+    linked_reports = fields.List(fields.Nested(ReportSummarySchema))
+    alerts = fields.List(fields.Nested(ReportAlertSchema), metadata={
+        "description": "Alerts made from this report"})
+
+
+class RejectSchema(Strict):
+    reason = _text(1000, required=True, metadata={
+        "description": "For staff only: never shown to the reporter or members"})
+
+
+class LinkSchema(Strict):
+    to = fields.UUID(required=True, metadata={"description": "A report of the same incident"})
+
+
+# --- Alerts ------------------------------------------------------------------------------
+
+class IdentifierSchema(Strict):
+    kind = fields.String(required=True, validate=validate.OneOf(KINDS))
+    value = _text(254, required=True)
+    display = fields.String(required=True, validate=validate.OneOf(IDENTIFIER_DISPLAYS),
+                            metadata={"description": "full: as written; masked: partly "
+                                      "hidden; hidden: never shown to members"})
+
+
+def _in_future(value):
+    if value <= datetime.now(timezone.utc):
+        raise ValidationError("Must be in the future.")
+
+
+class AlertDraftSchema(Strict):
+    """A new draft (POST); PATCH takes any of the same fields."""
+    reports = fields.List(fields.UUID(), required=True,
+                          validate=[validate.Length(1, 50), _unique],
+                          metadata={"description": "The reports it is written from"})
+    title = _text(120, required=True)
+    summary = _text(2000, required=True)
+    severity = fields.String(required=True, validate=validate.OneOf(SEVERITIES))
+    incident_types = fields.List(
+        fields.String(validate=validate.OneOf(INCIDENT_TYPES)), required=True,
+        validate=[validate.Length(1, len(INCIDENT_TYPES)), _unique])
+    areas = fields.List(fields.String(validate=[validate.Length(1, 80), SLUG]), required=True,
+                        validate=[validate.Length(1, 200), _unique],
+                        metadata={"description": "Area slugs it warns"})
+    identifiers = fields.List(fields.Nested(IdentifierSchema), validate=validate.Length(max=50))
+    expires_at = fields.AwareDateTime(default_timezone=timezone.utc, allow_none=True,
+                                      validate=_in_future, metadata={
+                                          "description": "When it leaves the feed; null: never"})
+
+    @validates("areas")
+    def _areas_exist(self, value, **kwargs):
+        _known_areas(value)
+
+    @validates_schema
+    def _something(self, data, **kwargs):
+        if not data:
+            raise ValidationError("Nothing to change.")
+
+
+class AlertEditSchema(AlertDraftSchema):
+    """PATCH: any of the draft's fields (each still whole: an identifier needs all three
+    parts). Load it with edit_schema()."""
+
+
+def edit_schema():
+    # partial by top-level name only: a bare partial=True would reach into the nested
+    # identifiers too and let one through without its display.
+    return AlertEditSchema(partial=tuple(AlertDraftSchema._declared_fields))
+
+
+class IdentifierOutSchema(Schema):
+    kind = fields.String()
+    value = fields.String()
+    display = fields.String(metadata={"enum": list(IDENTIFIER_DISPLAYS)})
+    shown_as = fields.String(allow_none=True, metadata={
+        "description": "What members see (null: withheld)"})
+
+
+class DeliveryCountsSchema(Schema):
+    queued = fields.Integer()
+    sent = fields.Integer()
+    gone = fields.Integer()
+    failed = fields.Integer()
+
+
+class StaffAlertSchema(Schema):
+    id = fields.UUID()
+    status = fields.Function(lambda alert: service.alerts.status_of(alert),
+                             metadata={"enum": list(ALERT_STATUSES)})
+    title = fields.String()
+    summary = fields.String()
+    severity = fields.String()
+    incident_types = fields.List(fields.String())
+    areas = fields.List(fields.Nested(AreaRefSchema))
+    identifiers = fields.Function(
+        lambda alert: IdentifierOutSchema(many=True).dump(service.staff_identifiers(alert)),
+        metadata={"type": "array", "items": {"type": "object"}})
+    reports = fields.Function(lambda alert: [str(r.id) for r in alert.reports],
+                              metadata={"type": "array", "items": {"type": "string"}})
+    created_by = fields.Function(
+        lambda alert: alert.created_by.username if alert.created_by else None)
+    created_at = UtcDateTime()
+    published_at = UtcDateTime(allow_none=True)
+    retracted_at = UtcDateTime(allow_none=True)
+    expires_at = UtcDateTime(allow_none=True)
+    deliveries = fields.Function(lambda alert: service.alert_deliveries(alert), metadata={
+        "type": "object", "description": "queued, sent, gone, failed"})
+
+
+class AlertPageSchema(Schema):
+    alerts = fields.List(fields.Nested(StaffAlertSchema))
+    total = fields.Integer()
+    limit = fields.Integer()
+    offset = fields.Integer()

@@ -1,0 +1,209 @@
+"""Alerts for members: only live alerts, only through the allow-listed schema, masked
+and hidden identifiers honoured, and incremental sync that tells devices what to drop."""
+import uuid
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from server.alerts import service
+from server.alerts.models import Alert
+from server.alerts.schemas import MEMBER_ALERT_KEYS
+from server.extensions import db
+from server.reports.models import utcnow
+
+from .test_moderation import (CONTACT, app_config, draft_body, make_draft, moderator,  # noqa: F401
+                              publish, send_report)
+from .test_reports import make_member
+
+FEED = "/api/v1/alerts"
+
+
+@pytest.fixture
+def member(app):
+    return make_member()[1]
+
+
+def live_alert(moderator, client, **changes):
+    report_id, _ = send_report(client)
+    alert = make_draft(moderator, [report_id], **changes)
+    publish(moderator, alert["id"])
+    return alert["id"]
+
+
+def set_times(alert_id, **times):
+    alert = db.session.get(Alert, uuid.UUID(alert_id))
+    for name, value in times.items():
+        setattr(alert, name, value)
+    db.session.commit()
+
+
+def feed(client, headers, query=""):
+    response = client.get(FEED + query, headers=headers)
+    assert response.status_code == 200, response.get_json()
+    return response.get_json()
+
+
+# --- Members only ------------------------------------------------------------------------
+
+def test_non_members_get_401(client, areas, moderator):
+    alert_id = live_alert(moderator, client)
+    _, revoked = make_member(revoked=True)
+    for headers in ({}, {"Authorization": "Bearer not-a-token"}, revoked,
+                    {"Authorization": "Basic dXNlcjpwYXNz"}):
+        assert client.get(FEED, headers=headers).status_code == 401
+        assert client.get(f"{FEED}/{alert_id}", headers=headers).status_code == 401
+        # 401 before the query is even looked at.
+        assert client.get(FEED + "?area=atlantis", headers=headers).status_code == 401
+    # A staff session is not a member token.
+    assert moderator.client.get(FEED).status_code == 401
+
+
+# --- Only live alerts ----------------------------------------------------------------------
+
+def test_feed_lists_live_alerts_newest_first(client, areas, moderator, member):
+    older = live_alert(moderator, client)
+    newer = live_alert(moderator, client, areas=["camden"])
+    report_id, _ = send_report(client)
+    draft = make_draft(moderator, [report_id])["id"]
+    retracted = live_alert(moderator, client)
+    moderator.post(f"/alerts/{retracted}/retract")
+    expired = live_alert(moderator, client)
+    set_times(expired, expires_at=utcnow() - timedelta(seconds=1))
+    later = live_alert(moderator, client, expires_at=(utcnow() + timedelta(days=1)).isoformat())
+
+    body = feed(client, member)
+    assert [a["id"] for a in body["alerts"]] == [later, newer, older]
+    assert body["retracted"] == []  # a full list: the device keeps exactly these
+    for hidden in (draft, retracted, expired):
+        assert client.get(f"{FEED}/{hidden}", headers=member).status_code == 404
+    assert client.get(f"{FEED}/{uuid.uuid4()}", headers=member).status_code == 404
+    assert client.get(f"{FEED}/not-a-uuid", headers=member).status_code == 404
+    one = client.get(f"{FEED}/{older}", headers=member)
+    assert one.status_code == 200 and one.get_json()["id"] == older
+
+
+def test_feed_filters_by_area(client, areas, moderator, member):
+    hackney = live_alert(moderator, client, areas=["hackney"])
+    camden = live_alert(moderator, client, areas=["camden"])
+    both = live_alert(moderator, client, areas=["camden", "islington"])
+    ids = lambda query: [a["id"] for a in feed(client, member, query)["alerts"]]  # noqa: E731
+    assert ids("?area=hackney") == [hackney]
+    assert ids("?area=camden") == [both, camden]
+    assert ids("?area=islington&area=hackney") == [both, hackney]
+    assert ids("?area=westminster") == []
+
+
+@pytest.mark.parametrize("query", ["?area=atlantis", "?area=Bad Slug", "?since=yesterday",
+                                   "?since=2026-13-01", "?page=2", "?areas=hackney"])
+def test_feed_query_is_validated(client, areas, member, query):
+    response = client.get(FEED + query, headers=member)
+    assert response.status_code == 422
+    assert response.get_json()["errors"]["query"]
+
+
+# --- The allow-list -------------------------------------------------------------------------
+
+def test_member_alert_has_exactly_the_allowed_keys(client, areas, moderator, member):
+    report_id, _ = send_report(client, support={"requested": True, "contact": CONTACT},
+                               offender={"names": ["Dave Secretname"]})
+    draft = make_draft(moderator, [report_id], areas=["hackney", "camden"],
+                       expires_at="2099-01-01T00:00:00+00:00", identifiers=[
+                           {"kind": "phone", "value": "07700 900123", "display": "masked"},
+                           {"kind": "email", "value": "dave.smith@example.com", "display": "masked"},
+                           {"kind": "handle", "value": "@dave_ldn", "display": "masked"},
+                           {"kind": "plate", "value": "AB12 CDE", "display": "full"},
+                           {"kind": "name", "value": "Dave Secretname", "display": "hidden"},
+                           {"kind": "phone", "value": "07700 900999", "display": "hidden"},
+                       ])
+    publish(moderator, draft["id"])
+
+    listed = feed(client, member)
+    one = client.get(f"{FEED}/{draft['id']}", headers=member)
+    assert set(listed) == {"alerts", "retracted", "now"}
+    for alert, text in ((listed["alerts"][0], str(listed)), (one.get_json(), one.get_data(as_text=True))):
+        assert set(alert) == set(MEMBER_ALERT_KEYS) == {
+            "id", "title", "summary", "severity", "incident_types", "areas", "identifiers",
+            "withheld_identifiers", "published_at", "expires_at"}
+        assert alert["areas"] == [{"slug": "camden", "name": "Camden"},
+                                  {"slug": "hackney", "name": "Hackney"}]
+        assert alert["severity"] == "dangerous"
+        assert alert["incident_types"] == ["posing_as_police", "robbery"]
+        assert alert["expires_at"] == "2099-01-01T00:00:00+00:00"
+        assert alert["published_at"]
+        # Masked ones masked, full ones in full, hidden ones not there at all.
+        assert alert["identifiers"] == [
+            {"kind": "phone", "value": "+44 77•• •••123"},
+            {"kind": "email", "value": "d•••@example.com"},
+            {"kind": "handle", "value": "@da•••"},
+            {"kind": "plate", "value": "AB12 CDE"},
+        ]
+        assert alert["withheld_identifiers"] == 2
+        for secret in ("Secretname", "900999", "900123", "dave.smith", "dave_ldn", report_id,
+                       CONTACT["phone"], CONTACT["name"], "Punched me", "mod"):
+            assert secret not in text, secret
+
+
+@pytest.mark.parametrize("kind, value, masked", [
+    ("phone", "+44 7700 900123", "+44 77•• •••123"),
+    ("phone", "07700 900123", "+44 77•• •••123"),
+    ("phone", "+1 415 555 0132", "+1 41•-•••-•132"),
+    ("phone", "0044 20 7946 0000", "+44 20 •••• •000"),
+    ("phone", "12345", "•••••"),
+    ("phone", "no digits", "no•••"),
+    ("email", "Dave.S@Example.com", "D•••@Example.com"),
+    ("email", "a@b.org", "a•••@b.org"),
+    ("plate", "AB12 CDE", "AB•• ••E"),
+    ("plate", "ab12cde", "AB••••E"),
+    ("plate", "X1", "X•"),
+    ("handle", "@dave_ldn", "@da•••"),
+    ("handle", "davey", "da•••"),
+    ("name", "Dave Smith", "Da•••"),
+    ("name", "Al", "A•••"),
+])
+def test_masking_shows_enough_to_act_on(app, kind, value, masked):
+    assert service.mask(kind, value, "GB") == masked
+
+
+# --- Incremental sync -----------------------------------------------------------------------
+
+def test_since_gives_new_alerts_and_the_ids_to_drop(client, areas, moderator, member):
+    kept = live_alert(moderator, client)
+    dropped = live_alert(moderator, client)
+    # Both published well before the device's first sync.
+    hour_ago = utcnow() - timedelta(hours=1)
+    set_times(kept, published_at=hour_ago)
+    set_times(dropped, published_at=hour_ago)
+
+    first = feed(client, member)
+    assert {a["id"] for a in first["alerts"]} == {kept, dropped}
+    since = first["now"]
+    assert since.endswith("Z")  # safe to paste into a query string as it is
+    assert feed(client, member, f"?since={since}")["alerts"] == []
+
+    fresh = live_alert(moderator, client)
+    moderator.post(f"/alerts/{dropped}/retract")
+    second = feed(client, member, f"?since={since}")
+    assert [a["id"] for a in second["alerts"]] == [fresh]
+    assert second["retracted"] == [dropped]
+    # Retracted ids are for every area: the device may hold one from an area it left.
+    assert feed(client, member, f"?since={since}&area=camden")["retracted"] == [dropped]
+    assert datetime.fromisoformat(second["now"]) > datetime.fromisoformat(since)
+
+
+def test_since_looks_back_over_a_publish_that_committed_late(client, areas, moderator, member):
+    """An alert stamped just before the previous sync's `now`, but committed just after it,
+    is still sent (the device stores by id, so a repeat is harmless)."""
+    alert_id = live_alert(moderator, client)
+    now = datetime.fromisoformat(feed(client, member)["now"])
+    set_times(alert_id, published_at=now - timedelta(seconds=5))
+    since = now.isoformat()
+    assert [a["id"] for a in feed(client, member, "?since=" + since.replace("+", "%2B"))["alerts"]] == [alert_id]
+    set_times(alert_id, published_at=now - service.SYNC_OVERLAP - timedelta(seconds=1))
+    assert feed(client, member, "?since=" + since.replace("+", "%2B"))["alerts"] == []
+
+
+def test_since_without_offset_means_utc(client, areas, moderator, member):
+    alert_id = live_alert(moderator, client)
+    set_times(alert_id, published_at=datetime(2030, 1, 1, 12, 0, tzinfo=timezone.utc))
+    assert [a["id"] for a in feed(client, member, "?since=2030-01-01T11:00:00")["alerts"]] == [alert_id]
+    assert feed(client, member, "?since=2030-01-01T13:00:00")["alerts"] == []

@@ -1,0 +1,193 @@
+"""The outbox: a report made with no signal reaches the server exactly once."""
+import json
+import uuid
+
+import pytest
+
+from .conftest import wait_until
+from .pages import (fill_report, flush, installed_app, open_app, outbox, put_in_outbox,
+                    report_payload, states, submit_report, wait_for_states)
+
+pytestmark = pytest.mark.browser
+
+
+def marker(name):
+    return f"{name}-{uuid.uuid4().hex[:12]}"
+
+
+def test_offline_report_survives_reload_and_restart_then_arrives_once(persistent_browser, server):
+    tag = marker("offline")
+    context = persistent_browser()
+    page = installed_app(context)
+    context.set_offline(True)
+    submit_report(page, f"Took the money back at knifepoint. {tag}", types=("robbery", "threats"))
+    assert page.get_by_text("1 report waiting to send").is_visible()
+    [item] = outbox(page)
+    assert item["state"] == "waiting"
+
+    page.reload()
+    page.wait_for_selector("html[data-ready]")
+    page.get_by_text("no connection yet").wait_for()
+    assert [i["id"] for i in outbox(page)] == [item["id"]]
+
+    # Close the browser; start it again on the same profile, still with no signal.
+    context.close()
+    context = persistent_browser()
+    context.set_offline(True)
+    page = open_app(context, "/reports")
+    assert page.get_by_text("1 report waiting to send").is_visible()
+    assert server.reports(tag) == []
+
+    context.set_offline(False)  # the `online` event sends it
+    wait_for_states(page, ["sent"])
+    assert server.report_ids(tag) == [item["id"]]
+    page.get_by_text("Status: received.").wait_for()
+    # A sent report keeps only its summary and receipt on the device, not its text.
+    [sent] = outbox(page)
+    assert "report" not in sent and sent["receipt"]
+
+
+def test_server_busy_keeps_the_report_queued_then_it_arrives_once(context, server):
+    tag = marker("busy")
+    page = installed_app(context)
+    answered = []
+
+    def busy(route):
+        answered.append(route.request.url)
+        route.fulfill(status=503, content_type="application/json", headers={"Retry-After": "1"},
+                      body=json.dumps({"code": 503, "message": "Down for maintenance"}))
+
+    context.route("**/api/v1/sync", busy)
+    submit_report(page, f"Refused to pay. {tag}", types=("refused_to_pay",))
+    wait_until(lambda: [i for i in outbox(page) if i.get("reason") == "server"], message="a 503")
+    page.get_by_text("the server had a problem").wait_for()
+    page.get_by_role("button", name="Send now").click()
+    wait_until(lambda: len(answered) >= 2, message="a second try")
+    assert states(page) == ["waiting"]
+    assert server.reports(tag) == []
+
+    context.unroute("**/api/v1/sync", busy)
+    page.get_by_role("button", name="Send now").click()
+    wait_for_states(page, ["sent"])
+    assert server.report_ids(tag) == [outbox(page)[0]["id"]]
+
+
+def test_two_tabs_flushing_at_once_send_each_report_once(context, server):
+    tag = marker("tabs")
+    first = installed_app(context)
+    second = open_app(context, "/reports")
+    reports = [report_payload(tag) for _ in range(5)]
+    context.set_offline(True)
+    put_in_outbox(first, *reports)
+    wait_until(lambda: second.get_by_text("5 reports waiting to send").is_visible(), message="tab two sees 5")
+
+    sent_in = []  # the reports each successful sync carried
+    context.on("requestfinished", lambda request: sent_in.extend(
+        report["id"] for report in json.loads(request.post_data or "{}").get("reports", []))
+        if request.url.endswith("/api/v1/sync") else None)
+    context.set_offline(False)  # both tabs hear `online` and flush
+    for tab in (first, second):  # and both are told to flush at the same moment
+        tab.evaluate("() => { window.flushing = import('/static/outbox.js').then((m) => m.flush()); }")
+    for tab in (first, second):
+        tab.evaluate("() => window.flushing")
+
+    wait_for_states(first, ["sent"] * 5)
+    wait_for_states(second, ["sent"] * 5)
+    ids = sorted(report["id"] for report in reports)
+    assert server.report_ids(tag) == ids
+    assert sorted(sent_in) == ids  # each went out in one request, by one tab
+
+
+def test_invalid_report_is_parked_with_the_servers_message_and_others_go_through(context, server):
+    tag = marker("parked")
+    page = installed_app(context)
+    good = [report_payload(tag), report_payload(tag)]
+    bad = report_payload(tag, area="atlantis", description=f"Unknown area. {tag}")
+    context.set_offline(True)
+    put_in_outbox(page, good[0], bad, good[1])
+    context.set_offline(False)
+    flush(page)
+    wait_for_states(page, ["parked", "sent", "sent"])
+    assert server.report_ids(tag) == sorted(r["id"] for r in good)
+
+    [parked] = [i for i in outbox(page) if i["state"] == "parked"]
+    assert parked["id"] == bad["id"] and parked["result"] == "invalid"
+    [message] = parked["errors"]["area"]
+    page.goto("/reports")
+    card = page.locator(f"li.card[data-id='{bad['id']}']")
+    card.get_by_text(f"Area: {message}").wait_for()
+
+    # Fix it: the form comes back filled in, with the server's message; choose a real area.
+    card.get_by_role("link", name="Fix it").click()
+    page.get_by_text(f"Area: {message}").wait_for()
+    assert page.get_by_label("Tell us what happened").input_value() == bad["description"]
+    page.locator("select[name='area']").select_option("camden")
+    page.get_by_role("button", name="Save and send").click()
+    wait_for_states(page, ["sent", "sent", "sent"])
+    assert server.report_ids(tag) == sorted(r["id"] for r in [*good, bad])
+
+
+def test_incomplete_form_is_not_queued(context):
+    page = installed_app(context)
+    page.goto("/report")
+    page.wait_for_selector("html[data-ready]")
+    page.get_by_role("button", name="Save and send").click()
+    problems = page.locator(".problems")
+    problems.get_by_text("Choose at least one thing they did.").wait_for()
+    assert problems.get_by_text("Say in a few words what happened.").is_visible()
+    assert problems.get_by_text("Choose an area.").is_visible()
+    assert outbox(page) == []
+    problems.get_by_role("link", name="Say in a few words what happened.").click()
+    assert page.evaluate("document.activeElement.name") == "description"
+
+
+def test_service_worker_sends_the_outbox_on_a_sync_event(context, server):
+    """With no page of the app running, the browser's `sync` event makes the worker send."""
+    tag = marker("sync")
+    page = installed_app(context)
+    page.goto("/healthz")  # in scope of the worker, but no app code runs here
+    cdp = context.new_cdp_session(page)
+    registrations = []
+    cdp.on("ServiceWorker.workerRegistrationUpdated",
+           lambda event: registrations.extend(event["registrations"]))
+    cdp.send("ServiceWorker.enable")
+    # A report queued earlier (written straight to the outbox store, so that no page asks
+    # for a sync and nothing but the event below can send it).
+    report = report_payload(tag)
+    page.evaluate("""async (report) => (await import('/static/db.js')).put('reports', {
+        id: report.id, state: 'waiting', report, savedAt: Date.now(), attempts: 0,
+        summary: {occurred_on: report.occurred_on, area: report.area,
+                  incident_types: report.incident_types}})""", report)
+    assert server.reports(tag) == []
+
+    wait_until(lambda: registrations or page.wait_for_timeout(20), message="the registration")
+    [registration] = [r for r in registrations if r["scopeURL"] == f"{server.url}/" and not r["isDeleted"]][:1]
+    cdp.send("ServiceWorker.dispatchSyncEvent", {
+        "origin": server.url, "registrationId": registration["registrationId"],
+        "tag": "outbox", "lastChance": False})
+    wait_until(lambda: server.report_ids(tag), message="the report on the server")
+    assert server.report_ids(tag) == [report["id"]]
+    wait_for_states(page, ["sent"])
+
+
+def test_draft_survives_a_closed_tab(context):
+    page = installed_app(context)
+    fill_report(page, "Half written when the tab closed", types=("threats",), area="islington")
+    page.get_by_text("Describe the person").click()
+    page.get_by_label("Phone numbers they used").fill("07700 900123")
+    page.get_by_label("Gender").select_option("man")
+    wait_until(lambda: (page.evaluate("""async () => (await (await import('/static/db.js'))
+        .get('kv', 'draft'))?.fields?.['offender.phones']""") == "07700 900123"), message="the draft")
+    draft_id = page.evaluate("async () => (await (await import('/static/db.js')).get('kv', 'draft')).id")
+    page.close()
+
+    page = open_app(context, "/report")
+    assert page.get_by_label("Tell us what happened").input_value() == "Half written when the tab closed"
+    assert page.locator("input[name='incident_types'][value='threats']").is_checked()
+    assert page.locator("select[name='area']").input_value() == "islington"
+    assert page.get_by_label("Phone numbers they used").is_visible()  # the section opens itself
+    assert page.get_by_label("Phone numbers they used").input_value() == "07700 900123"
+    page.get_by_role("button", name="Save and send").click()
+    page.wait_for_url("**/reports?saved=1")
+    [item] = outbox(page)
+    assert item["id"] == draft_id  # the id made with the draft is the report's id

@@ -1,0 +1,75 @@
+"""The app shell: the service worker installs, and the whole app works offline."""
+
+import pytest
+import requests
+
+from .pages import installed_app, open_app
+
+pytestmark = pytest.mark.browser
+
+SCREENS = {"/report": "Report a bad client", "/reports": "My reports", "/join": "Join",
+           "/settings": "Settings"}
+
+
+def test_offline_reload_shows_the_whole_app(context):
+    page = installed_app(context)
+    context.set_offline(True)
+    page.reload()
+    page.wait_for_selector("html[data-ready]")
+    assert page.locator("h1").inner_text() == "Report a bad client"
+    # Every screen, by the tab bar and by its own address, from the cache.
+    for path, title in SCREENS.items():
+        page.locator(f"nav a[href='{path}']").click()
+        page.wait_for_function("(title) => document.querySelector('h1')?.textContent === title", arg=title)
+        page.goto(path)
+        page.wait_for_selector("html[data-ready]")
+        assert page.locator("h1").inner_text() == title
+    # The stylesheet and the icons came from the cache too.
+    assert page.evaluate("getComputedStyle(document.querySelector('.bar')).display") == "flex"
+    assert page.evaluate("""async () => (await fetch('/static/icons/icon-192.png')).ok""")
+
+
+def test_api_is_never_cached(context, server):
+    page = installed_app(context)
+    page.evaluate("fetch('/api/v1/areas').then((r) => r.json())")
+    cached = page.evaluate("""async () => {
+        const urls = [];
+        for (const key of await caches.keys()) {
+            for (const request of await (await caches.open(key)).keys()) urls.push(request.url);
+        }
+        return urls;
+    }""")
+    assert cached and not [url for url in cached if "/api/" in url]
+    context.set_offline(True)
+    assert page.evaluate("fetch('/api/v1/areas').then(() => 'answered', () => 'failed')") == "failed"
+
+
+def test_manifest_makes_it_installable(server):
+    manifest = requests.get(f"{server.url}/manifest.json", timeout=5)
+    assert manifest.headers["Content-Type"].startswith("application/manifest+json")
+    body = manifest.json()
+    assert body["start_url"] == "/" and body["scope"] == "/" and body["display"] == "standalone"
+    assert body["name"] and body["short_name"] and body["theme_color"]
+    icons = {(icon["sizes"], icon["purpose"]): icon["src"] for icon in body["icons"]}
+    assert {("192x192", "any"), ("512x512", "any"), ("512x512", "maskable")} <= set(icons)
+    for (sizes, _), src in icons.items():
+        png = requests.get(server.url + src, timeout=5)
+        assert png.headers["Content-Type"] == "image/png"
+        width = int.from_bytes(png.content[16:20], "big")
+        height = int.from_bytes(png.content[20:24], "big")
+        assert f"{width}x{height}" == sizes
+
+
+def test_screens_fit_a_small_phone(new_context):
+    context = new_context(viewport={"width": 320, "height": 640})
+    page = open_app(context)
+    for path in SCREENS:
+        page.goto(path)
+        page.wait_for_selector("html[data-ready]")
+        assert page.evaluate("document.documentElement.scrollWidth") <= 320, path
+        # Every control is at least 44 px tall: usable with a thumb.
+        small = page.evaluate("""() => [...document.querySelectorAll(
+                'button, a.button, nav a, select, input[type=text], input[type=date], .chip span')]
+            .filter((el) => el.offsetParent !== null && el.getBoundingClientRect().height < 44)
+            .map((el) => el.outerHTML.slice(0, 80))""")
+        assert small == [], path

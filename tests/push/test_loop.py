@@ -1,0 +1,110 @@
+"""The whole loop with real parts: a report synced from a phone's outbox, moderated and
+published through the staff API, sent by the push sender to the real local push service
+(web-push-testing), which receives exactly one encrypted message per subscription in the
+alert's areas, and nothing for the others."""
+import json
+import uuid
+from datetime import date, timedelta
+
+import pytest
+
+from server.push.sender import Sender
+from server.push.vapid import create_key
+
+PASSWORD = "a long staff passphrase"
+
+
+@pytest.fixture
+def app_config(tmp_path):
+    return {"PASSWORD_HASH_FAST": True,
+            "VAPID_PRIVATE_KEY_FILE": str(tmp_path / "vapid_private.pem")}
+
+
+def a_report(area):
+    return {
+        "id": str(uuid.uuid4()),
+        "occurred_on": (date.today() - timedelta(days=1)).isoformat(),
+        "part_of_day": "night",
+        "area": area,
+        "incident_types": ["robbery", "posing_as_police"],
+        "description": "Showed a badge, said he was police, took the money.",
+        "offender": {"phones": ["07700 900123"], "vehicle": {"plate": "AB12 CDE"}},
+        "consent": {"publish": True, "police": "none"},
+    }
+
+
+def test_report_to_push_message(app, client, areas, push_service):
+    from server.accounts import service as accounts
+    create_key(app.config["VAPID_PRIVATE_KEY_FILE"])
+
+    # A moderator logs in; a member device joins with an invite.
+    accounts.create_staff("mod", PASSWORD, "moderator")
+    login = client.post("/api/v1/staff/login", json={"username": "mod", "password": PASSWORD})
+    csrf = {"X-CSRF-Token": login.get_json()["csrf_token"]}
+    code = client.post("/api/v1/staff/invites", json={}, headers=csrf).get_json()["code"]
+    device = app.test_client()
+    member = device.post("/api/v1/members/redeem", json={"code": code}).get_json()["token"]
+    bearer = {"Authorization": f"Bearer {member}"}
+
+    # Four devices subscribe at the push service, then with us, each for its areas.
+    server_key = device.get("/api/v1/push/key").get_json()["public_key"]
+    wanted = {"hackney": ["hackney"], "islington": ["islington", "westminster"],
+              "camden": ["camden"], "westminster": ["westminster"]}
+    devices = {}
+    for name, slugs in wanted.items():
+        subscription = push_service.subscribe(server_key)
+        response = device.post("/api/v1/push/subscriptions", headers=bearer, json={
+            "subscription": {"endpoint": subscription["endpoint"],
+                             "keys": subscription["keys"]}, "areas": slugs})
+        assert response.status_code == 201, response.get_json()
+        devices[name] = subscription
+
+    # A worker's phone syncs its outbox (no account, as most reporters).
+    phone = app.test_client()
+    report = a_report("hackney")
+    synced = phone.post("/api/v1/sync", json={"reports": [report]})
+    assert synced.get_json()["results"][0]["result"] == "created"
+    receipt = synced.get_json()["results"][0]["receipt"]
+
+    # Moderated and published through the staff API.
+    queue = client.get("/api/v1/staff/reports?status=received").get_json()["reports"]
+    assert [r["id"] for r in queue] == [report["id"]]
+    assert client.get(f"/api/v1/staff/reports/{report['id']}").status_code == 200
+    draft = client.post("/api/v1/staff/alerts", headers=csrf, json={
+        "reports": [report["id"]], "title": "Fake police officer takes money",
+        "summary": "Shows a badge, says he is police, takes the money back.",
+        "severity": "dangerous", "incident_types": ["robbery", "posing_as_police"],
+        "areas": ["hackney", "islington"],
+        "identifiers": [{"kind": "phone", "value": "07700 900123", "display": "masked"},
+                        {"kind": "plate", "value": "AB12 CDE", "display": "hidden"}]})
+    assert draft.status_code == 201, draft.get_json()
+    alert_id = draft.get_json()["id"]
+    published = client.post(f"/api/v1/staff/alerts/{alert_id}/publish", headers=csrf)
+    assert published.get_json()["deliveries"]["queued"] == 2
+    status = phone.get(f"/api/v1/reports/{report['id']}/status", headers={"X-Receipt": receipt})
+    assert status.get_json()["status"] == "published"
+
+    # The sender sends what is due, once.
+    totals = Sender(app).run_once()
+    assert totals["sent"] == 2 and totals["failed"] == 0
+
+    # One message for each device in the alert's areas; it decrypts to the small payload.
+    for name, area in (("hackney", "hackney"), ("islington", "islington")):
+        messages = push_service.messages(devices[name])
+        assert len(messages) == 1, name
+        assert json.loads(messages[0]) == {"alert": alert_id, "area": area,
+                                           "severity": "dangerous"}
+    for name in ("camden", "westminster"):
+        assert push_service.messages(devices[name]) == [], name
+
+    counts = client.get(f"/api/v1/staff/alerts/{alert_id}").get_json()["deliveries"]
+    assert counts == {"queued": 0, "sent": 2, "gone": 0, "failed": 0}
+    # Nothing is sent twice.
+    assert Sender(app).run_once()["sent"] == 0
+    assert len(push_service.messages(devices["hackney"])) == 1
+
+    # The tapped notification opens the alert on the device.
+    opened = device.get(f"/api/v1/alerts/{alert_id}", headers=bearer)
+    assert opened.status_code == 200
+    assert opened.get_json()["identifiers"] == [{"kind": "phone", "value": "+44 77•• •••123"}]
+    assert opened.get_json()["withheld_identifiers"] == 1

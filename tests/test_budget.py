@@ -1,0 +1,56 @@
+"""The app's size budget: what a phone downloads to install the app and use it offline.
+
+The service worker's SHELL list is the app: every file under web/ must be on it, and
+together they must stay small for prepaid data (sizes are gzipped, as served over the
+wire by any reasonable proxy; the service worker file itself is counted too).
+"""
+import gzip
+import re
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+WORKER = ROOT / "service-worker.js"
+BUDGET_ALL = 100 * 1024
+BUDGET_JS = 50 * 1024
+
+
+def shell_urls():
+    source = WORKER.read_text(encoding="utf-8")
+    block = re.search(r"const SHELL = \[(.*?)\];", source, re.S).group(1)
+    return re.findall(r"'([^']+)'", block)
+
+
+def file_for(url):
+    if url == "/":
+        return ROOT / "web" / "index.html"
+    if url.startswith("/static/"):
+        return ROOT / "web" / url[len("/static/"):]
+    return ROOT / url.lstrip("/")
+
+
+def gzipped(path):
+    return len(gzip.compress(path.read_bytes(), compresslevel=9))
+
+
+def sizes():
+    files = [file_for(url) for url in shell_urls()] + [WORKER]
+    return {path.relative_to(ROOT).as_posix(): gzipped(path) for path in files}
+
+
+def test_the_shell_is_every_file_of_the_app():
+    listed = [file_for(url) for url in shell_urls()]
+    assert all(path.is_file() for path in listed), [str(p) for p in listed if not p.is_file()]
+    on_disk = {p for p in (ROOT / "web").rglob("*") if p.is_file()}
+    assert on_disk == set(listed) - {ROOT / "manifest.json"}, "service-worker.js SHELL is out of date"
+    assert len(listed) == len(set(listed))
+
+
+def test_the_app_is_within_its_size_budget():
+    found = sizes()
+    total = sum(found.values())
+    javascript = sum(size for name, size in found.items() if name.endswith(".js"))
+    report = "\n".join(f"{size:>7} {name}" for name, size in sorted(found.items(), key=lambda i: -i[1]))
+    print(f"\n{report}\ngzipped: all {total} bytes (budget {BUDGET_ALL}), "
+          f"JavaScript {javascript} bytes (budget {BUDGET_JS})")
+    assert total <= BUDGET_ALL, report
+    assert javascript <= BUDGET_JS, report
