@@ -69,6 +69,7 @@ def _register_blueprints(app):
     from .push import cli as push_cli, views as push_views
     from .moderation import views as moderation_views
     from .alerts import views as alerts_views
+    from .checks import views as checks_views
     from . import web, demo
 
     api.register_blueprint(areas_views.blp)
@@ -76,6 +77,7 @@ def _register_blueprints(app):
     api.register_blueprint(push_views.blp)
     api.register_blueprint(moderation_views.blp)
     api.register_blueprint(alerts_views.blp)
+    api.register_blueprint(checks_views.blp)
     for blp in accounts_views.blueprints:
         api.register_blueprint(blp)
     app.register_blueprint(web.bp)

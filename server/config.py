@@ -65,6 +65,7 @@ class Config:
         self.SESSION_IDLE_MINUTES = _int("SESSION_IDLE_MINUTES", 30)
         self.SESSION_MAX_HOURS = _int("SESSION_MAX_HOURS", 12)
         self.INVITE_VALID_HOURS = _int("INVITE_VALID_HOURS", 72)
+        self.CHECK_RATE_LIMIT = os.environ.get("CHECK_RATE_LIMIT", "30 per hour")
         self.DEFAULT_PHONE_REGION = os.environ.get("DEFAULT_PHONE_REGION", "GB")
         self.VAPID_PRIVATE_KEY_FILE = os.environ.get(
             "VAPID_PRIVATE_KEY_FILE", str(INSTANCE_DIR / "vapid_private.pem"))

@@ -54,6 +54,8 @@ class Member(db.Model):
     created_at = db.Column(db.DateTime(timezone=True), nullable=False, default=utcnow)
     revoked_at = db.Column(db.DateTime(timezone=True))
     note = db.Column(db.String(120))
+    # How many checks this device has made: staff can spot a scraper.
+    check_count = db.Column(db.Integer, nullable=False, default=0, server_default="0")
 
 
 class AuditEvent(db.Model):

@@ -4,6 +4,7 @@ from collections import defaultdict
 from flask import current_app
 
 from ..alerts.models import Alert
+from ..alerts.service import live_clause
 from ..extensions import db
 from ..reports.models import Report, utcnow
 from . import normalise
@@ -65,16 +66,22 @@ def times_reported(identifiers):
                db.tuple_(Identifier.kind, Identifier.value).in_(pairs))).scalar_one()
 
 
-def live_alerts_matching(kind, value, now=None):
-    """[(alert, display)] for the live alerts that carry this normalised identifier."""
-    now = now or utcnow()
-    return db.session.execute(
+def check(kind, raw, now=None):
+    """A member's check of one identifier: (alerts that show it, in full or masked,
+    newest first; whether a live alert carries it hidden). A hidden identifier still
+    matches, but its alert is not revealed: the member is told to contact the project."""
+    value = normalise.normalise(kind, raw, _region())
+    if value is None:
+        return [], False
+    rows = db.session.execute(
         db.select(Alert, Identifier.display)
         .join(Identifier, Identifier.alert_id == Alert.id)
         .where(Identifier.kind == kind, Identifier.value == value,
-               Alert.published_at.is_not(None), Alert.retracted_at.is_(None),
-               db.or_(Alert.expires_at.is_(None), Alert.expires_at > now))
+               live_clause(now or utcnow()))
         .order_by(Alert.published_at.desc())).all()
+    shown = [alert for alert, display in rows if display != "hidden"]
+    withheld = any(display == "hidden" for _alert, display in rows)
+    return shown, withheld
 
 
 def reports_matching(kind, value):

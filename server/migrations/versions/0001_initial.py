@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-29 01:13:52.455121
+Create Date: 2026-11-29 01:25:19.110405
 
 """
 from alembic import op
@@ -130,6 +130,7 @@ def upgrade():
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('revoked_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('note', sa.String(length=120), nullable=True),
+    sa.Column('check_count', sa.Integer(), server_default='0', nullable=False),
     sa.ForeignKeyConstraint(['invite_id'], ['invite.id'], name=op.f('fk_member_invite_id_invite'), ondelete='SET NULL'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_member')),
     sa.UniqueConstraint('token_hash', name=op.f('uq_member_token_hash'))

@@ -1,0 +1,54 @@
+"""Check a number (or email, handle, plate) before a meeting: members only, rate-limited."""
+import functools
+
+from flask import current_app
+from flask_limiter.errors import RateLimitExceeded
+from flask_smorest import Blueprint, abort
+
+from ..accounts.auth import require_member
+from ..extensions import db, limiter
+from ..identifiers import service
+from .schemas import CheckResultSchema, CheckSchema
+
+blp = Blueprint("checks", __name__, url_prefix="/api/v1/checks",
+                description="Check an identifier against published alerts (members)")
+
+MESSAGES = {
+    "none": "No warning matches this. Stay careful: not every bad date is reported.",
+    "found": "Warnings match this. Read them before you decide.",
+    "withheld": "A warning exists for this. Contact the project before you meet.",
+}
+
+
+def members_only(view):
+    # Before the rate limit, so a non-member gets 401 and never touches a member's counter.
+    @functools.wraps(view)
+    def wrapper(*args, **kwargs):
+        require_member()
+        return view(*args, **kwargs)
+    return wrapper
+
+
+@blp.errorhandler(RateLimitExceeded)
+def rate_limited(error):
+    return {"code": 429, "status": "Too Many Requests",
+            "message": "Too many checks from this device. Try again later."}, 429
+
+
+@blp.route("", methods=["POST"])
+@members_only
+@limiter.limit(lambda: current_app.config["CHECK_RATE_LIMIT"],
+               key_func=lambda: f"member-{require_member().id}")
+@blp.arguments(CheckSchema)
+@blp.response(200, CheckResultSchema)
+def check(data):
+    """Check one identifier (POST, so the number never sits in a URL or a log)."""
+    member = require_member()
+    alerts, withheld = service.check(data["kind"], data["value"])
+    if not alerts and not withheld and service.normalise.normalise(
+            data["kind"], data["value"], current_app.config["DEFAULT_PHONE_REGION"]) is None:
+        abort(422, errors={"json": {"value": [f"This does not look like a {data['kind']}."]}})
+    member.check_count = (member.check_count or 0) + 1
+    db.session.commit()
+    message = MESSAGES["withheld" if withheld else "found" if alerts else "none"]
+    return {"alerts": alerts, "withheld": withheld, "message": message}
