@@ -70,6 +70,9 @@ def _register_blueprints(app):
     from .moderation import views as moderation_views
     from .alerts import views as alerts_views
     from .checks import views as checks_views
+    from .police import views as police_views
+    from .bulletins import views as bulletins_views
+    from .stats import views as stats_views
     from . import web, demo
 
     api.register_blueprint(areas_views.blp)
@@ -78,6 +81,9 @@ def _register_blueprints(app):
     api.register_blueprint(moderation_views.blp)
     api.register_blueprint(alerts_views.blp)
     api.register_blueprint(checks_views.blp)
+    api.register_blueprint(police_views.blp)
+    api.register_blueprint(bulletins_views.blp)
+    api.register_blueprint(stats_views.blp)
     for blp in accounts_views.blueprints:
         api.register_blueprint(blp)
     app.register_blueprint(web.bp)

@@ -64,7 +64,10 @@ export function status(props = {}) {
 export function formatDate(iso) {
   if (!iso) return '';
   const [y, m, d] = iso.split('-').map(Number);
-  return new Date(y, m - 1, d).toLocaleDateString(document.documentElement.lang, {
+  // The browser's own regional format when it speaks the app's language (en-GB: 3 Mar).
+  const lang = document.documentElement.lang;
+  const locale = (navigator.language || '').startsWith(lang) ? navigator.language : lang;
+  return new Date(y, m - 1, d).toLocaleDateString(locale, {
     day: 'numeric', month: 'short', year: 'numeric',
   });
 }

@@ -18,6 +18,7 @@ from ..alerts.models import Alert, alert_report
 from ..areas.models import Area
 from ..crypto import decrypt_contact
 from ..extensions import db
+from ..identifiers.service import index_alert
 from ..push.service import delivery_counts
 from ..reports.models import Report, utcnow
 
@@ -320,8 +321,8 @@ def delete_draft(staff, alert):
 
 def publish_alert(staff, alert, now=None):
     """Publish a draft: it goes live, its reports become `published`, one delivery is
-    queued per matching subscription, and the audit row is written, in one commit.
-    Returns the number of deliveries queued."""
+    queued per matching subscription, its identifiers are indexed for "check a number",
+    and the audit row is written, in one commit. Returns the number of deliveries queued."""
     now = now or utcnow()
     _draft_only(alert, "published again")
     if alert.expires_at is not None and alerts.utc(alert.expires_at) <= now:
@@ -334,6 +335,7 @@ def publish_alert(staff, alert, now=None):
     except ValueError as error:  # another moderator published it a moment ago
         db.session.rollback()
         raise Refused(str(error)) from None
+    index_alert(alert)
     for report in alert.reports:
         report.status = "published"
     record(staff, "alert_published", "alert", alert.id)

@@ -30,6 +30,7 @@ from pathlib import Path
 import aiohttp
 import sqlalchemy as sa
 from pywebpush import WebPusher
+from yarl import URL
 
 from ..alerts.models import Alert
 from ..areas.models import Area
@@ -90,20 +91,25 @@ class Outcome:
 
 # --- Claiming and recording: short transactions, each committed --------------------------
 
-def claim_due(session, now, limit, lease_seconds):
-    """Claim up to `limit` due deliveries for `lease_seconds`; returns their ids."""
+def claim_statement(dialect, now, limit, lease_seconds):
+    """UPDATE ... RETURNING id that claims up to `limit` due deliveries for a lease."""
     d = DELIVERY
     due = (sa.select(d.c.id)
            .where(d.c.status == "queued", d.c.next_attempt_at <= now)
            .order_by(d.c.next_attempt_at, d.c.id)
            .limit(limit))
-    if session.get_bind().dialect.name == "postgresql":
+    if dialect == "postgresql":
         # Rows another sender is claiming right now are skipped, not waited for.
         due = due.with_for_update(skip_locked=True)
     # On SQLite the one UPDATE statement is atomic: a writer holds the database lock.
-    claim = (d.update().where(d.c.id.in_(due.scalar_subquery()))
-             .values(next_attempt_at=now + timedelta(seconds=lease_seconds))
-             .returning(d.c.id))
+    return (d.update().where(d.c.id.in_(due.scalar_subquery()))
+            .values(next_attempt_at=now + timedelta(seconds=lease_seconds))
+            .returning(d.c.id))
+
+
+def claim_due(session, now, limit, lease_seconds):
+    """Claim up to `limit` due deliveries for `lease_seconds`; returns their ids."""
+    claim = claim_statement(session.get_bind().dialect.name, now, limit, lease_seconds)
     ids = [row[0] for row in session.execute(claim)]
     session.commit()
     return ids
@@ -246,6 +252,7 @@ class Sender:
         connector = aiohttp.TCPConnector(limit=self.concurrency, ttl_dns_cache=300)
         async with aiohttp.ClientSession(
                 connector=connector, cookie_jar=aiohttp.DummyCookieJar(),
+                skip_auto_headers=("User-Agent", "Accept", "Accept-Encoding"),
                 timeout=aiohttp.ClientTimeout(total=self.timeout)) as http:
             while not (stop and stop.is_set()):
                 ids = claim_due(db.session, self.clock(), self.batch_size, self.lease)
@@ -315,7 +322,9 @@ class Sender:
             return Outcome(job.delivery_id, "queued", not_before, "HTTP 429", attempted=False)
         try:
             body, headers = self._request(job, origin, now)
-            async with http.post(job.endpoint, data=body, headers=headers) as response:
+            # encoded=True: the endpoint is used as the browser gave it, not re-quoted.
+            async with http.post(URL(job.endpoint, encoded=True), data=body,
+                                 headers=headers) as response:
                 status = response.status
                 # Read the (tiny) body, so the connection goes back to the pool for reuse.
                 text = (await response.read()).decode("utf-8", "replace")
@@ -409,6 +418,7 @@ def start_in_process(app):
 
 
 def stop_in_process(timeout=10):
+    """Stop the in-process sender after the batch in hand (gunicorn's worker_exit)."""
     if "thread" in _in_process:
         _in_process["stop"].set()
-        _in_process["thread"].join(timeout)
+        _in_process.pop("thread").join(timeout)

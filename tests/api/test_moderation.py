@@ -11,6 +11,7 @@ from server.accounts import service as accounts
 from server.accounts.models import AuditEvent, Member
 from server.alerts.models import Alert
 from server.extensions import db
+from server.identifiers.models import Identifier
 from server.moderation import service
 from server.push.models import Delivery, Subscription
 from server.reports.models import Report, utcnow
@@ -619,6 +620,12 @@ def test_publishing_queues_one_delivery_per_matching_subscription(client, areas,
         str(s.id) for s in (in_hackney, in_islington, in_both))
     assert {str(d.alert_id) for d in rows} == {draft["id"]}
     assert moderator.get("/alerts").get_json()["alerts"][0]["deliveries"]["queued"] == 3
+    # Published with it: its identifiers, indexed for "check a number".
+    indexed = db.session.execute(sa.select(Identifier.kind, Identifier.value, Identifier.display)
+                                 .where(Identifier.alert_id == uuid.UUID(draft["id"]))).all()
+    assert sorted(indexed) == [("name", "dave secretname", "hidden"),
+                               ("phone", "+447700900123", "masked"),
+                               ("plate", "AB12CDE", "full")]
 
     # Retracting stops what has not gone out yet.
     retracted = moderator.post(f"/alerts/{draft['id']}/retract").get_json()
@@ -666,6 +673,8 @@ def test_alert_and_deliveries_are_one_transaction(app, client, areas, moderator,
     # Nothing of the publish stands: not the alert, not its deliveries, not the report.
     assert db.session.get(Alert, uuid.UUID(draft["id"])).published_at is None
     assert db.session.execute(sa.select(sa.func.count(Delivery.id))).scalar() == 0
+    assert db.session.execute(sa.select(sa.func.count(Identifier.id))
+                              .where(Identifier.alert_id.is_not(None))).scalar() == 0
     assert receipt_status(client, report_id, receipt) == "in_review"
 
 

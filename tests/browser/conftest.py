@@ -228,13 +228,21 @@ def context(new_context):
 
 @pytest.fixture
 def persistent_browser(playwright_driver, server, watcher, tmp_path):
-    """Start Chromium on a profile folder that outlives it: call again to restart."""
+    """Start Chromium on a profile folder that outlives it: call again to restart.
+
+    no_network=True starts it with every request sent to a proxy that is not there: no
+    network for the pages and for the service worker alike. (Playwright's offline mode
+    does not reach a service worker that the browser starts by itself at launch, to fire
+    a pending `sync`.)"""
     profile = tmp_path / "profile"
     running = []
 
-    def launch(**options):
+    def launch(no_network=False, **options):
+        args = list(CHROMIUM_ARGS)
+        if no_network:
+            args += [f"--proxy-server=http://127.0.0.1:{free_port()}", "--proxy-bypass-list=<-loopback>"]
         context = playwright_driver.chromium.launch_persistent_context(
-            profile, executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True,
+            profile, executable_path=CHROMIUM, args=args, headless=True,
             **_context_options(server, **options))
         context.set_default_timeout(TIMEOUT_MS)
         running.append(context)

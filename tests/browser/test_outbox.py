@@ -21,7 +21,7 @@ def test_offline_report_survives_reload_and_restart_then_arrives_once(persistent
     page = installed_app(context)
     context.set_offline(True)
     submit_report(page, f"Took the money back at knifepoint. {tag}", types=("robbery", "threats"))
-    assert page.get_by_text("1 report waiting to send").is_visible()
+    page.get_by_text("1 report waiting to send").wait_for()
     [item] = outbox(page)
     assert item["state"] == "waiting"
 
@@ -30,15 +30,21 @@ def test_offline_report_survives_reload_and_restart_then_arrives_once(persistent
     page.get_by_text("no connection yet").wait_for()
     assert [i["id"] for i in outbox(page)] == [item["id"]]
 
-    # Close the browser; start it again on the same profile, still with no signal.
+    # Close the browser; start it again on the same profile, still with no network.
     context.close()
-    context = persistent_browser()
-    context.set_offline(True)
+    context = persistent_browser(no_network=True)
     page = open_app(context, "/reports")
-    assert page.get_by_text("1 report waiting to send").is_visible()
+    page.get_by_text("1 report waiting to send").wait_for()
+    tries = outbox(page)[0]["attempts"]
+    page.get_by_role("button", name="Send now").click()
+    wait_until(lambda: outbox(page)[0]["attempts"] > tries, message="another try")
+    assert states(page) == ["waiting"]
     assert server.reports(tag) == []
+    context.close()
 
-    context.set_offline(False)  # the `online` event sends it
+    # The network is back: the app sends it as it starts (and the worker, on `sync`).
+    context = persistent_browser()
+    page = open_app(context, "/reports")
     wait_for_states(page, ["sent"])
     assert server.report_ids(tag) == [item["id"]]
     page.get_by_text("Status: received.").wait_for()
@@ -48,7 +54,9 @@ def test_offline_report_survives_reload_and_restart_then_arrives_once(persistent
 
 
 def test_server_busy_keeps_the_report_queued_then_it_arrives_once(context, server):
+    """503s: the report waits, the backoff timer tries again, and it arrives once."""
     tag = marker("busy")
+    context.clock.install()  # the page's timers, moved on by the test instead of waited for
     page = installed_app(context)
     answered = []
 
@@ -61,13 +69,17 @@ def test_server_busy_keeps_the_report_queued_then_it_arrives_once(context, serve
     submit_report(page, f"Refused to pay. {tag}", types=("refused_to_pay",))
     wait_until(lambda: [i for i in outbox(page) if i.get("reason") == "server"], message="a 503")
     page.get_by_text("the server had a problem").wait_for()
-    page.get_by_role("button", name="Send now").click()
-    wait_until(lambda: len(answered) >= 2, message="a second try")
+    tries = len(answered)
+    print("BEFORE", answered, page.evaluate("Date.now()"), outbox(page))
+    page.clock.run_for(15_000)
+    page.wait_for_timeout(500)
+    print("AFTER", answered, page.evaluate("Date.now()"), outbox(page))  # the first backoff is 10 s, give or take a fifth
+    wait_until(lambda: len(answered) > tries, message="a try on the backoff timer")
     assert states(page) == ["waiting"]
     assert server.reports(tag) == []
 
     context.unroute("**/api/v1/sync", busy)
-    page.get_by_role("button", name="Send now").click()
+    page.clock.run_for(30_000)  # the next is 20 s
     wait_for_states(page, ["sent"])
     assert server.report_ids(tag) == [outbox(page)[0]["id"]]
 
@@ -79,7 +91,7 @@ def test_two_tabs_flushing_at_once_send_each_report_once(context, server):
     reports = [report_payload(tag) for _ in range(5)]
     context.set_offline(True)
     put_in_outbox(first, *reports)
-    wait_until(lambda: second.get_by_text("5 reports waiting to send").is_visible(), message="tab two sees 5")
+    second.get_by_text("5 reports waiting to send").wait_for()  # told by the first tab
 
     sent_in = []  # the reports each successful sync carried
     context.on("requestfinished", lambda request: sent_in.extend(

@@ -59,7 +59,7 @@ def test_new_version_waits_for_the_prompt_and_keeps_the_outbox(context, server, 
     page.wait_for_function("async () => (await caches.keys()).length === 1")
     assert page.evaluate(CACHE_NAMES) == [new_cache]
     assert page.get_by_role("button", name="Update now").count() == 0
-    assert [item["id"] for item in outbox(page)] == [queued["id"]]
+    assert [(item["id"], item["state"]) for item in outbox(page)] == [(queued["id"], "waiting")]
 
     context.unroute("**/api/v1/sync")
     page.goto("/reports")

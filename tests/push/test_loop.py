@@ -108,3 +108,7 @@ def test_report_to_push_message(app, client, areas, push_service):
     assert opened.status_code == 200
     assert opened.get_json()["identifiers"] == [{"kind": "phone", "value": "+44 77•• •••123"}]
     assert opened.get_json()["withheld_identifiers"] == 1
+    # And a member checking the number before a meeting finds it.
+    checked = device.post("/api/v1/checks", headers=bearer,
+                          json={"kind": "phone", "value": "+44 7700 900123"}).get_json()
+    assert [a["id"] for a in checked["alerts"]] == [alert_id]

@@ -254,7 +254,7 @@ export async function render(main, { params }) {
 
   main.append(
     h('h1', {}, fixing ? t('report.fix_title') : t('report.title')),
-    fixing ? null : h('p', { class: 'lead' }, t('report.lead')),
+    h('p', { class: 'lead' }, fixing ? t('report.fix_lead') : t('report.lead')),
     problemsBox, form, message);
 
   let draft;

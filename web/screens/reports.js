@@ -4,7 +4,7 @@
 import { h, status, errorList, formatDate } from '../dom.js';
 import { t } from '../i18n.js';
 import * as outbox from '../outbox.js';
-import { cachedAreas, areaName } from '../areas.js';
+import { cachedAreas, refreshAreas, areaName } from '../areas.js';
 
 function stateLine(item) {
   if (item.state === 'waiting') {
@@ -65,7 +65,7 @@ export async function render(main, { params }) {
     try {
       const outcome = await outbox.sendNow();
       if (outcome.skipped) message.textContent = t('reports.already_sending');
-      else if (outcome.error) message.textContent = t(`reason.${outcome.error}`);
+      else if (outcome.error) message.textContent = `${t('reports.not_sent')} ${t(`reason.${outcome.error}`)}`;
       else message.textContent = t('reports.sent_count', { n: outcome.sent });
     } finally {
       sendButton.disabled = false;
@@ -74,7 +74,7 @@ export async function render(main, { params }) {
 
   const stop = outbox.onChange(draw);
   await draw();
-  cachedAreas().then((fresh) => { areas = fresh; });
+  refreshAreas().then((fresh) => { areas = fresh; draw(); });
   outbox.refreshStatuses().catch(() => {});
   return stop;
 }

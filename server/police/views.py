@@ -1,0 +1,59 @@
+"""Police packs (moderator and up): a printable page and a CSV of the same rows.
+
+Both are GET, behind the staff session; every pack produced is audited."""
+from flask import g, url_for
+from flask_smorest import Blueprint
+from marshmallow import RAISE
+
+from ..accounts.auth import staff_required
+from ..printing import all_areas, csv_download, page_query, render_page
+from ..reports.models import utcnow
+from . import service
+from .schemas import PackQuerySchema
+
+blp = Blueprint("police", __name__,
+                description="Police packs: reports whose reporter agreed to police sharing, "
+                            "with only what they agreed to (moderator session)")
+
+
+def _filters(query):
+    return {"date_from": query.get("date_from"), "date_to": query.get("date_to"),
+            "area_slugs": query.get("area") or ()}
+
+
+@blp.route("/api/v1/staff/police-pack.csv")
+@staff_required("moderator")
+@blp.arguments(PackQuerySchema, location="query", unknown=RAISE)
+@blp.doc(responses={"200": {"description": "The pack as CSV (an attachment)",
+                            "content": {"text/csv": {}}}})
+def pack_csv(query):
+    """The police pack as CSV, one row per report (audited: police_pack).
+
+    Columns: those of `offender_only` (incident and offender), plus the reporter's
+    contact columns when any report in the pack is `with_contact`; those columns stay
+    empty on `offender_only` rows. Lists are joined with "; "."""
+    rows = service.produce_pack(g.staff, **_filters(query))
+    header = service.columns(rows)
+    return csv_download(header, ([row.get(name) for name in header] for row in rows),
+                        f"police-pack-{utcnow().date().isoformat()}.csv")
+
+
+@blp.route("/staff/print/police-pack")
+@staff_required("moderator")
+@blp.doc(responses={"200": {"description": "A printable HTML page",
+                            "content": {"text/html": {}}}})
+def pack_page():
+    """The police pack as a printable page (audited: police_pack). Query as for the CSV."""
+    query, errors = page_query(PackQuerySchema())
+    context = {"areas": all_areas(), "query": query, "errors": errors,
+               "groups": {"offender": service.OFFENDER_FIELDS,
+                          "contact": service.CONTACT_FIELDS},
+               "given": lambda row, keys: any(row.get(key) for key in keys)}
+    if errors:
+        return render_page("police_pack.html", status=422, rows=None, **context)
+    rows = service.produce_pack(g.staff, **_filters(query))
+    csv_url = url_for("police.pack_csv", **{
+        key: value for key, value in (("from", query.get("date_from")),
+                                      ("to", query.get("date_to")),
+                                      ("area", query.get("area"))) if value})
+    return render_page("police_pack.html", rows=rows, csv_url=csv_url, **context)

@@ -1,0 +1,149 @@
+"""What the staff pages for printing share: the police pack, the paper bulletin and the
+statistics are server-rendered HTML (Jinja, autoescaped, server/templates/) styled by
+one print stylesheet (web/print.css) and nothing else: no script, no inline style, no
+other origin.
+
+Every string on those pages comes from server/locales/en.json through t(), so a project
+can reword them, or translate them, in one place.
+"""
+import csv
+import functools
+import io
+import json
+import re
+from pathlib import Path
+
+from flask import Response, render_template, request
+from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
+
+from .areas.models import Area
+from .areas.schemas import SLUG
+from .extensions import db
+from .reports.models import utcnow
+
+CATALOGUE = Path(__file__).resolve().parent / "locales" / "en.json"
+_PLACEHOLDER = re.compile(r"\{(\w+)\}")
+
+
+@functools.cache
+def _catalogue():
+    return json.loads(CATALOGUE.read_text(encoding="utf-8"))
+
+
+def t(key, **params):
+    """The text for `key` with its {placeholders} filled. With n=1 the key's `_one` form
+    is used when there is one. A missing key raises: every page is rendered by the tests."""
+    strings = _catalogue()
+    text = strings[key]
+    if params.get("n") == 1:
+        text = strings.get(f"{key}_one", text)
+    return _PLACEHOLDER.sub(
+        lambda m: str(params[m.group(1)]) if m.group(1) in params else m.group(0), text)
+
+
+def format_date(day):
+    return t("date.long", day=day.day, month=t(f"month.{day.month}"), year=day.year)
+
+
+def format_month(month):
+    """"2026-03" -> "March 2026"."""
+    year, number = month.split("-")
+    return t("date.month_year", month=t(f"month.{int(number)}"), year=year)
+
+
+def render_page(template, status=200, **context):
+    """A printable page: never cached (a police pack carries contact details)."""
+    html = render_template(template, t=t, format_date=format_date,
+                           printed_on=utcnow().date(), **context)
+    response = Response(html, status=status, mimetype="text/html")
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def page_query(schema):
+    """Read a page's query string as its filter form sends it: empty fields count as not
+    given, and a List field takes every value of a repeated key. Returns (data, errors);
+    the page shows the errors instead of a JSON 422."""
+    by_key = {field.data_key or name: field for name, field in schema.load_fields.items()}
+    raw = {}
+    for key in request.args:
+        values = [value for value in request.args.getlist(key) if value.strip()]
+        if values:
+            raw[key] = values if isinstance(by_key.get(key), fields.List) else values[0]
+    try:
+        return schema.load(raw), {}
+    except ValidationError as error:
+        return {}, {field: _flatten(messages) for field, messages in error.messages.items()}
+
+
+def _flatten(messages):
+    """marshmallow nests a list item's messages under its index: one flat list to show."""
+    if isinstance(messages, dict):
+        return [text for value in messages.values() for text in _flatten(value)]
+    if isinstance(messages, (list, tuple)):
+        return [text for value in messages for text in _flatten(value)]
+    return [str(messages)]
+
+
+def csv_download(header, rows, filename):
+    """A CSV attachment. Lists are joined with "; ". A cell that a spreadsheet would read
+    as a formula (=, +, -, @ first) gets a leading apostrophe: report text is typed by
+    anyone."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(header)
+    for row in rows:
+        writer.writerow([_cell(value) for value in row])
+    # The byte-order mark makes spreadsheet programs read the file as UTF-8.
+    response = Response("\ufeff" + out.getvalue(), mimetype="text/csv")
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _cell(value):
+    if value is None:
+        return ""
+    if isinstance(value, (list, tuple)):
+        value = "; ".join(str(item) for item in value)
+    value = str(value)
+    if value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
+def areas_known(slugs):
+    """Field validator: every slug names an area."""
+    known = set(db.session.execute(
+        db.select(Area.slug).where(Area.slug.in_(set(slugs)))).scalars())
+    unknown = sorted(set(slugs) - known)
+    if unknown:
+        raise ValidationError(f"Unknown area: {', '.join(unknown)}.")
+
+
+def all_areas():
+    """Every area, by name, for the filter forms."""
+    return db.session.execute(db.select(Area).order_by(Area.name)).scalars().all()
+
+
+def area_list(description):
+    """A repeatable ?area=slug query field; every slug must name an area."""
+    return fields.List(fields.String(validate=[validate.Length(1, 80), SLUG]),
+                       validate=[validate.Length(max=200), areas_known],
+                       metadata={"description": description})
+
+
+class DateRangeQuerySchema(Schema):
+    """?from=YYYY-MM-DD&to=YYYY-MM-DD, both optional and inclusive: the incident date."""
+    class Meta:
+        unknown = RAISE
+
+    date_from = fields.Date(data_key="from", metadata={
+        "description": "Incidents on or after this date (YYYY-MM-DD)"})
+    date_to = fields.Date(data_key="to", metadata={
+        "description": "Incidents on or before this date (YYYY-MM-DD)"})
+
+    @validates_schema
+    def _in_order(self, data, **kwargs):
+        if data.get("date_from") and data.get("date_to") and data["date_from"] > data["date_to"]:
+            raise ValidationError("Must not be before `from`.", "to")

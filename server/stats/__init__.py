@@ -1,0 +1,1 @@
+"""Statistics for staff and advocacy: report counts with small counts suppressed."""

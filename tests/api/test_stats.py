@@ -1,0 +1,179 @@
+"""Statistics: counts by month, incident type and area, every count under 5 shown as
+"<5" in the JSON, the CSV and the page (SVG charts and tables); moderators only."""
+import csv
+import io
+import re
+import uuid
+from datetime import date
+
+import pytest
+
+from server.extensions import db
+from server.reports.models import INCIDENT_TYPES, Report
+from server.stats import service
+
+from .test_police import app_config, assert_print_page, staff_client  # noqa: F401
+from .test_reports import new_report
+
+JSON_URL = "/api/v1/staff/stats"
+CSV_URL = "/api/v1/staff/stats.csv"
+PAGE_URL = "/staff/print/stats"
+
+
+@pytest.fixture
+def moderator(app):
+    return staff_client(app, "mod", "moderator")
+
+
+def send(client, **changes):
+    report = new_report(**changes)
+    response = client.post("/api/v1/reports", json=report)
+    assert response.status_code == 201, response.get_json()
+    return report["id"]
+
+
+def day(year, month, day_=10):
+    return date(year, month, day_).isoformat()
+
+
+@pytest.fixture
+def eight_reports(client, areas):
+    """6 robberies in Hackney in January 2026, 2 thefts in Camden in March 2026."""
+    hackney = [send(client, area="hackney", occurred_on=day(2026, 1, 5 + n),
+                    incident_types=["robbery"]) for n in range(6)]
+    camden = [send(client, area="camden", occurred_on=day(2026, 3),
+                   incident_types=["theft"]) for _ in range(2)]
+    return hackney, camden
+
+
+def counts(figures, breakdown, key):
+    return {item[key]: item["count"] for item in figures[breakdown]}
+
+
+def assert_no_small_number(figures):
+    every = [figures["total"]] + [item["count"] for name in ("by_month", "by_incident_type",
+                                                             "by_area") for item in figures[name]]
+    for count in every:
+        assert count == "<5" or (isinstance(count, int) and count >= 5), count
+
+
+def test_small_counts_are_suppressed_in_the_json(moderator, eight_reports):
+    response = moderator.get(JSON_URL)
+    assert response.status_code == 200
+    assert response.headers["Cache-Control"] == "no-store"
+    figures = response.get_json()
+    assert figures["total"] == 8 and figures["suppressed_below"] == 5
+    by_area = counts(figures, "by_area", "area")
+    assert by_area["hackney"] == 6 and by_area["camden"] == "<5"
+    # Every area is listed, the empty ones as "<5" too: a missing row would tell 0 from 1-4.
+    assert len(by_area) == 33 and by_area["westminster"] == "<5"
+    by_type = counts(figures, "by_incident_type", "incident_type")
+    assert list(by_type) == list(INCIDENT_TYPES)
+    assert by_type["robbery"] == 6 and by_type["theft"] == "<5" and by_type["rape"] == "<5"
+    # Every month from the first incident to the last, the empty one included.
+    assert counts(figures, "by_month", "month") == {"2026-01": 6, "2026-02": "<5",
+                                                    "2026-03": "<5"}
+    assert_no_small_number(figures)
+    assert service.statistics() == figures
+
+
+def test_small_counts_are_suppressed_in_the_csv(moderator, eight_reports):
+    response = moderator.get(CSV_URL)
+    assert response.status_code == 200
+    assert response.mimetype == "text/csv"
+    assert response.headers["Content-Disposition"].startswith('attachment; filename="statistics-')
+    rows = list(csv.reader(io.StringIO(response.data.decode("utf-8-sig"))))
+    assert rows[0] == ["breakdown", "key", "label", "count"]
+    body = {(b, k): (label, count) for b, k, label, count in rows[1:]}
+    assert body[("total", "")] == ("All reports", "8")
+    assert body[("area", "hackney")] == ("Hackney", "6")
+    assert body[("area", "camden")] == ("Camden", "<5")
+    assert body[("incident_type", "robbery")] == ("Robbery", "6")
+    assert body[("incident_type", "theft")] == ("Theft", "<5")
+    assert body[("month", "2026-01")] == ("January 2026", "6")
+    assert body[("month", "2026-03")] == ("March 2026", "<5")
+    assert len(rows) == 1 + 1 + 3 + len(INCIDENT_TYPES) + 33
+    for *_, count in rows[1:]:
+        assert count == "<5" or int(count) >= 5, count
+    # The same figures as the JSON, row for row.
+    figures = moderator.get(JSON_URL).get_json()
+    assert [count for *_, count in rows[1:]] == [str(c) for c in [figures["total"]] + [
+        item["count"] for name in ("by_month", "by_incident_type", "by_area")
+        for item in figures[name]]]
+
+
+def test_the_page_draws_svg_charts_with_the_suppressed_figures(moderator, eight_reports):
+    html = assert_print_page(moderator.get(PAGE_URL))
+    assert html.count("<svg") == 3 and "xmlns" not in html
+    for chart in ("by-month", "by-type", "by-area"):
+        assert f'aria-labelledby="{chart}-title {chart}-desc"' in html
+        assert f'<title id="{chart}-title">' in html and f'<desc id="{chart}-desc">' in html
+    assert html.count("<table>") == 3
+    assert "<tr><th scope=\"row\">Hackney</th><td class=\"number\">6</td></tr>" in html
+    assert "<tr><th scope=\"row\">Camden</th><td class=\"number\">&lt;5</td></tr>" in html
+    # Bars only for counts shown in full: January, robbery and Hackney (6 each).
+    bars = re.findall(r'<rect class="bar"[^>]*><title>([^<]*)</title>', html)
+    assert bars == ["January 2026: 6", "Robbery: 6", "Hackney: 6"]
+    assert "All reports: 8" in html
+    assert re.search(r">\s*[1-4]\s*<", html) is None, "an exact small count on the page"
+    assert 'href="/api/v1/staff/stats.csv"' in html
+
+
+def test_date_range(moderator, eight_reports):
+    figures = moderator.get(JSON_URL + "?from=2026-01-01&to=2026-01-31").get_json()
+    assert figures["from"] == "2026-01-01" and figures["to"] == "2026-01-31"
+    assert figures["total"] == 6
+    assert counts(figures, "by_month", "month") == {"2026-01": 6}
+    assert counts(figures, "by_area", "area")["camden"] == "<5"
+    figures = moderator.get(JSON_URL + "?from=2026-02-01").get_json()
+    assert figures["total"] == "<5"
+    assert counts(figures, "by_month", "month") == {"2026-03": "<5"}
+    rows = moderator.get(CSV_URL + "?from=2026-01-01&to=2026-01-31").data.decode("utf-8-sig")
+    assert "total,,All reports,6" in rows
+    html = assert_print_page(moderator.get(PAGE_URL + "?from=2026-01-01&to=2026-01-31&"))
+    assert "2026-01-01 to 2026-01-31" in html and "All reports: 6" in html
+    assert 'href="/api/v1/staff/stats.csv?from=2026-01-01&amp;to=2026-01-31"' in html
+    html = assert_print_page(moderator.get(PAGE_URL + "?from=2030-01-01"))
+    assert "No reports in this range." in html
+
+
+def test_reports_of_the_same_incident_count_once(moderator, eight_reports):
+    hackney, _ = eight_reports
+    first, second = (db.session.get(Report, uuid.UUID(i)) for i in hackney[:2])
+    second.linked_to_id = first.id
+    db.session.commit()
+    figures = moderator.get(JSON_URL).get_json()
+    assert counts(figures, "by_area", "area")["hackney"] == 5 and figures["total"] == 7
+
+
+def test_a_report_counts_under_each_of_its_incident_types(moderator, client, areas):
+    for _ in range(5):
+        send(client, incident_types=["robbery", "threats"])
+    by_type = counts(moderator.get(JSON_URL).get_json(), "by_incident_type", "incident_type")
+    assert by_type["robbery"] == 5 and by_type["threats"] == 5
+
+
+def test_no_reports(moderator, areas):
+    figures = moderator.get(JSON_URL).get_json()
+    assert figures["total"] == "<5" and figures["by_month"] == []
+    assert_print_page(moderator.get(PAGE_URL))
+
+
+@pytest.mark.parametrize("query", ["?from=2026-13-01", "?from=2026-03-01&to=2026-02-01",
+                                   "?area=hackney", "?to=soon"])
+def test_bad_query_is_refused(moderator, areas, query):
+    for url in (JSON_URL, CSV_URL):
+        response = moderator.get(url + query)
+        assert response.status_code == 422
+        assert response.get_json()["errors"]["query"]
+    assert_print_page(moderator.get(PAGE_URL + query), status=422)
+
+
+def test_moderators_only(app, client, eight_reports):
+    for url in (JSON_URL, CSV_URL, PAGE_URL):
+        assert client.get(url).status_code == 401
+    outreach = staff_client(app, "van", "outreach")
+    for url in (JSON_URL, CSV_URL, PAGE_URL):
+        assert outreach.get(url).status_code == 403
+    admin = staff_client(app, "boss", "admin")
+    assert admin.get(JSON_URL).get_json()["total"] == 8

@@ -1,0 +1,306 @@
+"""Push test fixtures: the real local push service (npm web-push-testing), a scriptable
+local push endpoint, VAPID keys, members, device keys and alerts."""
+import base64
+import json
+import os
+import signal
+import socket
+import subprocess
+import threading
+import time
+from datetime import timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import http_ece
+import pytest
+import requests
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+
+from server.accounts.models import Member
+from server.alerts import service as alerts
+from server.areas.service import area_by_slug
+from server.extensions import db
+from server.push import service
+from server.push.sender import Sender
+from server.push.vapid import create_key
+from server.reports.models import utcnow
+from server.security import hash_token
+
+ROOT = Path(__file__).resolve().parents[2]
+WEB_PUSH_TESTING = ROOT / "node_modules" / ".bin" / "web-push-testing"
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def b64(raw):
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+# --- The real local push service ----------------------------------------------------------
+
+class WebPushTesting:
+    """node_modules/.bin/web-push-testing: subscribes like a browser's push service,
+    checks VAPID, decrypts what it receives and hands the messages back."""
+
+    def __init__(self, base):
+        self.base = base
+
+    def subscribe(self, public_key):
+        """A browser-like subscription for our applicationServerKey: the PushSubscription
+        JSON (endpoint, keys) plus the service's clientHash for reading messages."""
+        reply = requests.post(f"{self.base}/subscribe", timeout=10, json={
+            "userVisibleOnly": "true", "applicationServerKey": public_key})
+        reply.raise_for_status()
+        return reply.json()["data"]
+
+    @staticmethod
+    def _hash(subscription):
+        return subscription if isinstance(subscription, str) else subscription["clientHash"]
+
+    def messages(self, subscription):
+        """The decrypted messages this subscription has received."""
+        reply = requests.post(f"{self.base}/get-notifications", timeout=10,
+                              json={"clientHash": self._hash(subscription)})
+        reply.raise_for_status()
+        return reply.json()["data"]["messages"]
+
+    def expire(self, subscription):
+        """From now on the service answers 410 Gone for this subscription."""
+        requests.post(f"{self.base}/expire-subscription/{self._hash(subscription)}",
+                      timeout=10).raise_for_status()
+
+
+@pytest.fixture(scope="session")
+def push_service(tmp_path_factory):
+    assert WEB_PUSH_TESTING.exists(), "run `make node` (npm ci) for the local push service"
+    # Its CLI keeps the server's pid in ./.node-persist: a directory of our own.
+    workdir = tmp_path_factory.mktemp("web-push-testing")
+    port = free_port()
+    subprocess.run([str(WEB_PUSH_TESTING), "--port", str(port), "start"], cwd=workdir,
+                   check=True, capture_output=True, timeout=30)
+    base = f"http://localhost:{port}"
+    for _ in range(100):
+        try:
+            requests.post(f"{base}/status", timeout=1)
+            break
+        except requests.ConnectionError:
+            time.sleep(0.05)
+    yield WebPushTesting(base)
+    pid = None
+    for stored in (workdir / ".node-persist" / "storage").glob("*"):
+        item = json.loads(stored.read_text())
+        if item.get("key") == "processData":
+            pid = item["value"].get(str(port))
+    if pid:
+        os.kill(pid, signal.SIGTERM)
+    else:
+        subprocess.run([str(WEB_PUSH_TESTING), "--port", str(port), "stop"], cwd=workdir,
+                       capture_output=True, timeout=30)
+
+
+# --- A scriptable local push endpoint -------------------------------------------------------
+
+class LocalPushEndpoint:
+    """A small push endpoint in a thread. It records every request; a message counts as
+    accepted only once it has been answered 2xx (as with a real push service).
+
+    script[path]: answers to give, in turn, as (status, headers) before the default 201.
+    hold_after(n): accept n messages, then hold further requests unanswered until
+    release(drop=...) answers them (or, with drop, closes them unanswered).
+    gate(n): hold every request until n are waiting at once, then answer them all."""
+
+    def __init__(self):
+        self.requests = []          # (path, headers, body) of every request
+        self.accepted = []          # paths answered 2xx
+        self.script = {}
+        self.delay = 0.0
+        self._lock = threading.Lock()
+        self._held = threading.Event()
+        self._hold_after = None
+        self._drop = False
+        self._gate = None
+        self._waiting = 0
+        self._most_waiting = 0
+        self._gate_open = threading.Event()
+        endpoint = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args):
+                pass
+
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                if endpoint._wait_turn(self.path, dict(self.headers), body) == "drop":
+                    self.close_connection = True
+                    return
+                status, headers = endpoint._answer(self.path)
+                self.send_response(status)
+                for name, value in headers.items():
+                    self.send_header(name, value)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.base = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def url(self, name):
+        return f"{self.base}/push/{name}"
+
+    def hold_after(self, n):
+        self._hold_after = n
+
+    def release(self, drop=False):
+        self._drop = drop
+        self._hold_after = None
+        self._held.set()
+
+    def gate(self, n):
+        self._gate = n
+
+    @property
+    def most_waiting(self):
+        return self._most_waiting
+
+    def _wait_turn(self, path, headers, body):
+        with self._lock:
+            self.requests.append((path, headers, body))
+            hold = self._hold_after is not None and len(self.accepted) >= self._hold_after
+            if self._gate is not None and not self._gate_open.is_set():
+                self._waiting += 1
+                self._most_waiting = max(self._most_waiting, self._waiting)
+                if self._waiting >= self._gate:
+                    self._gate_open.set()
+        if self._gate is not None:
+            self._gate_open.wait(20)
+        if hold:
+            self._held.wait(60)
+            if self._drop:
+                return "drop"
+        if self.delay:
+            time.sleep(self.delay)
+        return "answer"
+
+    def _answer(self, path):
+        with self._lock:
+            answers = self.script.get(path)
+            status, headers = answers.pop(0) if answers else (201, {})
+            if 200 <= status < 300:
+                self.accepted.append(path)
+            return status, headers
+
+    def close(self):
+        self.release(drop=True)
+        self._gate_open.set()
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def endpoint():
+    endpoint = LocalPushEndpoint()
+    yield endpoint
+    endpoint.close()
+
+
+class Device:
+    """A browser's side of a subscription: its keys, so a test can decrypt."""
+
+    def __init__(self, endpoint_url):
+        self.private_key = ec.generate_private_key(ec.SECP256R1())
+        self.auth = os.urandom(16)
+        public = self.private_key.public_key().public_bytes(
+            serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint)
+        self.subscription = {"endpoint": endpoint_url,
+                             "keys": {"p256dh": b64(public), "auth": b64(self.auth)}}
+
+    def decrypt(self, body):
+        return json.loads(http_ece.decrypt(body, private_key=self.private_key,
+                                           auth_secret=self.auth, version="aes128gcm"))
+
+
+# --- App, members, alerts ------------------------------------------------------------------
+
+@pytest.fixture
+def app_config(database_url, tmp_path):
+    # Tests give one member many devices; test_api checks the limit itself.
+    return {"VAPID_PRIVATE_KEY_FILE": str(tmp_path / "vapid_private.pem"),
+            "PUSH_MAX_SUBSCRIPTIONS_PER_MEMBER": 1000}
+
+
+@pytest.fixture
+def vapid_key(app):
+    create_key(app.config["VAPID_PRIVATE_KEY_FILE"])
+    return app.config["VAPID_PRIVATE_KEY_FILE"]
+
+
+@pytest.fixture
+def public_key(client, vapid_key):
+    return client.get("/api/v1/push/key").get_json()["public_key"]
+
+
+def make_member(token="member-token", revoked=False):
+    member = Member(token_hash=hash_token(token), revoked_at=utcnow() if revoked else None)
+    db.session.add(member)
+    db.session.commit()
+    return member
+
+
+@pytest.fixture
+def member(app):
+    return make_member("member-token")
+
+
+@pytest.fixture
+def auth():
+    return {"Authorization": "Bearer member-token"}
+
+
+def subscribe(member, device_or_subscription, areas):
+    sub = getattr(device_or_subscription, "subscription", device_or_subscription)
+    subscription, _ = service.save_subscription(
+        member, sub["endpoint"], sub["keys"]["p256dh"], sub["keys"]["auth"], areas)
+    return subscription
+
+
+def publish_alert(areas, severity="dangerous", expires_at=None, now=None):
+    alert = alerts.new_alert(title="Man posing as police", summary="Took money at the door.",
+                             severity=severity, incident_types=["posing_as_police"],
+                             areas=[area_by_slug(slug) for slug in areas],
+                             expires_at=expires_at)
+    db.session.commit()  # a draft first, as moderators make them
+    queued = alerts.publish(alert, now=now)
+    db.session.commit()
+    return alert, queued
+
+
+def run_sender(app, clock=None, **overrides):
+    """Send what is due (as `flask push worker --once`), then read fresh."""
+    db.session.commit()
+    sender = Sender(app, clock=clock or utcnow, **overrides)
+    totals = sender.run_once()
+    db.session.expire_all()
+    return totals
+
+
+class Clock:
+    """A clock the test moves by hand (for backoff, Retry-After and leases)."""
+
+    def __init__(self):
+        self.now = utcnow()
+
+    def __call__(self):
+        return self.now
+
+    def advance(self, seconds):
+        self.now += timedelta(seconds=seconds)
