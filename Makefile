@@ -20,8 +20,9 @@ $(STAMP): pyproject.toml
 # Embedded demo setup: SQLite in ./instance, demo areas and accounts on a new database.
 run: install
 	$(BIN)/flask db upgrade
+	$(BIN)/flask push keys
 	$(BIN)/flask demo load
-	$(BIN)/gunicorn -c gunicorn.conf.py 'server:create_app()'
+	PUSH_WORKER_IN_PROCESS=1 $(BIN)/gunicorn -c gunicorn.conf.py 'server:create_app()'
 
 # Debian's Chromium for the browser tests (Playwright cannot download a browser here).
 browser:

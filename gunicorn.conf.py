@@ -12,3 +12,15 @@ accesslog = "-"
 access_log_format = '%(t)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms'
 errorlog = "-"
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+
+
+def post_worker_init(worker):
+    # PUSH_WORKER_IN_PROCESS (`make run`): one worker at a time also runs the push sender,
+    # so the embedded setup needs no second process. Production runs `flask push worker`.
+    from server.push.sender import start_in_process
+    start_in_process(worker.wsgi)
+
+
+def worker_exit(server, worker):
+    from server.push.sender import stop_in_process
+    stop_in_process()

@@ -87,5 +87,8 @@ self.addEventListener('sync', (event) => {
   }));
 });
 
-// Alerts (web push) plug in here: a `push` listener that shows the neutral notification
-// and a `notificationclick` listener that opens /alerts, imported from their own module.
+// Alerts (web push) plug in here, without touching the code above: put the `push` and
+// `notificationclick` listeners in their own module (say web/push-events.js, calling
+// self.addEventListener at its top level), import it next to outbox.js at the top of
+// this file (listeners must be added while the worker first runs), add it to SHELL, and
+// bump VERSION.

@@ -28,8 +28,14 @@ def check_endpoint(value):
     services (TESTING or PUSH_ALLOW_LOCAL_ENDPOINTS). The server will POST to this URL, so
     addresses on the server's own networks are refused (by IP literal; names are not
     resolved here)."""
-    url = urlsplit(value)
-    host = (url.hostname or "").lower()
+    if any(c <= " " or c == "\x7f" for c in value):
+        raise ValidationError("Must be a URL without spaces or control characters.")
+    try:
+        url = urlsplit(value)
+        host = (url.hostname or "").lower()
+        url.port  # noqa: B018  (a bad port raises here)
+    except ValueError:
+        raise ValidationError("Must be the push service URL the browser gave.") from None
     if url.username or url.password or url.fragment or not host:
         raise ValidationError("Must be the push service URL the browser gave.")
     local = host in LOCAL_HOSTS

@@ -47,8 +47,10 @@ def origin(url):
     return f"{parts.scheme}://{parts.netloc}"
 
 
-def wait_until(check, timeout=10.0, interval=0.05, message="condition"):
-    """Poll `check` until it returns something truthy; fail after `timeout` seconds."""
+def wait_until(check, timeout=10.0, interval=0.05, message="condition", page=None):
+    """Poll `check` until it returns something truthy; fail after `timeout` seconds.
+    Pass `page` when `check` reads what Playwright event handlers record: they run only
+    while Playwright is waiting, so the pause between polls is spent in the page."""
     deadline = time.monotonic() + timeout
     while True:
         value = check()
@@ -56,7 +58,10 @@ def wait_until(check, timeout=10.0, interval=0.05, message="condition"):
             return value
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out waiting for {message}")
-        time.sleep(interval)
+        if page is not None:
+            page.wait_for_timeout(interval * 1000)
+        else:
+            time.sleep(interval)
 
 
 @dataclass
@@ -129,10 +134,12 @@ def server(tmp_path_factory, neutral_site):
         except requests.RequestException:
             return False
 
-    wait_until(healthy, timeout=30, message="the server to start")
-    yield Server(url=url, database=base / "instance" / "redflag.db", webroot=webroot, log=log)
-    process.terminate()
-    process.wait(timeout=30)
+    try:
+        wait_until(healthy, timeout=30, message="the server to start")
+        yield Server(url=url, database=base / "instance" / "redflag.db", webroot=webroot, log=log)
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
 
 
 @pytest.fixture(scope="session")

@@ -70,11 +70,8 @@ def test_server_busy_keeps_the_report_queued_then_it_arrives_once(context, serve
     wait_until(lambda: [i for i in outbox(page) if i.get("reason") == "server"], message="a 503")
     page.get_by_text("the server had a problem").wait_for()
     tries = len(answered)
-    print("BEFORE", answered, page.evaluate("Date.now()"), outbox(page))
-    page.clock.run_for(15_000)
-    page.wait_for_timeout(500)
-    print("AFTER", answered, page.evaluate("Date.now()"), outbox(page))  # the first backoff is 10 s, give or take a fifth
-    wait_until(lambda: len(answered) > tries, message="a try on the backoff timer")
+    page.clock.run_for(15_000)  # the first backoff is 10 s, give or take a fifth
+    wait_until(lambda: len(answered) > tries, message="a try on the backoff timer", page=page)
     assert states(page) == ["waiting"]
     assert server.reports(tag) == []
 
@@ -107,6 +104,7 @@ def test_two_tabs_flushing_at_once_send_each_report_once(context, server):
     wait_for_states(second, ["sent"] * 5)
     ids = sorted(report["id"] for report in reports)
     assert server.report_ids(tag) == ids
+    first.wait_for_timeout(200)  # let the last request events reach the handler
     assert sorted(sent_in) == ids  # each went out in one request, by one tab
 
 
@@ -172,7 +170,7 @@ def test_service_worker_sends_the_outbox_on_a_sync_event(context, server):
                   incident_types: report.incident_types}})""", report)
     assert server.reports(tag) == []
 
-    wait_until(lambda: registrations or page.wait_for_timeout(20), message="the registration")
+    wait_until(lambda: registrations, message="the registration", page=page)
     [registration] = [r for r in registrations if r["scopeURL"] == f"{server.url}/" and not r["isDeleted"]][:1]
     cdp.send("ServiceWorker.dispatchSyncEvent", {
         "origin": server.url, "registrationId": registration["registrationId"],
@@ -203,3 +201,8 @@ def test_draft_survives_a_closed_tab(context):
     page.wait_for_url("**/reports?saved=1")
     [item] = outbox(page)
     assert item["id"] == draft_id  # the id made with the draft is the report's id
+
+    # Saving a report asked for persistent storage; Settings says what the browser answered.
+    page.get_by_role("navigation").get_by_role("link", name="Settings").click()
+    kept = page.evaluate("navigator.storage.persisted()")
+    page.get_by_text("are kept until they are sent" if kept else "The browser did not promise").wait_for()

@@ -115,7 +115,8 @@ def test_validation(client, areas, member, auth):
     assert "extra" in errors["subscription"]["keys"]
     for url in ("http://push.example.net/x", "ftp://push.example.net/x", "https://10.0.0.5/x",
                 "https://169.254.169.254/latest", "https://user:pw@push.example.net/x",
-                "https://" + "a" * 1100 + ".net/x", "not a url"):
+                "https://" + "a" * 1100 + ".net/x", "not a url", "https://push.example.net/a b",
+                "https://push.example.net:99999/x", "https://[fd00::1]/x"):
         errors = _errors(post(lambda d: d["subscription"].update(endpoint=url)))
         assert "endpoint" in errors["subscription"], url
     assert "subscription" in _errors(post(lambda d: d.pop("subscription")))

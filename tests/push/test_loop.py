@@ -8,16 +8,18 @@ from datetime import date, timedelta
 
 import pytest
 
-from server.push.sender import Sender
-from server.push.vapid import create_key
+from server.accounts import service as accounts
+
+from .conftest import run_sender
 
 PASSWORD = "a long staff passphrase"
 
 
 @pytest.fixture
-def app_config(tmp_path):
-    return {"PASSWORD_HASH_FAST": True,
-            "VAPID_PRIVATE_KEY_FILE": str(tmp_path / "vapid_private.pem")}
+def app_config(app_config):
+    # The push fixtures' settings (a VAPID key file of this test's own), and quick
+    # password hashing for the moderator's login.
+    return {**app_config, "PASSWORD_HASH_FAST": True}
 
 
 def a_report(area):
@@ -33,10 +35,7 @@ def a_report(area):
     }
 
 
-def test_report_to_push_message(app, client, areas, push_service):
-    from server.accounts import service as accounts
-    create_key(app.config["VAPID_PRIVATE_KEY_FILE"])
-
+def test_report_to_push_message(app, client, areas, vapid_key, push_service):
     # A moderator logs in; a member device joins with an invite.
     accounts.create_staff("mod", PASSWORD, "moderator")
     login = client.post("/api/v1/staff/login", json={"username": "mod", "password": PASSWORD})
@@ -85,7 +84,7 @@ def test_report_to_push_message(app, client, areas, push_service):
     assert status.get_json()["status"] == "published"
 
     # The sender sends what is due, once.
-    totals = Sender(app).run_once()
+    totals = run_sender(app)
     assert totals["sent"] == 2 and totals["failed"] == 0
 
     # One message for each device in the alert's areas; it decrypts to the small payload.
@@ -100,10 +99,12 @@ def test_report_to_push_message(app, client, areas, push_service):
     counts = client.get(f"/api/v1/staff/alerts/{alert_id}").get_json()["deliveries"]
     assert counts == {"queued": 0, "sent": 2, "gone": 0, "failed": 0}
     # Nothing is sent twice.
-    assert Sender(app).run_once()["sent"] == 0
+    assert run_sender(app)["sent"] == 0
     assert len(push_service.messages(devices["hackney"])) == 1
 
-    # The tapped notification opens the alert on the device.
+    # The device's feed has it; the tapped notification opens it.
+    feed = device.get("/api/v1/alerts?area=hackney", headers=bearer).get_json()
+    assert [a["id"] for a in feed["alerts"]] == [alert_id]
     opened = device.get(f"/api/v1/alerts/{alert_id}", headers=bearer)
     assert opened.status_code == 200
     assert opened.get_json()["identifiers"] == [{"kind": "phone", "value": "+44 77•• •••123"}]
@@ -112,3 +113,9 @@ def test_report_to_push_message(app, client, areas, push_service):
     checked = device.post("/api/v1/checks", headers=bearer,
                           json={"kind": "phone", "value": "+44 7700 900123"}).get_json()
     assert [a["id"] for a in checked["alerts"]] == [alert_id]
+
+    # Retracted: the device's next sync tells it to drop the alert.
+    assert client.post(f"/api/v1/staff/alerts/{alert_id}/retract", headers=csrf).status_code == 200
+    later = device.get(f"/api/v1/alerts?since={feed['now']}", headers=bearer).get_json()
+    assert later["alerts"] == [] and later["retracted"] == [alert_id]
+    assert device.get(f"/api/v1/alerts/{alert_id}", headers=bearer).status_code == 404

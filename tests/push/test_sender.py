@@ -156,7 +156,7 @@ def test_network_errors_and_timeouts_are_retried(app, areas, member, vapid_key, 
     totals = run_sender(app, push_timeout_seconds=0.5)
     assert totals["retry"] == 2
     errors = {d.last_error for d in db.session.query(Delivery)}
-    assert errors == {"network: ClientConnectorError", "timeout"}
+    assert errors == {"network: ConnectionRefusedError", "timeout"}
     assert {d.status for d in db.session.query(Delivery)} == {"queued"}
 
 
