@@ -4,8 +4,9 @@
 // Bump VERSION whenever a file in SHELL changes: the browser sees a new worker by its
 // bytes, installs it beside the old one, and the page offers "new version ready".
 import { flush } from './static/outbox.js';
+import './static/push-events.js'; // push and notificationclick
 
-const VERSION = '1';
+const VERSION = '2';
 const CACHE = `redflag-shell-${VERSION}`;
 // Every file of the app shell. tests/test_budget.py reads this list and sums its gzipped size.
 const SHELL = [
@@ -13,15 +14,20 @@ const SHELL = [
   '/manifest.json',
   '/static/styles.css',
   '/static/app.js',
+  '/static/alerts-store.js',
   '/static/api.js',
   '/static/areas.js',
   '/static/db.js',
   '/static/dom.js',
   '/static/i18n.js',
+  '/static/notifications.js',
   '/static/outbox.js',
+  '/static/push-events.js',
   '/static/quick-exit.js',
   '/static/router.js',
   '/static/wipe.js',
+  '/static/screens/alerts.js',
+  '/static/screens/check.js',
   '/static/screens/join.js',
   '/static/screens/report.js',
   '/static/screens/reports.js',
@@ -34,7 +40,7 @@ const SHELL = [
 ];
 // Navigations to these paths get the shell; the router draws the screen. Keep in step
 // with APP_ROUTES in server/web.py.
-const APP_ROUTES = ['/', '/report', '/reports', '/join', '/settings'];
+const APP_ROUTES = ['/', '/report', '/reports', '/alerts', '/check', '/join', '/settings'];
 // Caches an activating worker keeps; every other cache of this origin is deleted.
 const KEEP = [CACHE];
 
@@ -87,8 +93,6 @@ self.addEventListener('sync', (event) => {
   }));
 });
 
-// Alerts (web push) plug in here, without touching the code above: put the `push` and
-// `notificationclick` listeners in their own module (say web/push-events.js, calling
-// self.addEventListener at its top level), import it next to outbox.js at the top of
-// this file (listeners must be added while the worker first runs), add it to SHELL, and
-// bump VERSION.
+// Alerts (web push): the `push` and `notificationclick` listeners are in
+// web/push-events.js, imported at the top (listeners must be added while the worker
+// first runs).

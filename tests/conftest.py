@@ -97,3 +97,10 @@ def areas(app):
     from server.demo import DEMO_DIR
     service.import_areas(service.parse_areas((DEMO_DIR / "london-areas.csv").read_text(), "csv"))
     return service.list_areas()
+
+
+def pytest_collection_modifyitems(items):
+    # Browser tests last: Playwright's sync API keeps an event loop running in the main
+    # thread for the rest of the session, which code under test that calls asyncio.run()
+    # (the push sender) must not meet. Stable sort: the order is otherwise unchanged.
+    items.sort(key=lambda item: "browser" in item.path.parts)

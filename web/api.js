@@ -24,12 +24,21 @@ function seconds(header) {
   return Number.isNaN(at) ? null : Math.max(0, (at - Date.now()) / 1000);
 }
 
+// Staff calls (staff: true) carry the session cookie instead of the member token, and the
+// session's CSRF token on changes. It is kept in this page's memory only (staff/staff.js
+// asks /api/v1/staff/me for it again after a reload).
+let csrfToken = null;
+export function setCsrfToken(token) {
+  csrfToken = token;
+}
+
 // -> {status, ok, data, retryAfter}; throws NetworkError when nothing came back.
-export async function api(path, { method = 'GET', body, headers = {} } = {}) {
-  const token = await memberToken();
+export async function api(path, { method = 'GET', body, headers = {}, staff = false } = {}) {
+  const token = staff ? null : await memberToken();
   const sent = { Accept: 'application/json', ...headers };
   if (body !== undefined) sent['Content-Type'] = 'application/json';
   if (token) sent.Authorization = `Bearer ${token}`;
+  if (staff && method !== 'GET' && csrfToken) sent['X-CSRF-Token'] = csrfToken;
   let response;
   try {
     response = await fetch(path, {
@@ -37,8 +46,9 @@ export async function api(path, { method = 'GET', body, headers = {} } = {}) {
       headers: sent,
       body: body === undefined ? undefined : JSON.stringify(body),
       cache: 'no-store',
-      // The member token is the only identity the app sends; no cookies ride along.
-      credentials: 'omit',
+      // The member token is the only identity the app sends; no cookies ride along,
+      // except the staff session's on staff calls.
+      credentials: staff ? 'same-origin' : 'omit',
     });
   } catch (error) {
     throw new NetworkError(error.message);

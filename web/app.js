@@ -7,11 +7,27 @@ import { refreshAreas } from './areas.js';
 import { setupQuickExit } from './quick-exit.js';
 import { onWipedElsewhere } from './wipe.js';
 import { h } from './dom.js';
+import { sync as syncAlerts } from './alerts-store.js';
+import './notifications.js'; // the Settings section, the wipe hook, tapped notifications
 
 addScreen('/report', { load: () => import('./screens/report.js'), title: 'nav.report', nav: true });
 addScreen('/reports', { load: () => import('./screens/reports.js'), title: 'nav.reports', nav: true });
+addScreen('/alerts', { load: () => import('./screens/alerts.js'), title: 'nav.alerts', nav: true });
+addScreen('/check', { load: () => import('./screens/check.js'), title: 'nav.check', nav: true });
 addScreen('/join', { load: () => import('./screens/join.js'), title: 'nav.join', nav: true });
 addScreen('/settings', { load: () => import('./screens/settings.js'), title: 'nav.settings', nav: true });
+// Staff screens (web/staff/) come from the network only, never from the app shell: they
+// are no use offline, and a worker's phone need not hold them. Drop-in mode is the
+// exception: it is the report form, and must open offline on a tablet.
+const staffScreen = (name) => () => import(`./staff/${name}.js`)
+  .catch(() => import('./staff/staff.js').then((module) => module.offlineScreen));
+addScreen('/staff', { load: staffScreen('login'), title: 'login.title' });
+addScreen('/staff/queue', { load: staffScreen('queue'), title: 'queue.title' });
+addScreen('/staff/report', { load: staffScreen('report'), title: 'staff.report' });
+addScreen('/staff/alert', { load: staffScreen('alert-editor'), title: 'staff.alert' });
+addScreen('/staff/alerts', { load: staffScreen('alerts'), title: 'alertlist.title' });
+addScreen('/staff/invites', { load: staffScreen('invites'), title: 'invites.title' });
+addScreen('/staff/dropin', { load: () => import('./screens/dropin.js'), title: 'dropin.title' });
 
 // The page leaves it to the user when a new version takes over: the waiting worker is
 // told to skip waiting only from the prompt. The outbox is in IndexedDB, which an update
@@ -82,6 +98,7 @@ async function boot() {
   keepFlushing();
   registerServiceWorker();
   refreshAreas();
+  syncAlerts().catch(() => {}); // members: the feed is on the phone before the signal goes
   document.documentElement.dataset.ready = 'true';
 }
 

@@ -5,11 +5,12 @@
 //   reports  the reports made on this device, by id: the outbox (waiting, parked) and
 //            the sent ones (a summary and the receipt only)
 //   kv       small values by name: "draft", "member" (the member token), "areas",
-//            "my-areas", "language", "persist"
+//            "my-areas", "language", "persist", "alerts-sync", "push", "notify-text"
+//   alerts   (version 2) member alerts kept for offline reading, by id (see alerts-store.js)
 // A later version adds stores in `upgrade`; it must never drop `reports`: it holds the outbox.
 
 const NAME = 'redflag';
-const VERSION = 1;
+const VERSION = 2;
 
 let connection = null;
 let wiped = false;
@@ -17,6 +18,7 @@ let wiped = false;
 function upgrade(db) {
   if (!db.objectStoreNames.contains('reports')) db.createObjectStore('reports', { keyPath: 'id' });
   if (!db.objectStoreNames.contains('kv')) db.createObjectStore('kv');
+  if (!db.objectStoreNames.contains('alerts')) db.createObjectStore('alerts', { keyPath: 'id' });
 }
 
 export function open() {

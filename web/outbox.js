@@ -126,6 +126,9 @@ function park(item, result, errors) {
 function delivered(item, receipt) {
   return db.update('reports', item.id, (old) => {
     if (!old) return undefined; // removed from this device while it was on its way
+    // Filed for someone else (drop-in mode on a shared tablet): once the server has it,
+    // nothing of it stays here, not even its receipt.
+    if (old.report && old.report.on_behalf) return null;
     // Keep only what My reports shows: the report text itself leaves the device.
     const { report, errors, reason, ...kept } = old;
     return { ...kept, state: 'sent', result: null, receipt, sentAt: Date.now(), status: 'received' };

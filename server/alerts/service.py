@@ -4,7 +4,6 @@ Moderation (staff screens, audit) builds on publish and retract; it adds who may
 what and the audit rows, and commits. These functions never commit, so the alert, its
 deliveries and the audit row land in one transaction or not at all.
 """
-import re
 from datetime import timedelta, timezone
 
 from flask import current_app

@@ -121,6 +121,14 @@ class ReportAlertSchema(Schema):
     published_at = UtcDateTime(allow_none=True)
 
 
+class ReportIdentifierSchema(Schema):
+    kind = fields.String(metadata={"enum": list(KINDS)})
+    value = fields.String(metadata={"description": "As the reporter wrote it"})
+    masked = fields.String(metadata={"description": "Partly masked, as members would see it"})
+    other_reports = fields.List(fields.UUID(), metadata={
+        "description": "Other reports with the same normalised identifier, newest first"})
+
+
 class ReportDetailSchema(ReportSummarySchema):
     updated_at = UtcDateTime()
     description = fields.String()
@@ -132,6 +140,11 @@ class ReportDetailSchema(ReportSummarySchema):
     linked_reports = fields.List(fields.Nested(ReportSummarySchema))
     alerts = fields.List(fields.Nested(ReportAlertSchema), metadata={
         "description": "Alerts made from this report"})
+    identifiers = fields.List(fields.Nested(ReportIdentifierSchema), metadata={
+        "description": "The offender's phones, emails, handles, names and plate (repeat "
+                       "offenders: the other reports that share each)"})
+    times_reported = fields.Integer(metadata={
+        "description": "Reports (this one included) that carry any of these identifiers"})
 
 
 class RejectSchema(Strict):

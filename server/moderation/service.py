@@ -18,7 +18,8 @@ from ..alerts.models import Alert, alert_report
 from ..areas.models import Area
 from ..crypto import decrypt_contact
 from ..extensions import db
-from ..identifiers.service import index_alert
+from ..identifiers import normalise
+from ..identifiers.service import index_alert, shared_with, times_reported
 from ..push.service import delivery_counts
 from ..reports.models import Report, utcnow
 
@@ -160,6 +161,21 @@ def report_detail(report, contact=None):
         "linked_reports": [report_summary(r) for r in linked_reports(report)],
         "alerts": [{"id": a.id, "title": a.title, "status": alerts.status_of(a),
                     "published_at": a.published_at} for a in alerts_from(report)],
+        **repeat_offender(report),
+    }
+
+
+def repeat_offender(report):
+    """Each identifier of the offender as written, its masked form (what members would
+    see), the other reports that share it; and how many reports carry any of them."""
+    region = current_app.config.get("DEFAULT_PHONE_REGION", "GB")
+    found = normalise.from_offender(report.offender, region)
+    shared = shared_with(report) if found else {}
+    return {
+        "identifiers": [{"kind": kind, "value": raw, "masked": alerts.mask(kind, raw, region),
+                         "other_reports": shared.get((kind, value), [])}
+                        for kind, value, raw in found],
+        "times_reported": times_reported([(kind, raw) for kind, _value, raw in found]),
     }
 
 

@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 from cryptography.hazmat.primitives.asymmetric import ec
 from marshmallow import Schema, ValidationError, fields, validate, validates
 
+from ..accounts.schemas import UtcDateTime
 from ..areas.models import Area
 from ..areas.schemas import SLUG
 from ..extensions import db
@@ -108,8 +109,8 @@ class SubscriptionSchema(Schema):
     id = fields.UUID(dump_only=True)
     endpoint = fields.String(dump_only=True)
     areas = fields.Method("area_slugs", dump_only=True)
-    created_at = fields.DateTime(dump_only=True)
-    updated_at = fields.DateTime(dump_only=True)
+    created_at = UtcDateTime(dump_only=True)
+    updated_at = UtcDateTime(dump_only=True)
 
     def area_slugs(self, subscription):
         return [area.slug for area in subscription.areas]

@@ -11,7 +11,7 @@ from server.alerts.schemas import MEMBER_ALERT_KEYS
 from server.extensions import db
 from server.reports.models import utcnow
 
-from .test_moderation import (CONTACT, app_config, draft_body, make_draft, moderator,  # noqa: F401
+from .test_moderation import (CONTACT, app_config, make_draft, moderator,  # noqa: F401
                               publish, send_report)
 from .test_reports import make_member
 

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm.attributes import set_committed_value
 
 from server.accounts import service as accounts
-from server.accounts.models import AuditEvent, Member
+from server.accounts.models import AuditEvent
 from server.alerts.models import Alert
 from server.extensions import db
 from server.identifiers.models import Identifier
@@ -214,6 +214,31 @@ def test_outreach_sees_the_report_but_not_the_contact(client, areas, outreach):
     # An outreach worker reading it does not start the review.
     assert receipt_status(client, report_id, receipt) == "received"
     assert last_audit() == (outreach.staff.id, "report_viewed", "report", report_id)
+
+
+def test_report_detail_shows_the_other_reports_that_share_an_identifier(client, areas, moderator):
+    first, _ = send_report(client, offender={"phones": ["07700 900123"],
+                                             "vehicle": {"plate": "AB12 CDE"}})
+    second, _ = send_report(client, offender={"phones": ["+44 7700 900123"], "names": ["Dave"]})
+    third, _ = send_report(client, offender={"phones": ["(07700) 900-123"],
+                                             "vehicle": {"plate": "ab12cde"}})
+    send_report(client, offender={"phones": ["07700 900999"]})
+
+    body = moderator.get(f"/reports/{third}").get_json()
+    by_kind = {item["kind"]: item for item in body["identifiers"]}
+    assert by_kind["phone"]["value"] == "(07700) 900-123"
+    assert by_kind["phone"]["masked"] != by_kind["phone"]["value"]
+    assert by_kind["phone"]["other_reports"] == [second, first]  # newest first
+    assert by_kind["plate"]["other_reports"] == [first]
+    assert body["times_reported"] == 3
+
+    body = moderator.get(f"/reports/{second}").get_json()
+    assert {(i["kind"], i["value"]): i["other_reports"] for i in body["identifiers"]} == {
+        ("phone", "+44 7700 900123"): [third, first], ("name", "Dave"): []}
+
+    alone, _ = send_report(client, offender={})
+    body = moderator.get(f"/reports/{alone}").get_json()
+    assert body["identifiers"] == [] and body["times_reported"] == 0
 
 
 def test_unknown_and_malformed_report_ids(client, areas, moderator):

@@ -41,6 +41,7 @@ def test_subscribe_change_list_delete(client, areas, member, auth):
     created = reply.get_json()
     assert created["areas"] == ["camden", "hackney"]
     assert set(created) == {"id", "endpoint", "areas", "created_at", "updated_at"}
+    assert created["created_at"].endswith("+00:00")
 
     # The same device again (same endpoint): an update, not a second subscription.
     again = client.post(SUBS, json=body(device, ["islington"]), headers=auth)

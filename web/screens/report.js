@@ -34,6 +34,8 @@ function today(offsetDays = 0) {
 }
 
 const DEFAULTS = () => ({ occurred_on: today(), part_of_day: '', publish: 'yes', police: 'none' });
+// Drop-in mode (screens/dropin.js): the outreach worker asks the person; no consent is assumed.
+const DROPIN_DEFAULTS = () => ({ ...DEFAULTS(), publish: '', police: '' });
 
 // The form's state as a plain object: {name: value, or [values] for checkboxes}.
 function readFields(form) {
@@ -242,8 +244,10 @@ async function areaField(fix) {
   return { element: select, control, haveAreas: () => list.length > 0, fill };
 }
 
-export async function render(main, { params }) {
-  const fixId = params.get('fix');
+export async function render(main, { params, dropin = false }) {
+  const fixId = dropin ? null : params.get('fix');
+  const DRAFT = dropin ? 'dropin-draft' : 'draft';
+  const defaults = dropin ? DROPIN_DEFAULTS : DEFAULTS;
   let fixing = fixId ? await outbox.get(fixId) : null;
   if (fixing && (fixing.state !== 'parked' || !fixing.report)) fixing = null;
   const area = await areaField(Boolean(fixing));
@@ -251,10 +255,16 @@ export async function render(main, { params }) {
   const problemsBox = h('div', { class: 'problems', tabindex: '-1', hidden: true });
   const supportBox = form.querySelector('.support-contact');
   const message = status();
+  const clearButton = form.querySelector('[data-action="clear"]');
+  if (dropin) {
+    // Always on behalf; "Next person" empties the form at once, without asking.
+    form.querySelector('[name="on_behalf"]').closest('label').remove();
+    clearButton.textContent = t('dropin.next');
+  }
 
   main.append(
-    h('h1', {}, fixing ? t('report.fix_title') : t('report.title')),
-    h('p', { class: 'lead' }, fixing ? t('report.fix_lead') : t('report.lead')),
+    h('h1', { tabindex: '-1' }, fixing ? t('report.fix_title') : t(dropin ? 'dropin.title' : 'report.title')),
+    h('p', { class: 'lead' }, fixing ? t('report.fix_lead') : t(dropin ? 'dropin.lead' : 'report.lead')),
     problemsBox, form, message);
 
   let draft;
@@ -263,9 +273,9 @@ export async function render(main, { params }) {
     problemsBox.replaceChildren(h('h2', {}, t('report.server_said')), errorList(fixing.errors));
     problemsBox.hidden = false;
   } else {
-    draft = (await db.get('kv', 'draft')) || { id: null, fields: DEFAULTS() };
+    draft = (await db.get('kv', DRAFT)) || { id: null, fields: defaults() };
   }
-  writeFields(form, { ...DEFAULTS(), ...draft.fields });
+  writeFields(form, { ...defaults(), ...draft.fields });
   const syncSupport = () => { supportBox.hidden = !form.elements.support.checked; };
   syncSupport();
   const who = form.querySelector('details');
@@ -279,7 +289,7 @@ export async function render(main, { params }) {
     // The id is made the first time anything is saved, and stays with the report.
     if (!draft.id) draft.id = crypto.randomUUID();
     draft = { ...draft, fields: readFields(form), savedAt: Date.now() };
-    await db.put('kv', draft, 'draft');
+    await db.put('kv', draft, DRAFT);
   };
   const soon = () => {
     clearTimeout(timer);
@@ -291,16 +301,22 @@ export async function render(main, { params }) {
   addEventListener('pagehide', onHide);
   document.addEventListener('visibilitychange', onHide);
 
-  form.querySelector('[data-action="clear"]').addEventListener('click', async () => {
-    if (!confirm(t('report.clear_confirm'))) return;
+  const reset = async () => {
     clearTimeout(timer);
     timer = null;
-    if (!fixing) await db.remove('kv', 'draft');
-    draft = { id: null, fields: DEFAULTS() };
+    draft = { id: null, fields: defaults() };
     form.reset();
-    writeFields(form, DEFAULTS());
+    writeFields(form, defaults());
     syncSupport();
-    message.textContent = t('report.cleared');
+    who.open = false;
+    problemsBox.hidden = true;
+    if (!fixing) await db.remove('kv', DRAFT);
+  };
+  clearButton.addEventListener('click', async () => {
+    if (!dropin && !confirm(t('report.clear_confirm'))) return;
+    await reset();
+    message.textContent = t(dropin ? 'dropin.ready' : 'report.cleared');
+    if (dropin) main.querySelector('h1').focus();
   });
 
   form.addEventListener('submit', async (event) => {
@@ -313,6 +329,10 @@ export async function render(main, { params }) {
     if (fixing && fixing.result === 'conflict') id = crypto.randomUUID();
     const report = buildReport(fields, id);
     const found = problems(report, area.haveAreas());
+    if (dropin) {
+      report.on_behalf = true;
+      for (const name of ['publish', 'police']) if (!fields[name]) found.push([name, t(`dropin.need_${name}`)]);
+    }
     form.querySelectorAll('[aria-invalid]').forEach((el) => el.removeAttribute('aria-invalid'));
     if (found.length) {
       problemsBox.replaceChildren(h('h2', {}, t('report.check')), h('ul', {}, found.map(([name, text]) => {
@@ -327,11 +347,19 @@ export async function render(main, { params }) {
     }
     if (fixing) await outbox.replace(fixing.id, report);
     else {
-      await db.put('kv', { ...draft, id, fields }, 'draft');
+      await db.put('kv', { ...draft, id, fields }, DRAFT);
       await outbox.save(report);
-      await db.remove('kv', 'draft');
+      await db.remove('kv', DRAFT);
     }
     db.askPersistence().catch(() => {});
+    if (dropin) {
+      // Straight on to the next person; the outbox sends it (and then forgets it).
+      await reset();
+      message.textContent = t('dropin.saved');
+      main.querySelector('h1').focus();
+      outbox.sendNow();
+      return;
+    }
     await navigate('/reports?saved=1');
     outbox.sendNow();
   });

@@ -1,0 +1,143 @@
+// Member alerts kept on this device, so the feed can be read with no signal. Used by the
+// Alerts screen and by the service worker (push), so nothing here touches `window` or
+// `document`.
+//
+// Store "alerts" (db.js), one record per alert id:
+//   {id, alert, fresh, severity, area, storedAt}
+//   alert     the member alert as GET /api/v1/alerts gives it, or null while only a push
+//             has told us of it (severity and area come from the push then)
+//   fresh     not yet seen on the Alerts screen ("new")
+// kv "alerts-sync": {now, scope, at}: the server's `now` of the last sync (sent back as
+// `since`), the areas it covered, and when it ran on this device.
+import * as db from './db.js';
+import { api, memberToken, NetworkError } from './api.js';
+import { myAreas } from './areas.js';
+
+const listeners = new Set();
+const channel = typeof BroadcastChannel === 'function' ? new BroadcastChannel('redflag-alerts') : null;
+if (channel) channel.onmessage = () => listeners.forEach((fn) => fn());
+
+// Called when the stored alerts change here, in another tab or in the service worker.
+export function onChange(fn) {
+  listeners.add(fn);
+  return () => listeners.delete(fn);
+}
+
+function changed() {
+  listeners.forEach((fn) => fn());
+  if (channel) channel.postMessage('changed');
+}
+
+const expired = (record) => record.alert && record.alert.expires_at
+  && Date.parse(record.alert.expires_at) <= Date.now();
+const published = (record) => (record.alert ? Date.parse(record.alert.published_at) : record.storedAt);
+
+// Newest first; expired ones never shown (the next sync removes them).
+export async function list() {
+  const records = (await db.all('alerts')).filter((record) => !expired(record));
+  return records.sort((a, b) => published(b) - published(a));
+}
+
+export function get(id) {
+  return db.get('alerts', id);
+}
+
+// Keep an alert from the server; a new one is marked fresh, a known one keeps its mark.
+function keep(alert) {
+  return db.update('alerts', alert.id, (old) => ({
+    id: alert.id,
+    alert,
+    fresh: old ? old.fresh : true,
+    severity: alert.severity,
+    area: old ? old.area : null,
+    storedAt: old ? old.storedAt : Date.now(),
+  }));
+}
+
+export async function forget(id) {
+  await db.remove('alerts', id);
+  changed();
+}
+
+export async function markSeen(ids) {
+  for (const id of ids) {
+    await db.update('alerts', id, (old) => (old && old.fresh ? { ...old, fresh: false } : undefined));
+  }
+}
+
+// A push told us of an alert: keep its id as new until the alert itself is fetched.
+export async function noteNew(id, { severity, area } = {}) {
+  await db.update('alerts', id, (old) => (old ? undefined : {
+    id, alert: null, fresh: true, severity: severity || null, area: area || null, storedAt: Date.now(),
+  }));
+  changed();
+}
+
+// One alert from the server (a tapped notification, a check result). Returns
+// {alert} | {gone: true} (retracted, expired or unknown) | {error: "offline"|"auth"|"server"}.
+export async function fetchOne(id) {
+  let response;
+  try {
+    response = await api(`/api/v1/alerts/${encodeURIComponent(id)}`);
+  } catch (error) {
+    if (error instanceof NetworkError) return { error: 'offline' };
+    throw error;
+  }
+  if (response.ok && response.data && response.data.id) {
+    await keep(response.data);
+    changed();
+    return { alert: response.data };
+  }
+  if (response.status === 404) {
+    await forget(id);
+    return { gone: true };
+  }
+  return { error: response.status === 401 ? 'auth' : 'server' };
+}
+
+// Bring the device's alerts up to date: the alerts of my areas (every area when none is
+// chosen). The first sync (or one after the areas changed) takes the complete list and
+// keeps exactly it; later ones send `since` and get only what is new, plus the ids of
+// retracted alerts, which are deleted here. Returns {error, at}: error is null,
+// "offline", "auth" or "server".
+let running = null;
+
+export function sync() {
+  if (!running) running = syncNow().finally(() => { running = null; });
+  return running;
+}
+
+async function syncNow() {
+  if (!(await memberToken())) return { error: 'auth' };
+  const areas = [...(await myAreas())].sort();
+  const scope = areas.join(' ');
+  const last = await db.get('kv', 'alerts-sync');
+  const query = new URLSearchParams();
+  areas.forEach((slug) => query.append('area', slug));
+  const incremental = last && last.scope === scope;
+  if (incremental) query.set('since', last.now);
+  let response;
+  try {
+    response = await api(`/api/v1/alerts?${query}`);
+  } catch (error) {
+    if (error instanceof NetworkError) return { error: 'offline', at: last && last.at };
+    throw error;
+  }
+  if (!response.ok || !response.data || !Array.isArray(response.data.alerts)) {
+    return { error: response.status === 401 ? 'auth' : 'server', at: last && last.at };
+  }
+  const { alerts, retracted = [], now } = response.data;
+  for (const alert of alerts) await keep(alert);
+  const listed = new Set(alerts.map((alert) => alert.id));
+  for (const record of await db.all('alerts')) {
+    // A full list is the whole truth; either way retracted and expired alerts go.
+    if ((!incremental && record.alert && !listed.has(record.id))
+        || retracted.includes(record.id) || expired(record)) {
+      await db.remove('alerts', record.id);
+    }
+  }
+  const at = Date.now();
+  await db.put('kv', { now, scope, at }, 'alerts-sync');
+  changed();
+  return { error: null, at };
+}

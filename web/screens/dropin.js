@@ -1,0 +1,29 @@
+// Drop-in mode: an outreach worker, logged in on a shared tablet, files reports for the
+// people in front of them. It is the report form (screens/report.js) with these changes:
+// every report is on behalf; the person's consent is asked, never assumed; saving goes
+// straight on to an empty form, and "Next person" empties it at once. Reports go through
+// the same outbox (offline too), and once the server has one nothing of it stays on the
+// tablet (outbox.js forgets on-behalf reports when they are delivered).
+// It opens offline: the staff session is checked only when there is a connection.
+import { h } from '../dom.js';
+import { t } from '../i18n.js';
+import * as outbox from '../outbox.js';
+import { frame } from '../staff/staff.js';
+import { render as reportForm } from './report.js';
+
+export async function render(main, { params }) {
+  if (!(await frame(main, '/staff/dropin', { offline: true }))) return null;
+  const cleanup = await reportForm(main, { params, dropin: true });
+  const waiting = h('p', { class: 'count dropin-count', role: 'status' });
+  main.querySelector('.lead').after(waiting);
+  const count = async () => {
+    const n = (await outbox.list()).filter((item) => item.report && item.report.on_behalf).length;
+    waiting.textContent = n ? t('dropin.waiting', { n }) : t('dropin.none_waiting');
+  };
+  const stop = outbox.onChange(count);
+  await count();
+  return () => {
+    stop();
+    if (cleanup) cleanup();
+  };
+}

@@ -1,0 +1,80 @@
+// The report queue: newest first, filtered by area, incident type and status, a page at
+// a time. The filters and the page are in the address, so Back and reload keep them.
+import { h, field, formatDate } from '../dom.js';
+import { t } from '../i18n.js';
+import { navigate } from '../router.js';
+import { cachedAreas, refreshAreas, byRegion } from '../areas.js';
+import { INCIDENT_TYPES } from '../screens/report.js';
+import { call, frame, problem, when } from './staff.js';
+
+const PAGE = 25;
+export const REPORT_STATUSES = ['received', 'in_review', 'published', 'not_published'];
+
+export function flags(report) {
+  return [
+    report.consent && !report.consent.publish ? ['no-publish', 'queue.no_publish'] : null,
+    report.support_requested ? ['', 'queue.support'] : null,
+    report.on_behalf ? ['', 'queue.on_behalf'] : null,
+    report.linked_to ? ['', 'queue.linked'] : null,
+  ].filter(Boolean).map(([kind, key]) => h('span', { class: `flag ${kind}` }, t(key)));
+}
+
+function row(report) {
+  const title = [formatDate(report.occurred_on), report.area ? report.area.name : ''].filter(Boolean).join(' · ');
+  return h('li', { class: `row ${report.status}`, 'data-id': report.id },
+    h('h2', {}, h('a', { href: `/staff/report?id=${encodeURIComponent(report.id)}` }, title)),
+    h('p', { class: 'types' }, report.incident_types.map((type) => t(`incident.${type}`)).join(', ')),
+    h('p', { class: 'meta' }, h('span', { class: `badge ${report.status}` }, t(`rstatus.${report.status}`)), ' ',
+      t('queue.received', { when: when(report.received_at) }), ' ', flags(report)));
+}
+
+export async function render(main, { params }) {
+  if (!(await frame(main, '/staff/queue'))) return;
+  const areas = (await cachedAreas()).length ? await cachedAreas() : await refreshAreas();
+  const choose = (name, label, options) => field({ name, label, options: [['', t('queue.any')], ...options] });
+  const form = h('form', { class: 'filters' },
+    choose('area', t('queue.area'), byRegion(areas)),
+    choose('incident_type', t('queue.type'), INCIDENT_TYPES.map((v) => [v, t(`incident.${v}`)])),
+    choose('status', t('queue.status'), REPORT_STATUSES.map((v) => [v, t(`rstatus.${v}`)])),
+    h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'secondary' }, t('queue.filter'))));
+  for (const name of ['area', 'incident_type', 'status']) form.elements[name].value = params.get(name) || '';
+  const list = h('ul', { class: 'rows' });
+  const count = h('p', { class: 'count', role: 'status' });
+  const pager = h('div', { class: 'actions pager' });
+  main.append(h('h1', {}, t('queue.title')), form, count, list, pager);
+
+  const address = (offset) => {
+    const query = new URLSearchParams();
+    for (const name of ['area', 'incident_type', 'status']) {
+      if (form.elements[name].value) query.set(name, form.elements[name].value);
+    }
+    if (offset) query.set('offset', offset);
+    const text = query.toString();
+    return `/staff/queue${text ? `?${text}` : ''}`;
+  };
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    navigate(address(0));
+  });
+
+  const offset = Math.max(0, Number.parseInt(params.get('offset'), 10) || 0);
+  const query = new URLSearchParams({ limit: PAGE, offset });
+  for (const name of ['area', 'incident_type', 'status']) if (params.get(name)) query.set(name, params.get(name));
+  const response = await call(`/api/v1/staff/reports?${query}`);
+  if (response.ended) return;
+  if (!response.ok) {
+    count.textContent = problem(response);
+    return;
+  }
+  const { reports, total } = response.data;
+  count.textContent = total
+    ? t('queue.showing', { from: offset + 1, to: offset + reports.length, total })
+    : t('queue.none');
+  list.replaceChildren(...reports.map(row));
+  if (offset > 0) {
+    pager.append(h('a', { class: 'button secondary', href: address(Math.max(0, offset - PAGE)) }, t('queue.newer')));
+  }
+  if (offset + reports.length < total) {
+    pager.append(h('a', { class: 'button secondary', href: address(offset + PAGE) }, t('queue.older')));
+  }
+}

@@ -1,0 +1,135 @@
+// What every staff screen shares: the staff nav, the session, and staff API calls.
+//
+// Nothing of the staff side is kept on the device: the session is an HttpOnly cookie
+// that ends with the browser, its CSRF token lives in this page's memory only, and no
+// staff answer goes into IndexedDB or a cache (the service worker never caches /api/).
+// This module is in the app shell because drop-in mode (screens/dropin.js) must open
+// offline; the other staff screens are loaded from the network only.
+import { h } from '../dom.js';
+import { t } from '../i18n.js';
+import { api, setCsrfToken, NetworkError } from '../api.js';
+import { navigate } from '../router.js';
+
+let me = null; // {username, role, csrf_token}: in memory only
+
+export function loggedIn(staff) {
+  me = staff;
+  setCsrfToken(staff ? staff.csrf_token : null);
+}
+
+export const isModerator = (staff) => Boolean(staff) && staff.role !== 'outreach';
+
+// A staff API call -> {status, ok, data}. Never throws: no connection is {offline: true};
+// a 401 (the session ended: idle, expired, revoked) sends the user to the login screen
+// with a message, and answers {ended: true}: the screen just stops (unless `anonymous`:
+// the login screen takes its own 401s).
+export async function call(path, { anonymous = false, ...options } = {}) {
+  let response;
+  try {
+    response = await api(path, { ...options, staff: true });
+  } catch (error) {
+    if (!(error instanceof NetworkError)) throw error;
+    return { status: 0, ok: false, data: null, offline: true };
+  }
+  if (response.status === 401 && !anonymous) {
+    loggedIn(null);
+    navigate(`/staff?ended=1&next=${encodeURIComponent(location.pathname + location.search)}`);
+    return { ...response, ended: true };
+  }
+  return response;
+}
+
+// What went wrong, in words: the server's message when it gave one.
+export function problem(response) {
+  if (response.offline) return t('staff.offline');
+  return (response.data && response.data.message) || t('staff.failed', { status: response.status });
+}
+
+function nav(current, staff) {
+  const link = (path, key) => h('li', {}, h('a', { href: path, 'aria-current': path === current ? 'page' : null },
+    t(key)));
+  const out = h('button', { type: 'button', class: 'secondary' }, t('staff.logout'));
+  out.addEventListener('click', async () => {
+    out.disabled = true;
+    const response = await call('/api/v1/staff/logout', { method: 'POST' });
+    if (response.ended) return;
+    if (response.ok) {
+      loggedIn(null);
+      navigate('/staff?out=1');
+    } else {
+      out.disabled = false;
+      out.after(h('p', { class: 'status', role: 'status' }, problem(response)));
+    }
+  });
+  return h('nav', { class: 'staff-nav', 'aria-label': t('staff.nav') },
+    h('ul', {},
+      link('/staff/queue', 'staff.queue'),
+      link('/staff/alerts', 'staff.alerts'),
+      link('/staff/invites', 'staff.invites'),
+      link('/staff/dropin', 'staff.dropin')),
+    h('ul', { class: 'print', 'aria-label': t('staff.print') },
+      link('/staff/print/bulletin', 'staff.print_bulletin'),
+      isModerator(staff) ? link('/staff/print/police-pack', 'staff.print_police') : null,
+      isModerator(staff) ? link('/staff/print/stats', 'staff.print_stats') : null),
+    h('p', { class: 'who' }, staff ? t('staff.who', { name: staff.username, role: t(`role.${staff.role}`) }) : '',
+      ' ', staff ? out : null));
+}
+
+// Draw the staff nav at the top of `main` and make sure someone is logged in.
+// -> the staff member; null when the screen must stop (sent to login, or offline:
+// a message is shown). With {offline: true} the screen may go on offline: -> {}.
+export async function frame(main, current, { offline = false } = {}) {
+  let staff = me;
+  let response = null;
+  if (!staff) {
+    response = await call('/api/v1/staff/me');
+    if (response.ended) return null;
+    if (response.ok) {
+      loggedIn(response.data);
+      staff = me;
+    }
+  }
+  main.append(nav(current, staff));
+  if (staff) return staff;
+  if (offline && response.offline) return {};
+  main.append(h('h1', {}, t('staff.title')), h('p', { class: 'problems' }, problem(response)));
+  return null;
+}
+
+// Ask before something that cannot be undone, in place (no pop-up): shows the question
+// with Yes and Cancel after `button`; resolves true for Yes.
+export function confirmStep(button, question, yes) {
+  button.hidden = true;
+  return new Promise((resolve) => {
+    const answer = (value) => () => {
+      box.remove();
+      button.hidden = false;
+      if (!value) button.focus();
+      resolve(value);
+    };
+    const ok = h('button', { type: 'button', class: 'danger', onclick: answer(true) }, yes);
+    const box = h('div', { class: 'confirm', role: 'group', 'aria-label': question },
+      h('p', {}, question),
+      h('div', { class: 'actions' }, ok,
+        h('button', { type: 'button', class: 'secondary', onclick: answer(false) }, t('staff.cancel'))));
+    button.after(box);
+    ok.focus();
+  });
+}
+
+export function when(iso) {
+  if (!iso) return '';
+  return new Date(iso).toLocaleString(document.documentElement.lang,
+    { dateStyle: 'medium', timeStyle: 'short' });
+}
+
+// Report and alert ids are UUIDs; people read and compare the first 8 characters.
+export const shortId = (id) => String(id).slice(0, 8);
+
+// A staff screen whose module could not be loaded (no connection): staff screens are
+// never kept on the device, so they need the network.
+export const offlineScreen = {
+  render(main) {
+    main.append(h('h1', {}, t('staff.title')), h('p', { class: 'problems' }, t('staff.offline')));
+  },
+};
