@@ -6,7 +6,7 @@
 import { flush } from './static/outbox.js';
 import './static/push-events.js'; // push and notificationclick
 
-const VERSION = '2';
+const VERSION = '4';
 const CACHE = `redflag-shell-${VERSION}`;
 // Every file of the app shell. tests/test_budget.py reads this list and sums its gzipped size.
 const SHELL = [
@@ -28,10 +28,12 @@ const SHELL = [
   '/static/wipe.js',
   '/static/screens/alerts.js',
   '/static/screens/check.js',
+  '/static/screens/dropin.js',
   '/static/screens/join.js',
   '/static/screens/report.js',
   '/static/screens/reports.js',
   '/static/screens/settings.js',
+  '/static/staff/staff.js',
   '/static/locales/en.json',
   '/static/locales/es.json',
   '/static/icons/icon-192.png',
@@ -40,7 +42,9 @@ const SHELL = [
 ];
 // Navigations to these paths get the shell; the router draws the screen. Keep in step
 // with APP_ROUTES in server/web.py.
-const APP_ROUTES = ['/', '/report', '/reports', '/alerts', '/check', '/join', '/settings'];
+const APP_ROUTES = ['/', '/report', '/reports', '/alerts', '/check', '/join', '/settings',
+  '/staff', '/staff/queue', '/staff/report', '/staff/alert', '/staff/alerts', '/staff/invites',
+  '/staff/dropin'];
 // Caches an activating worker keeps; every other cache of this origin is deleted.
 const KEEP = [CACHE];
 

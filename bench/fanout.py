@@ -155,7 +155,6 @@ def main():
 
     tmp = Path(tempfile.mkdtemp(prefix="redflag-bench-"))
     url = args.database_url or f"sqlite:///{tmp / 'bench.db'}"
-    os.environ.setdefault("REDFLAG_INSTANCE", str(tmp))
     app = create_app({"SQLALCHEMY_DATABASE_URI": url,
                       "VAPID_PRIVATE_KEY_FILE": str(tmp / "vapid.pem"),
                       "PUSH_ALLOW_LOCAL_ENDPOINTS": True})
@@ -163,36 +162,36 @@ def main():
     vapid = load_key(app.config["VAPID_PRIVATE_KEY_FILE"])
     subject = app.config["VAPID_SUBJECT"]
     n = args.subscriptions
-    sink, base = start_sink()
-    print(f"fan-out benchmark: {n} subscriptions, {os.cpu_count()} cores, "
-          f"{'SQLite' if url.startswith('sqlite') else 'PostgreSQL'}, endpoint {base}, "
-          f"best of {args.rounds} rounds")
-    keys = receiver_keys(n)
-    infos = [{"endpoint": f"{base}/push/{i}", "keys": {"p256dh": p, "auth": a}}
-             for i, (p, a) in enumerate(keys)]
-    payload = json.dumps({"alert": str(uuid.uuid4()), "area": "bench",
-                          "severity": "dangerous"}, separators=(",", ":"))
-    sample = infos[:min(args.sample, n)]
-    headers = {"Content-Type": "application/octet-stream", "Urgency": "high"}
-
-    def plain_loop(session=None):
-        # As the pywebpush README does it: sign, encrypt, POST, wait; then the next one.
-        before = sink_count(base)
-        for info in sample:
-            webpush(info, payload, vapid_private_key=vapid, vapid_claims={"sub": subject},
-                    ttl=86400, headers=headers, requests_session=session)
-        assert sink_count(base) - before == len(sample), "the plain loop lost pushes"
-
-    def encrypt_only():
-        # The very call the sender makes to encrypt, on every subscription.
-        data = payload.encode()
-        for info in infos:
-            WebPusher(info).encode(data, "aes128gcm")
-
     figures = {"plain": [], "session": [], "encrypt": [], "sender": [], "enqueue": []}
     cpu = {"plain": [], "session": [], "encrypt": [], "sender": []}
     made = {"alerts": []}
+    sink, base = start_sink()
     try:
+        print(f"fan-out benchmark: {n} subscriptions, {os.cpu_count()} cores, "
+              f"{'SQLite' if url.startswith('sqlite') else 'PostgreSQL'}, endpoint {base}, "
+              f"best of {args.rounds} rounds")
+        keys = receiver_keys(n)
+        infos = [{"endpoint": f"{base}/push/{i}", "keys": {"p256dh": p, "auth": a}}
+                 for i, (p, a) in enumerate(keys)]
+        payload = json.dumps({"alert": str(uuid.uuid4()), "area": "bench",
+                              "severity": "dangerous"}, separators=(",", ":"))
+        sample = infos[:min(args.sample, n)]
+        headers = {"Content-Type": "application/octet-stream", "Urgency": "high"}
+
+        def plain_loop(session=None):
+            # As the pywebpush README does it: sign, encrypt, POST, wait; then the next one.
+            before = sink_count(base)
+            for info in sample:
+                webpush(info, payload, vapid_private_key=vapid, vapid_claims={"sub": subject},
+                        ttl=86400, headers=headers, requests_session=session)
+            assert sink_count(base) - before == len(sample), "the plain loop lost pushes"
+
+        def encrypt_only():
+            # The very call the sender makes to encrypt, on every subscription.
+            data = payload.encode()
+            for info in infos:
+                WebPusher(info).encode(data, "aes128gcm")
+
         with app.app_context():
             upgrade(directory=str(ROOT / "server" / "migrations"))
             region = Region(slug=f"bench-{uuid.uuid4().hex[:8]}", name="Bench")
@@ -236,15 +235,16 @@ def main():
     finally:
         sink.terminate()
         sink.wait()
-        with app.app_context():
-            # Leave a shared database as we found it.
-            ids = made["alerts"]
-            db.session.execute(sa.delete(Delivery).where(Delivery.alert_id.in_(ids)))
-            db.session.execute(sa.delete(Alert).where(Alert.id.in_(ids)))
-            for model, key in ((Member, "member"), (Area, "area"), (Region, "region")):
-                if key in made:
-                    db.session.execute(sa.delete(model).where(model.id == made[key]))
-            db.session.commit()
+        if "region" in made:
+            with app.app_context():
+                # Leave a shared database as we found it.
+                ids = made["alerts"]
+                db.session.execute(sa.delete(Delivery).where(Delivery.alert_id.in_(ids)))
+                db.session.execute(sa.delete(Alert).where(Alert.id.in_(ids)))
+                for model, key in ((Member, "member"), (Area, "area"), (Region, "region")):
+                    if key in made:
+                        db.session.execute(sa.delete(model).where(model.id == made[key]))
+                db.session.commit()
 
     plain, session, encrypt, sender = (max(figures[k]) for k in
                                        ("plain", "session", "encrypt", "sender"))

@@ -22,7 +22,9 @@ bp = Blueprint("web", __name__)
 ROOT = Path(__file__).resolve().parent.parent
 # The screens of the app: a navigation to any of them gets index.html, and the router in
 # web/router.js draws the screen. Keep in step with APP_ROUTES in service-worker.js.
-APP_ROUTES = ("/", "/report", "/reports", "/alerts", "/check", "/join", "/settings")
+APP_ROUTES = ("/", "/report", "/reports", "/alerts", "/check", "/join", "/settings",
+              "/staff", "/staff/queue", "/staff/report", "/staff/alert", "/staff/alerts",
+              "/staff/invites", "/staff/dropin")
 DEFAULT_QUICK_EXIT_URL = "https://www.bbc.co.uk/weather"
 # Only these kinds of file are served from web/; anything else is a 404.
 CONTENT_TYPES = {

@@ -11,7 +11,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 WORKER = ROOT / "service-worker.js"
 # Files under web/ that the server uses but the phone app does not (staff printouts).
-NOT_THE_APP = {"print.css"}
+NOT_THE_APP = {"print.css",
+               # Staff screens: loaded from the network when staff use them, never kept
+               # offline (staff/staff.js, which drop-in mode needs offline, is in the shell).
+               "staff/login.js", "staff/queue.js", "staff/report.js", "staff/alert-editor.js",
+               "staff/alerts.js", "staff/invites.js"}
 BUDGET_ALL = 100 * 1024
 BUDGET_JS = 50 * 1024
 

@@ -121,6 +121,7 @@ async function render(section) {
   const state = h('p', { class: 'notify-state' });
   const areasBox = h('div', { class: 'notify-areas' });
   const near = h('button', { type: 'button', class: 'secondary' }, t('notify.near_me'));
+  const nearBox = h('div', { class: 'actions' }, near);
   const save = h('button', { type: 'button', class: 'primary' });
   const off = h('button', { type: 'button', class: 'secondary' }, t('notify.turn_off'));
   const text = textChoice((await db.get('kv', 'notify-text')) || 'neutral');
@@ -134,7 +135,7 @@ async function render(section) {
         h('input', { type: 'checkbox', name: 'notify-areas', value: slug, checked: ticked.includes(slug) }),
         h('span', {}, name))))))
       : [h('p', { class: 'hint' }, t('settings.areas_offline'))]));
-    near.hidden = !('geolocation' in navigator) || !areas.some((a) => typeof a.latitude === 'number');
+    nearBox.hidden = !('geolocation' in navigator) || !areas.some((a) => typeof a.latitude === 'number');
   };
   const drawState = async () => {
     const current = await db.get('kv', 'push');
@@ -207,7 +208,7 @@ async function render(section) {
 
   section.append(state,
     h('fieldset', { class: 'group' }, h('legend', {}, t('notify.areas')),
-      h('p', { class: 'hint' }, t('notify.areas_hint')), near, areasBox),
+      h('p', { class: 'hint' }, t('notify.areas_hint')), nearBox, areasBox),
     h('div', { class: 'actions' }, save, off), text, message);
 }
 

@@ -1,4 +1,5 @@
 """`flask push keys` and `flask push worker`."""
+import logging
 import signal
 import threading
 
@@ -10,7 +11,7 @@ from ..extensions import db
 from .models import Subscription
 from .sender import Sender
 from .service import delete_subscriptions
-from .vapid import create_key, load_key, public_key
+from .vapid import NoKey, create_key, load_key, public_key
 
 push = AppGroup("push", help="Web Push: the VAPID key pair and the sender.")
 
@@ -41,12 +42,17 @@ def keys(force):
 @click.option("--concurrency", type=click.IntRange(1, 1000), default=None)
 def worker(once, batch_size, concurrency):
     """Send queued push deliveries (runs until stopped with Ctrl-C or SIGTERM)."""
+    # Progress lines: counts only (never an endpoint, never anything about a device).
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     overrides = {}
     if batch_size:
         overrides["push_batch_size"] = batch_size
     if concurrency:
         overrides["push_concurrency"] = concurrency
-    sender = Sender(current_app._get_current_object(), **overrides)
+    try:
+        sender = Sender(current_app._get_current_object(), **overrides)
+    except NoKey as error:
+        raise click.ClickException(str(error)) from None
     if once:
         totals = sender.run_once()
     else:

@@ -243,15 +243,29 @@ class Sender:
 
     def run_once(self):
         """Send every delivery that is due now, then return the totals."""
-        with self.app.app_context():
-            asyncio.run(self._run(stop=None, forever=False))
-        return dict(self.totals)
+        return self._blocking(stop=None, forever=False)
 
     def run_forever(self, stop=None):
         """Send deliveries as they become due until `stop` (a threading.Event) is set."""
-        stop = stop or threading.Event()
-        with self.app.app_context():
-            asyncio.run(self._run(stop=stop, forever=True))
+        return self._blocking(stop=stop or threading.Event(), forever=True)
+
+    def _blocking(self, stop, forever):
+        def run():
+            with self.app.app_context():
+                asyncio.run(self._run(stop=stop, forever=forever))
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            run()  # the usual case: no event loop in this thread
+        else:
+            # Called from code that has an event loop running in this thread (a test
+            # driving a browser, say): asyncio.run() needs a thread of its own.
+            failure = []
+            thread = threading.Thread(target=lambda: _capture(run, failure))
+            thread.start()
+            thread.join()
+            if failure:
+                raise failure[0]
         return dict(self.totals)
 
     # The loop --------------------------------------------------------------------------
@@ -260,19 +274,32 @@ class Sender:
         http = PushClient(limit=self.concurrency, timeout=self.timeout)
         try:
             while not (stop and stop.is_set()):
-                ids = claim_due(db.session, self.clock(), self.batch_size, self.lease)
-                if ids:
-                    await self._send_batch(http, ids)
+                try:
+                    ids = claim_due(db.session, self.clock(), self.batch_size, self.lease)
+                    if ids:
+                        await self._send_batch(http, ids)
+                        continue
+                except Exception:
+                    if not forever:
+                        raise
+                    # The database restarting, say: what was claimed waits for its lease.
+                    log.exception("push: sender error; trying again in 5 s")
+                    db.session.remove()
+                    await self._pause(stop, 5)
                     continue
                 if not forever:
                     break
                 db.session.remove()  # hold no connection (or SQLite snapshot) while idle
-                waited = 0.0
-                while waited < self.poll and not stop.is_set():
-                    await asyncio.sleep(0.1)
-                    waited += 0.1
+                await self._pause(stop, self.poll)
         finally:
             await http.close()
+
+    @staticmethod
+    async def _pause(stop, seconds):
+        waited = 0.0
+        while waited < seconds and not stop.is_set():
+            await asyncio.sleep(0.1)
+            waited += 0.1
 
     async def _send_batch(self, http, ids):
         # No request starts after this point, and each has a timeout: every result is
@@ -376,6 +403,13 @@ class Sender:
             "Content-Encoding": "aes128gcm",
         }
         return body, headers
+
+
+def _capture(fn, failure):
+    try:
+        fn()
+    except BaseException as error:  # handed back to the calling thread
+        failure.append(error)
 
 
 # --- Running inside the web server (`make run`) -----------------------------------------

@@ -70,6 +70,7 @@ class Server:
     database: Path
     webroot: Path
     log: Path
+    env: dict = None  # the server's environment, to run `flask` commands on its database
 
     def reports(self, marker):
         """Rows of the report table whose description contains `marker`."""
@@ -116,10 +117,11 @@ def server(tmp_path_factory, neutral_site):
     env = dict(os.environ, REDFLAG_INSTANCE=str(base / "instance"), FLASK_APP="server",
                SECRET_KEY="browser-test-secret-key-0123456789abcdef",
                REDFLAG_WEB_ROOT=str(webroot), QUICK_EXIT_URL=neutral_site,
-               HOST="127.0.0.1", PORT=str(port), WEB_CONCURRENCY="2")
+               HOST="127.0.0.1", PORT=str(port), WEB_CONCURRENCY="2",
+               PUSH_ALLOW_LOCAL_ENDPOINTS="1")  # the local push service (test_push.py)
     for name in ("DATABASE_URL", "REDFLAG_ENV", "WEB_ROOT"):
         env.pop(name, None)
-    for command in (["db", "upgrade"], ["demo", "load"]):
+    for command in (["db", "upgrade"], ["push", "keys"], ["demo", "load"]):
         subprocess.run([BIN / "flask", *command], env=env, cwd=ROOT, check=True, capture_output=True)
     log = base / "server.log"
     with open(log, "wb") as out:
@@ -136,7 +138,8 @@ def server(tmp_path_factory, neutral_site):
 
     try:
         wait_until(healthy, timeout=30, message="the server to start")
-        yield Server(url=url, database=base / "instance" / "redflag.db", webroot=webroot, log=log)
+        yield Server(url=url, database=base / "instance" / "redflag.db", webroot=webroot, log=log,
+                     env=env)
     finally:
         process.terminate()
         process.wait(timeout=30)

@@ -3,9 +3,6 @@ local push endpoint, VAPID keys, members, device keys and alerts."""
 import base64
 import json
 import os
-import signal
-import socket
-import subprocess
 import threading
 import time
 from datetime import timedelta
@@ -14,7 +11,6 @@ from pathlib import Path
 
 import http_ece
 import pytest
-import requests
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
@@ -27,15 +23,9 @@ from server.push.sender import Sender
 from server.push.vapid import create_key
 from server.reports.models import utcnow
 from server.security import hash_token
+from pushservice import WebPushTesting, free_port, running_push_service  # noqa: F401  (tests/pushservice.py)
 
 ROOT = Path(__file__).resolve().parents[2]
-WEB_PUSH_TESTING = ROOT / "node_modules" / ".bin" / "web-push-testing"
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def b64(raw):
@@ -44,64 +34,10 @@ def b64(raw):
 
 # --- The real local push service ----------------------------------------------------------
 
-class WebPushTesting:
-    """node_modules/.bin/web-push-testing: subscribes like a browser's push service,
-    checks VAPID, decrypts what it receives and hands the messages back."""
-
-    def __init__(self, base):
-        self.base = base
-
-    def subscribe(self, public_key):
-        """A browser-like subscription for our applicationServerKey: the PushSubscription
-        JSON (endpoint, keys) plus the service's clientHash for reading messages."""
-        reply = requests.post(f"{self.base}/subscribe", timeout=10, json={
-            "userVisibleOnly": "true", "applicationServerKey": public_key})
-        reply.raise_for_status()
-        return reply.json()["data"]
-
-    @staticmethod
-    def _hash(subscription):
-        return subscription if isinstance(subscription, str) else subscription["clientHash"]
-
-    def messages(self, subscription):
-        """The decrypted messages this subscription has received."""
-        reply = requests.post(f"{self.base}/get-notifications", timeout=10,
-                              json={"clientHash": self._hash(subscription)})
-        reply.raise_for_status()
-        return reply.json()["data"]["messages"]
-
-    def expire(self, subscription):
-        """From now on the service answers 410 Gone for this subscription."""
-        requests.post(f"{self.base}/expire-subscription/{self._hash(subscription)}",
-                      timeout=10).raise_for_status()
-
-
 @pytest.fixture(scope="session")
 def push_service(tmp_path_factory):
-    assert WEB_PUSH_TESTING.exists(), "run `make node` (npm ci) for the local push service"
-    # Its CLI keeps the server's pid in ./.node-persist: a directory of our own.
-    workdir = tmp_path_factory.mktemp("web-push-testing")
-    port = free_port()
-    subprocess.run([str(WEB_PUSH_TESTING), "--port", str(port), "start"], cwd=workdir,
-                   check=True, capture_output=True, timeout=30)
-    base = f"http://localhost:{port}"
-    for _ in range(100):
-        try:
-            requests.post(f"{base}/status", timeout=1)
-            break
-        except requests.ConnectionError:
-            time.sleep(0.05)
-    yield WebPushTesting(base)
-    pid = None
-    for stored in (workdir / ".node-persist" / "storage").glob("*"):
-        item = json.loads(stored.read_text())
-        if item.get("key") == "processData":
-            pid = item["value"].get(str(port))
-    if pid:
-        os.kill(pid, signal.SIGTERM)
-    else:
-        subprocess.run([str(WEB_PUSH_TESTING), "--port", str(port), "stop"], cwd=workdir,
-                       capture_output=True, timeout=30)
+    with running_push_service(tmp_path_factory.mktemp("web-push-testing")) as service:
+        yield service
 
 
 # --- A scriptable local push endpoint -------------------------------------------------------

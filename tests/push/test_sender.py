@@ -1,5 +1,6 @@
 """The sender against the real local push service and a scriptable local endpoint:
 what it sends, to whom, once; and what it does with 410, 429, errors and timeouts."""
+import asyncio
 import base64
 import json
 from datetime import timedelta
@@ -177,3 +178,16 @@ def test_retracted_or_expired_alerts_are_not_sent(app, areas, member, vapid_key,
     stopped = db.session.query(Delivery).filter_by(alert_id=expiring.id).one()
     assert (stopped.status, stopped.last_error, stopped.attempts) == (
         "failed", "alert expired", 0)
+
+
+def test_sender_works_when_called_inside_a_running_event_loop(app, areas, member, vapid_key,
+                                                              endpoint):
+    # As from a test driving a browser: Playwright keeps a loop running in the main thread.
+    subscribe(member, Device(endpoint.url("a")), ["hackney"])
+    publish_alert(["hackney"])
+
+    async def inside_a_loop():
+        return run_sender(app)
+
+    assert asyncio.run(inside_a_loop())["sent"] == 1
+    assert endpoint.accepted == ["/push/a"]

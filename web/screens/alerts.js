@@ -93,7 +93,7 @@ async function feed(main) {
     const outcome = await store.sync();
     if (outcome.error === 'auth') line.textContent = t('alerts.members_only');
     else line.textContent = syncLine(outcome);
-    main.dataset.synced = outcome.error || 'ok';
+    line.dataset.synced = outcome.error || 'ok'; // for tests and styles: how the last sync went
   };
   await draw();
   const stop = store.onChange(draw);

@@ -23,11 +23,12 @@ async function reportDetail(id) {
 function identifierChoice(item, index) {
   const name = `display-${index}`;
   const shown = { full: item.value, masked: item.masked || '…', hidden: t('editor.hidden_note') };
+  const kind = t(`kind.${item.kind}`);
   const box = h('fieldset', { class: 'group identifier', 'data-key': key(item) },
-    h('legend', {}, `${t(`kind.${item.kind}`)}: `, h('span', { class: 'value' }, item.value)),
+    h('legend', {}, `${kind.charAt(0).toUpperCase()}${kind.slice(1)}: `, h('code', {}, item.value)),
     h('div', { class: 'chips' }, DISPLAYS.map((display) => h('label', { class: 'chip' },
       h('input', { type: 'radio', name, value: display, checked: display === item.display }),
-      h('span', {}, `${t(`display.${display}`)}: `, h('span', { class: 'preview' }, shown[display]))))));
+      h('span', {}, `${t(`display.${display}`)}: `, h('code', { class: 'preview' }, shown[display]))))));
   box.addEventListener('change', () => { item.display = box.querySelector('input:checked').value; });
   return box;
 }

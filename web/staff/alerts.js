@@ -18,7 +18,7 @@ function card(alert, staff, retract) {
   return h('li', { class: `row ${alert.status}`, 'data-id': alert.id },
     h('h2', {}, alert.status === 'draft'
       ? h('a', { href: `/staff/alert?id=${encodeURIComponent(alert.id)}` }, alert.title) : alert.title),
-    h('p', { class: 'meta' }, h('span', { class: `badge ${alert.status}` }, t(`astatus.${alert.status}`)), ' ',
+    h('p', { class: 'meta' }, h('span', { class: `rstatus ${alert.status}` }, t(`astatus.${alert.status}`)), ' ',
       h('span', { class: `severity ${alert.severity}` }, t(`severity.${alert.severity}`)), ' · ',
       alert.areas.map((area) => area.name).join(', '), ' · ',
       alert.published_at ? t('alertlist.published_at', { when: when(alert.published_at) })

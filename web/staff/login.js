@@ -22,7 +22,7 @@ export async function render(main, { params }) {
     autocomplete: 'one-time-code', inputmode: 'numeric', maxlength: 6, pattern: '[0-9]{6}' });
   const form = h('form', { class: 'login-form', novalidate: true }, username, password, otp,
     h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'primary' }, t('login.submit'))));
-  main.append(h('h1', {}, t('login.title')), note ? h('p', { class: 'notice' }, note) : null, form, message);
+  main.append(h('h1', {}, t('login.title')), note ? h('p', { class: 'notice' }, note) : '', form, message);
 
   // Already logged in (a reload, or Back): straight on.
   const me = await call('/api/v1/staff/me', { anonymous: true });

@@ -24,7 +24,7 @@ function row(report) {
   return h('li', { class: `row ${report.status}`, 'data-id': report.id },
     h('h2', {}, h('a', { href: `/staff/report?id=${encodeURIComponent(report.id)}` }, title)),
     h('p', { class: 'types' }, report.incident_types.map((type) => t(`incident.${type}`)).join(', ')),
-    h('p', { class: 'meta' }, h('span', { class: `badge ${report.status}` }, t(`rstatus.${report.status}`)), ' ',
+    h('p', { class: 'meta' }, h('span', { class: `rstatus ${report.status}` }, t(`rstatus.${report.status}`)), ' ',
       t('queue.received', { when: when(report.received_at) }), ' ', flags(report)));
 }
 

@@ -17,7 +17,7 @@ const reportLink = (id) => h('a', { href: `/staff/report?id=${encodeURIComponent
 function facts(pairs) {
   const shown = pairs.filter(([, value]) => value !== undefined && value !== null && value !== '');
   if (!shown.length) return h('p', { class: 'hint' }, t('detail.nothing'));
-  return h('dl', { class: 'facts' }, shown.flatMap(([label, value]) => [h('dt', {}, label), h('dd', {}, value)]));
+  return h('dl', { class: 'pairs' }, shown.flatMap(([label, value]) => [h('dt', {}, label), h('dd', {}, value)]));
 }
 
 function picked(name, value) {
@@ -59,7 +59,7 @@ function draw(report, staff) {
   else supportText = t('detail.no_contact');
   return [
     h('h1', {}, t('detail.title', { id: shortId(report.id) })),
-    h('p', { class: 'meta' }, h('span', { class: `badge ${report.status}` }, t(`rstatus.${report.status}`)), ' ',
+    h('p', { class: 'meta' }, h('span', { class: `rstatus ${report.status}` }, t(`rstatus.${report.status}`)), ' ',
       flags(report), ' ', h('code', { class: 'id' }, report.id)),
     report.consent.publish ? null : h('p', { class: 'notice no-publish' }, t('detail.no_publish')),
     section('d-what', t('detail.what'),

@@ -117,10 +117,13 @@ export function confirmStep(button, question, yes) {
   });
 }
 
+// A date and time in the browser's own regional format when it speaks the app's language
+// (as formatDate in dom.js does).
 export function when(iso) {
   if (!iso) return '';
-  return new Date(iso).toLocaleString(document.documentElement.lang,
-    { dateStyle: 'medium', timeStyle: 'short' });
+  const lang = document.documentElement.lang;
+  const locale = (navigator.language || '').startsWith(lang) ? navigator.language : lang;
+  return new Date(iso).toLocaleString(locale, { dateStyle: 'medium', timeStyle: 'short' });
 }
 
 // Report and alert ids are UUIDs; people read and compare the first 8 characters.
