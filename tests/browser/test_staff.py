@@ -155,6 +155,16 @@ def test_a_moderator_turns_a_report_into_an_alert_and_takes_it_back(new_context,
     page.locator("fieldset.identifier", has_text="XY12 ABC").get_by_label("Hidden").check()
     assert page.get_by_label("Robbery").is_checked() and page.get_by_label("Hackney").is_checked()
     found["alert editor"] = serious_violations(page)
+
+    # Saved as a draft, it opens again as it was left.
+    page.get_by_role("button", name="Save draft").click()
+    page.get_by_text("Draft saved.").wait_for()
+    assert re.search(r"/staff/alert\?id=[0-9a-f-]{36}$", page.url)
+    page.reload()
+    page.get_by_role("heading", name="Edit a draft alert").wait_for()
+    assert page.get_by_label("Title").input_value() == title
+    assert page.locator("fieldset.identifier", has_text=phone).get_by_label("In full").is_checked()
+    assert page.locator("fieldset.identifier", has_text="XY12 ABC").get_by_label("Hidden").is_checked()
     page.get_by_role("button", name="Publish", exact=True).click()
     page.get_by_role("button", name="Yes, publish").click()
 
