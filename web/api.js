@@ -33,7 +33,7 @@ export function setCsrfToken(token) {
 }
 
 // -> {status, ok, data, retryAfter}; throws NetworkError when nothing came back.
-export async function api(path, { method = 'GET', body, headers = {}, staff = false } = {}) {
+export async function api(path, { method = 'GET', body, headers = {}, staff = false, cookies = staff } = {}) {
   const token = staff ? null : await memberToken();
   const sent = { Accept: 'application/json', ...headers };
   if (body !== undefined) sent['Content-Type'] = 'application/json';
@@ -47,8 +47,9 @@ export async function api(path, { method = 'GET', body, headers = {}, staff = fa
       body: body === undefined ? undefined : JSON.stringify(body),
       cache: 'no-store',
       // The member token is the only identity the app sends; no cookies ride along,
-      // except the staff session's on staff calls.
-      credentials: staff ? 'same-origin' : 'omit',
+      // except the staff session's on staff calls and on drop-in reports (so the server
+      // can record which outreach worker filed them).
+      credentials: cookies ? 'same-origin' : 'omit',
     });
   } catch (error) {
     throw new NetworkError(error.message);

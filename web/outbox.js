@@ -170,6 +170,7 @@ async function sendWaiting() {
     try {
       response = await api('/api/v1/sync', {
         method: 'POST', body: { reports: batch.map((item) => item.report) },
+        cookies: batch.some((item) => item.report.on_behalf),
       });
     } catch (error) {
       if (!(error instanceof NetworkError)) throw error;

@@ -44,7 +44,7 @@ def receipt_hash(receipt):
     return hashlib.sha256(receipt.encode("utf-8")).hexdigest()
 
 
-def _report_row(data, member):
+def _report_row(data, member, filed_by=None):
     """The column values of a new report from a validated payload."""
     area = area_by_slug(data["area"])
     if area is None:  # deleted since validation
@@ -70,10 +70,13 @@ def _report_row(data, member):
         contact_encrypted=encrypt_contact(contact) if contact else None,
         member_id=member.id if member is not None else None,
         on_behalf=data.get("on_behalf", False),
+        # Which outreach worker filed it on someone's behalf (drop-in mode), when a staff
+        # session came with the request; never part of the content hash.
+        staff_id=filed_by.id if filed_by is not None and data.get("on_behalf") else None,
     )
 
 
-def submit_report(data, member=None):
+def submit_report(data, member=None, filed_by=None):
     """Store one validated report (a ReportSchema load) and commit.
 
     Returns (outcome, report, receipt): CREATED the first time; DUPLICATE when a report
@@ -81,7 +84,7 @@ def submit_report(data, member=None):
     this id but other content is (the stored row is returned unchanged, receipt None).
     Any other failure is raised, with the session rolled back.
     """
-    row = _report_row(data, member)
+    row = _report_row(data, member, filed_by)
     try:
         # A plain INSERT: the primary key, not a prior SELECT, decides who was first.
         db.session.execute(db.insert(Report).values(**row))
@@ -102,7 +105,7 @@ def submit_report(data, member=None):
     return outcome, report, receipt_for(report.id) if outcome != CONFLICT else None
 
 
-def sync_item(item, member=None):
+def sync_item(item, member=None, filed_by=None):
     """One item of a sync batch -> its result dict. Never raises: each item stands alone.
     The id is echoed as sent (null when it is missing or not a string)."""
     given_id = item.get("id") if isinstance(item, dict) else None
@@ -110,7 +113,7 @@ def sync_item(item, member=None):
               "retryable": False}
     try:
         data = ReportSchema().load(item)
-        outcome, _, receipt = submit_report(data, member)
+        outcome, _, receipt = submit_report(data, member, filed_by)
     except ValidationError as error:
         messages = error.messages
         return {**result, "result": "invalid",
@@ -129,9 +132,9 @@ def sync_item(item, member=None):
     return {**result, "result": outcome, "receipt": receipt}
 
 
-def sync_reports(items, member=None):
+def sync_reports(items, member=None, filed_by=None):
     """A batch of raw items, each validated and stored on its own, results in order."""
-    return [sync_item(item, member) for item in items]
+    return [sync_item(item, member, filed_by) for item in items]
 
 
 def public_status(report):

@@ -5,7 +5,7 @@ from flask import current_app, g, request
 from flask_limiter.errors import RateLimitExceeded
 from flask_smorest import Blueprint, abort
 
-from ..accounts.auth import member_from_request
+from ..accounts.auth import current_staff, member_from_request
 from ..extensions import limiter
 from . import service
 from .schemas import (MAX_BATCH, ReceiptSchema, ReportSchema, StatusSchema, SyncRequestSchema,
@@ -75,7 +75,7 @@ def send_report(data):
     """Send one report.
 
     Sending the same report again is safe: it answers 200 with the same receipt."""
-    outcome, report, receipt = service.submit_report(data, g.reporter)
+    outcome, report, receipt = service.submit_report(data, g.reporter, current_staff())
     if outcome == service.CONFLICT:
         abort(409, message="A different report with this id was already received.")
     body = {"id": report.id, "status": "received", "receipt": receipt}
@@ -92,7 +92,7 @@ def send_report(data):
 @blp.alt_response(429, description="Anonymous rate limit reached")
 def sync(envelope):
     """Send a device's outbox: each report is validated and stored on its own."""
-    return {"results": service.sync_reports(envelope["reports"], g.reporter)}
+    return {"results": service.sync_reports(envelope["reports"], g.reporter, current_staff())}
 
 
 @blp.route("/reports/<report_id>/status", methods=["GET"])

@@ -430,3 +430,21 @@ def test_openapi_documents_the_report_endpoints(client):
     assert sync_body["application/json"]["schema"]["$ref"].endswith("/SyncRequest")
     items = spec["components"]["schemas"]["SyncRequest"]["properties"]["reports"]["items"]
     assert items["allOf"] == [{"$ref": "#/components/schemas/Report"}]
+
+
+def test_drop_in_report_records_the_outreach_worker(app, client, areas):
+    """A report filed on someone's behalf with a staff session names who filed it; the
+    same report without a session, or a report not on behalf, names nobody."""
+    from server.accounts import service as accounts
+    app.config["PASSWORD_HASH_FAST"] = True
+    worker = accounts.create_staff("outreach1", "a long staff passphrase", "outreach")
+    anonymous = new_report(on_behalf=True)
+    assert client.post("/api/v1/sync", json={"reports": [anonymous]}).status_code == 200
+    login = client.post("/api/v1/staff/login",
+                        json={"username": "outreach1", "password": "a long staff passphrase"})
+    assert login.status_code == 200
+    on_behalf, own = new_report(on_behalf=True), new_report()
+    results = client.post("/api/v1/sync", json={"reports": [on_behalf, own]}).get_json()["results"]
+    assert [r["result"] for r in results] == ["created", "created"]
+    filed_by = {str(r.id): r.staff_id for r in stored_reports()}
+    assert filed_by == {anonymous["id"]: None, on_behalf["id"]: worker.id, own["id"]: None}

@@ -29,7 +29,8 @@ def outreach_account(server):
 
 def stored(server, marker):
     with sqlite3.connect(f"file:{server.database}?mode=ro", uri=True, timeout=15) as conn:
-        return conn.execute("SELECT id, on_behalf, consent_publish, consent_police, member_id FROM report "
+        return conn.execute("SELECT report.id, on_behalf, consent_publish, consent_police, member_id, "
+                            "staff.username FROM report LEFT JOIN staff ON staff.id = report.staff_id "
                             "WHERE description LIKE ?", (f"%{marker}%",)).fetchall()
 
 
@@ -98,8 +99,9 @@ def test_a_dropin_report_is_sent_once_and_leaves_nothing_on_the_tablet(new_conte
     # The network is back: it arrives once, on behalf, with the consent given.
     context.set_offline(False)
     page.get_by_text("Nothing from drop-in left on this tablet.").wait_for()
-    [(report_id, on_behalf, publish, police, member_id)] = stored(server, tag)
+    [(report_id, on_behalf, publish, police, member_id, filed_by)] = stored(server, tag)
     assert (on_behalf, publish, police, member_id) == (1, 1, "offender_only", None)
+    assert filed_by == outreach_account[0]  # the outreach worker's session came along
     assert str(uuid.UUID(report_id)) == item["id"]
 
     # Nothing of it on the tablet: no outbox item, no receipt, no draft, in any store.
