@@ -6,18 +6,12 @@ from flask_limiter.errors import RateLimitExceeded
 from flask_smorest import Blueprint, abort
 
 from ..accounts.auth import require_member
-from ..extensions import db, limiter
-from ..identifiers import service
+from ..extensions import limiter
+from . import service
 from .schemas import CheckResultSchema, CheckSchema
 
 blp = Blueprint("checks", __name__, url_prefix="/api/v1/checks",
                 description="Check an identifier against published alerts (members)")
-
-MESSAGES = {
-    "none": "No warning matches this. Stay careful: not every bad date is reported.",
-    "found": "Warnings match this. Read them before you decide.",
-    "withheld": "A warning exists for this. Contact the project before you meet.",
-}
 
 
 def members_only(view):
@@ -43,12 +37,7 @@ def rate_limited(error):
 @blp.response(200, CheckResultSchema)
 def check(data):
     """Check one identifier (POST, so the number never sits in a URL or a log)."""
-    member = require_member()
-    alerts, withheld = service.check(data["kind"], data["value"])
-    if not alerts and not withheld and service.normalise.normalise(
-            data["kind"], data["value"], current_app.config["DEFAULT_PHONE_REGION"]) is None:
-        abort(422, errors={"json": {"value": [f"This does not look like a {data['kind']}."]}})
-    member.check_count = (member.check_count or 0) + 1
-    db.session.commit()
-    message = MESSAGES["withheld" if withheld else "found" if alerts else "none"]
-    return {"alerts": alerts, "withheld": withheld, "message": message}
+    try:
+        return service.check_identifier(require_member(), data["kind"], data["value"])
+    except service.NotAnIdentifier as error:
+        abort(422, errors={"json": {"value": [str(error)]}})

@@ -170,3 +170,17 @@ def test_tls_checks_the_certificate(certificates):
     # With only the system's authorities, our test CA is not trusted.
     with pytest.raises(ssl.SSLCertVerificationError):
         post(lambda n: CREATED, scheme="https", host="localhost", ssl_context=server_context)
+
+
+@pytest.mark.parametrize("url,key,line,host", [
+    ("https://fcm.googleapis.com/fcm/send/a:b?x=1", ("https", "fcm.googleapis.com", 443),
+     "POST /fcm/send/a:b?x=1 HTTP/1.1", "fcm.googleapis.com"),
+    ("https://h?x=1", ("https", "h", 443), "POST /?x=1 HTTP/1.1", "h"),
+    ("HTTPS://[2001:db8::1]:8443/p#f", ("https", "2001:db8::1", 8443), "POST /p HTTP/1.1",
+     "[2001:db8::1]:8443"),
+])
+def test_request_line_and_host(url, key, line, host):
+    from server.push.client import _request
+    got_key, request = _request(url, {}, b"")
+    assert got_key == key
+    assert request.decode().split("\r\n")[:2] == [line, f"Host: {host}"]
