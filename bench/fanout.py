@@ -128,7 +128,7 @@ def main():
     parser.add_argument("--subscriptions", type=int, default=10_000)
     parser.add_argument("--sample", type=int, default=1_000,
                         help="pushes for the one-at-a-time loops (they are slow)")
-    parser.add_argument("--rounds", type=int, default=3,
+    parser.add_argument("--rounds", type=int, default=5,
                         help="each figure is the best of this many rounds")
     parser.add_argument("--database-url")
     parser.add_argument("--sink", type=int, help=argparse.SUPPRESS)

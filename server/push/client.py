@@ -12,7 +12,6 @@ requests in flight. No proxies, cookies, redirects or HTTP/2 (push services need
 """
 import asyncio
 import ssl
-from urllib.parse import urlsplit
 
 MAX_HEAD = 64 * 1024     # response status line and headers
 MAX_BODY = 64 * 1024     # push services answer with a few hundred bytes at most
@@ -101,18 +100,35 @@ class PushClient:
 
 
 def _request(url, headers, body):
-    url = urlsplit(url)
-    if url.scheme not in ("https", "http") or not url.hostname:
-        raise ValueError("not an http(s) URL")
-    target = (url.path or "/") + (f"?{url.query}" if url.query else "")
+    scheme, _, rest = url.partition("://")
+    scheme = scheme.lower()
+    cut = min([i for i in (rest.find("/"), rest.find("?"), rest.find("#")) if i >= 0],
+              default=len(rest))
+    netloc, target = rest[:cut], rest[cut:]
+    if not target.startswith("/"):
+        target = "/" + target
+    if scheme not in ("https", "http") or not netloc or "@" in netloc:
+        raise ValueError("not a plain http(s) URL")
     if any(c <= " " or c == "\x7f" for c in target):
         raise ValueError("spaces or control characters in the URL")
-    port = url.port or (443 if url.scheme == "https" else 80)
-    lines = [f"POST {target} HTTP/1.1", f"Host: {url.netloc}",
-             f"Content-Length: {len(body)}"]
+    target = target.partition("#")[0]
+    host, port = _host_port(netloc, 443 if scheme == "https" else 80)
+    lines = [f"POST {target} HTTP/1.1", f"Host: {netloc}", f"Content-Length: {len(body)}"]
     lines += [f"{name}: {value}" for name, value in headers.items()]
     head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
-    return (url.scheme, url.hostname, port), head + body
+    return (scheme, host, port), head + body
+
+
+def _host_port(netloc, default_port):
+    """("host", port) of "host", "host:port", "[v6]" or "[v6]:port"."""
+    if netloc.startswith("["):
+        host, _, rest = netloc[1:].partition("]")
+        port = rest[1:] if rest.startswith(":") else ""
+    else:
+        host, _, port = netloc.partition(":")
+    if port and not port.isdigit():
+        raise ValueError("bad port")
+    return host.lower(), int(port) if port else default_port
 
 
 async def _read_head(reader):

@@ -135,13 +135,14 @@ def load_jobs(session, ids):
     # Alerts and areas are few per batch (usually one alert): fetched once each.
     alerts = {row.id: AlertInfo(*row) for row in session.execute(
         sa.select(Alert.id, Alert.severity, Alert.published_at, Alert.retracted_at,
-                  Alert.expires_at).where(Alert.id.in_({row.alert_id for row in rows})))}
+                  Alert.expires_at).where(Alert.id.in_({row[6] for row in rows})))}
     areas = dict(session.execute(
-        sa.select(Area.id, Area.slug).where(Area.id.in_({row.area_id for row in rows}))).all())
+        sa.select(Area.id, Area.slug).where(Area.id.in_({row[7] for row in rows}))).all())
     session.commit()
-    return [Job(row.id, row.attempts, row.subscription_id, row.endpoint, row.p256dh,
-                row.auth, alerts[row.alert_id], areas.get(row.area_id, ""))
-            for row in rows]
+    return [Job(id_, attempts, subscription_id, endpoint, p256dh, auth, alerts[alert_id],
+                areas.get(area_id, ""))
+            for id_, attempts, subscription_id, endpoint, p256dh, auth, alert_id, area_id
+            in rows]
 
 
 def record(session, outcomes):
