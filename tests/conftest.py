@@ -100,7 +100,7 @@ def areas(app):
 
 
 def pytest_collection_modifyitems(items):
-    # Browser tests last: Playwright's sync API keeps an event loop running in the main
-    # thread for the rest of the session, which code under test that calls asyncio.run()
-    # (the push sender) must not meet. Stable sort: the order is otherwise unchanged.
+    # Browser tests last: they are the slowest, and Playwright's sync API keeps an event
+    # loop running in the main thread for the rest of the session, which no other test
+    # should have to meet. Stable sort: the order is otherwise unchanged.
     items.sort(key=lambda item: "browser" in item.path.parts)

@@ -41,6 +41,7 @@ def publish(alert, now=None):
 
     The draft is claimed with a conditional UPDATE, so two moderators pressing Publish at
     once publish it once (on PostgreSQL the second waits for the first and finds it taken)."""
+    db.session.flush()  # a draft made in this transaction must exist for the UPDATE to claim
     now = now or utcnow()
     claimed = db.session.execute(
         db.update(Alert)

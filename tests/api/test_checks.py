@@ -25,7 +25,6 @@ def published(title, identifiers, retracted=False):
     alert = alerts.new_alert(title=title, summary="Violent when refused.", severity="dangerous",
                              areas=[area_by_slug("hackney")], incident_types=["physical_assault"],
                              identifiers=identifiers)
-    db.session.flush()
     alerts.publish(alert)
     index_alert(alert)
     if retracted:
