@@ -46,6 +46,7 @@ migration: install
 
 bench: install node
 	$(BIN)/python bench/fanout.py
+	$(BIN)/python bench/lookup.py
 
 clean:
 	rm -rf $(VENV) node_modules instance

@@ -99,7 +99,15 @@ def areas(app):
     return service.list_areas()
 
 
-def pytest_collection_modifyitems(items):
+def pytest_collection_modifyitems(config, items):
+    # Tests of a PostgreSQL-only setup run on PostgreSQL alone: deselected, never skipped.
+    sqlite_only_variants = [
+        item for item in items
+        if item.get_closest_marker("postgresql_only")
+        and getattr(item, "callspec", None) and item.callspec.params.get("database_url") == "sqlite"]
+    if sqlite_only_variants:
+        config.hook.pytest_deselected(items=sqlite_only_variants)
+        items[:] = [item for item in items if item not in sqlite_only_variants]
     # Browser tests last: they are the slowest, and Playwright's sync API keeps an event
     # loop running in the main thread for the rest of the session, which no other test
     # should have to meet. Stable sort: the order is otherwise unchanged.

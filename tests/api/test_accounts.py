@@ -480,6 +480,28 @@ def test_demo_load_creates_demo_accounts_once(areas, client, runner):
     assert days in (29, 30)
 
 
+def test_demo_content_lets_a_member_check_the_demo_number(areas, client, runner):
+    """The issue's try-out: after `make run`, a member checks a number from the demo data
+    and sees the warning; the moderator finds a repeat offender in the queue."""
+    assert runner.invoke(args=["demo", "load"]).exit_code == 0
+    token = redeem(client, DEMO_INVITE).get_json()["token"]
+    answer = client.post("/api/v1/checks", json={"kind": "phone", "value": "+44 7700 900123"},
+                         headers={"Authorization": f"Bearer {token}"}).get_json()
+    assert [a["severity"] for a in answer["alerts"]] == ["dangerous"]
+    assert answer["alerts"][0]["areas"] == [{"slug": "hackney", "name": "Hackney"}]
+    headers = csrf(login(client, DEMO_MODERATOR, DEMO_PASSWORD))
+    queue = client.get("/api/v1/staff/reports", headers=headers).get_json()["reports"]
+    assert {r["status"] for r in queue} == {"received", "published"}
+    waiting = next(r for r in queue if r["status"] == "received")
+    detail = client.get(f"/api/v1/staff/reports/{waiting['id']}", headers=headers).get_json()
+    assert detail["times_reported"] == 2
+
+
+def test_demo_load_without_content(areas, runner):
+    assert runner.invoke(args=["demo", "load", "--no-content"]).exit_code == 0
+    assert db.session.execute(sa.text("SELECT count(*) FROM report")).scalar() == 0
+
+
 def test_demo_accounts_not_made_when_staff_exist(runner):
     make_staff("real-admin", "admin")
     result = runner.invoke(args=["demo", "load"])

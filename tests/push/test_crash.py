@@ -74,13 +74,10 @@ def test_killed_sender_resumes_with_every_delivery_made_once(app, areas, member,
     assert count("sent") == 60
 
 
-@pytest.fixture
-def postgresql_only(database_url):
-    if not database_url.startswith("postgresql"):
-        pytest.skip("several senders at once: PostgreSQL (SQLite runs one sender)")
-
-
-def test_claims_skip_rows_another_sender_is_claiming(app, areas, member, postgresql_only):
+# Several senders at once is a PostgreSQL setup (SQLite runs one sender): these tests are
+# not collected for SQLite at all (see tests/conftest.py).
+@pytest.mark.postgresql_only
+def test_claims_skip_rows_another_sender_is_claiming(app, areas, member):
     for n in range(30):
         subscribe(member, Device(f"https://push.example.net/{n}"), ["hackney"])
     publish_alert(["hackney"])
@@ -97,8 +94,8 @@ def test_claims_skip_rows_another_sender_is_claiming(app, areas, member, postgre
     assert claim_due(db.session, now, 100, LEASE) == []
 
 
-def test_two_senders_at_once_send_each_delivery_once(app, areas, member, vapid_key, endpoint,
-                                                     postgresql_only):
+@pytest.mark.postgresql_only
+def test_two_senders_at_once_send_each_delivery_once(app, areas, member, vapid_key, endpoint):
     for n in range(120):
         subscribe(member, Device(endpoint.url(n)), ["hackney"])
     publish_alert(["hackney"])
