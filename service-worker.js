@@ -6,7 +6,7 @@
 import { flush } from './static/outbox.js';
 import './static/push-events.js'; // push and notificationclick
 
-const VERSION = '5';
+const VERSION = '6';
 const CACHE = `redflag-shell-${VERSION}`;
 // Every file of the app shell. tests/test_budget.py reads this list and sums its gzipped size.
 const SHELL = [
@@ -17,6 +17,7 @@ const SHELL = [
   '/static/alerts-store.js',
   '/static/api.js',
   '/static/areas.js',
+  '/static/changes.js',
   '/static/db.js',
   '/static/dom.js',
   '/static/i18n.js',

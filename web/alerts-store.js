@@ -12,21 +12,12 @@
 import * as db from './db.js';
 import { api, memberToken, NetworkError } from './api.js';
 import { myAreas } from './areas.js';
-
-const listeners = new Set();
-const channel = typeof BroadcastChannel === 'function' ? new BroadcastChannel('redflag-alerts') : null;
-if (channel) channel.onmessage = () => listeners.forEach((fn) => fn());
+import { changeNotifier } from './changes.js';
 
 // Called when the stored alerts change here, in another tab or in the service worker.
-export function onChange(fn) {
-  listeners.add(fn);
-  return () => listeners.delete(fn);
-}
-
-function changed() {
-  listeners.forEach((fn) => fn());
-  if (channel) channel.postMessage('changed');
-}
+const notices = changeNotifier('redflag-alerts');
+export const onChange = notices.onChange;
+const changed = notices.changed;
 
 const expired = (record) => record.alert && record.alert.expires_at
   && Date.parse(record.alert.expires_at) <= Date.now();

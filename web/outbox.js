@@ -7,6 +7,7 @@
 // flush() is used by pages and by the service worker's `sync` event (no `window` here).
 import * as db from './db.js';
 import { api, NetworkError } from './api.js';
+import { changeNotifier } from './changes.js';
 
 const MAX_BATCH = 100;                 // the server takes at most 100 per sync
 const MAX_BATCH_BYTES = 120 * 1024;    // well under the server's body limit
@@ -16,20 +17,10 @@ const SYNC_TAG = 'outbox';
 // Item: {id, state, report, summary, savedAt, attempts, reason, result, errors,
 //        receipt, sentAt, status, statusAt}
 
-const listeners = new Set();
-const channel = typeof BroadcastChannel === 'function' ? new BroadcastChannel('redflag-outbox') : null;
-if (channel) channel.onmessage = () => listeners.forEach((fn) => fn());
-
 // Called whenever the outbox changes, in this page or another tab or the service worker.
-export function onChange(fn) {
-  listeners.add(fn);
-  return () => listeners.delete(fn);
-}
-
-function changed() {
-  listeners.forEach((fn) => fn());
-  if (channel) channel.postMessage('changed');
-}
+const notices = changeNotifier('redflag-outbox');
+export const onChange = notices.onChange;
+const changed = notices.changed;
 
 function summarize(report) {
   return {

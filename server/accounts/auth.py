@@ -49,6 +49,17 @@ def require_member():
     return member
 
 
+def member_required(view):
+    """401 for anyone but a member, before the body or query is read (so a non-member
+    learns nothing from validation) and before any per-member rate limit. Put it right
+    under @blp.route; the view calls require_member() for the (cached) member."""
+    @functools.wraps(view)
+    def wrapper(*args, **kwargs):
+        require_member()
+        return view(*args, **kwargs)
+    return wrapper
+
+
 def current_session():
     """The live StaffSession behind the request's staff cookie, or None (no cookie, or
     unknown, revoked, expired, or its staff member disabled). Reads only: no CSRF check

@@ -1,10 +1,8 @@
 """Alerts for members: the live feed, with incremental sync, and one alert by id."""
-import functools
-
 from flask_smorest import Blueprint, abort
 from marshmallow import RAISE
 
-from ..accounts.auth import require_member
+from ..accounts.auth import member_required
 from ..reports.models import utcnow
 from . import service
 from .schemas import FeedQuerySchema, FeedSchema, MemberAlertSchema
@@ -15,22 +13,13 @@ blp = Blueprint("alerts", __name__, url_prefix="/api/v1/alerts",
 NOT_FOUND = "No live alert with this id."
 
 
-def members_only(view):
-    """401 for anyone but a member, before the query is even read."""
-    @functools.wraps(view)
-    def wrapper(*args, **kwargs):
-        require_member()
-        return view(*args, **kwargs)
-    return wrapper
-
-
 def as_cursor(moment):
     # "Z", not "+00:00": a "+" pasted into a query string unencoded would read as a space.
     return moment.isoformat().replace("+00:00", "Z")
 
 
 @blp.route("")
-@members_only
+@member_required
 @blp.arguments(FeedQuerySchema, location="query", unknown=RAISE)
 @blp.response(200, FeedSchema)
 @blp.alt_response(401, description="Not a member")
@@ -47,7 +36,7 @@ def feed(query):
 
 
 @blp.route("/<uuid:alert_id>")
-@members_only
+@member_required
 @blp.response(200, MemberAlertSchema)
 @blp.alt_response(401, description="Not a member")
 @blp.alt_response(404, description="Unknown, unpublished, retracted or expired")

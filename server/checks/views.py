@@ -1,26 +1,15 @@
 """Check a number (or email, handle, plate) before a meeting: members only, rate-limited."""
-import functools
-
 from flask import current_app
 from flask_limiter.errors import RateLimitExceeded
 from flask_smorest import Blueprint, abort
 
-from ..accounts.auth import require_member
+from ..accounts.auth import member_required, require_member
 from ..extensions import limiter
 from . import service
 from .schemas import CheckResultSchema, CheckSchema
 
 blp = Blueprint("checks", __name__, url_prefix="/api/v1/checks",
                 description="Check an identifier against published alerts (members)")
-
-
-def members_only(view):
-    # Before the rate limit, so a non-member gets 401 and never touches a member's counter.
-    @functools.wraps(view)
-    def wrapper(*args, **kwargs):
-        require_member()
-        return view(*args, **kwargs)
-    return wrapper
 
 
 @blp.errorhandler(RateLimitExceeded)
@@ -30,7 +19,7 @@ def rate_limited(error):
 
 
 @blp.route("", methods=["POST"])
-@members_only
+@member_required
 @limiter.limit(lambda: current_app.config["CHECK_RATE_LIMIT"],
                key_func=lambda: f"member-{require_member().id}")
 @blp.arguments(CheckSchema)

@@ -1,10 +1,8 @@
 """Push API: the VAPID public key, and a member's device subscriptions."""
-import functools
-
-from flask import current_app, g
+from flask import current_app
 from flask_smorest import Blueprint, abort
 
-from ..accounts.auth import require_member
+from ..accounts.auth import member_required, require_member
 from . import service
 from .schemas import AreasSchema, PublicKeySchema, SubscribeSchema, SubscriptionSchema
 from .vapid import NoKey, load_key, public_key
@@ -13,15 +11,6 @@ blp = Blueprint("push", __name__, url_prefix="/api/v1/push",
                 description="Web Push: the server key and device subscriptions")
 
 NOT_FOUND = "No such subscription on this device's account."
-
-
-def members_only(view):
-    """401 before anything else: a non-member learns nothing from validation."""
-    @functools.wraps(view)
-    def wrapper(*args, **kwargs):
-        g.push_member = require_member()
-        return view(*args, **kwargs)
-    return wrapper
 
 
 @blp.route("/key")
@@ -36,21 +25,21 @@ def key():
 
 
 @blp.route("/subscriptions")
-@members_only
+@member_required
 @blp.response(200, SubscriptionSchema(many=True))
 def list_subscriptions():
     """This member's device subscriptions."""
-    return service.member_subscriptions(g.push_member)
+    return service.member_subscriptions(require_member())
 
 
 @blp.route("/subscriptions", methods=["POST"])
-@members_only
+@member_required
 @blp.arguments(SubscribeSchema)
 @blp.response(201, SubscriptionSchema)
 @blp.alt_response(200, schema=SubscriptionSchema, description="Updated (same endpoint)")
 def subscribe(body):
     """Subscribe this device, or update it (same endpoint): keys and areas."""
-    member = g.push_member
+    member = require_member()
     sub = body["subscription"]
     try:
         subscription, created = service.save_subscription(
@@ -61,23 +50,23 @@ def subscribe(body):
 
 
 @blp.route("/subscriptions/<uuid:subscription_id>", methods=["PUT"])
-@members_only
+@member_required
 @blp.arguments(AreasSchema)
 @blp.response(200, SubscriptionSchema)
 def change_areas(body, subscription_id):
     """Change the areas a device subscription wants."""
-    subscription = service.member_subscription(g.push_member, subscription_id)
+    subscription = service.member_subscription(require_member(), subscription_id)
     if subscription is None:
         abort(404, message=NOT_FOUND)
     return service.change_areas(subscription, body["areas"])
 
 
 @blp.route("/subscriptions/<uuid:subscription_id>", methods=["DELETE"])
-@members_only
+@member_required
 @blp.response(204)
 def unsubscribe(subscription_id):
     """Stop push to this device."""
-    subscription = service.member_subscription(g.push_member, subscription_id)
+    subscription = service.member_subscription(require_member(), subscription_id)
     if subscription is None:
         abort(404, message=NOT_FOUND)
     service.unsubscribe(subscription)
