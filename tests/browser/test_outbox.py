@@ -81,6 +81,35 @@ def test_server_busy_keeps_the_report_queued_then_it_arrives_once(context, serve
     assert server.report_ids(tag) == [outbox(page)[0]["id"]]
 
 
+def test_answer_lost_after_the_server_stored_it_then_the_resend_is_a_duplicate(context, server):
+    """A timeout the worst way round: the server stored the report but its answer never
+    reached the phone. The report stays queued, the resend is answered `duplicate`, and
+    the server still holds one report."""
+    tag = marker("lost-answer")
+    page = installed_app(context)
+    answers = []
+
+    def store_then_drop(route):
+        answers.append(route.fetch().json())  # the real server stores it...
+        route.abort("timedout")                # ...and the phone never hears back
+
+    context.route("**/api/v1/sync", store_then_drop)
+    submit_report(page, f"Followed me home. {tag}", types=("harassment_or_stalking",))
+    wait_until(lambda: answers and outbox(page)[0].get("attempts"), message="a lost answer", page=page)
+    assert [r["result"] for r in answers[0]["results"]] == ["created"]
+    assert states(page) == ["waiting"]
+    assert len(server.report_ids(tag)) == 1
+
+    context.unroute("**/api/v1/sync", store_then_drop)
+    replies = []
+    page.on("response", lambda r: replies.append(r.json()) if r.url.endswith("/api/v1/sync") else None)
+    flush(page)
+    wait_for_states(page, ["sent"])
+    wait_until(lambda: replies, message="the resend's answer", page=page)
+    assert [r["result"] for r in replies[0]["results"]] == ["duplicate"]
+    assert server.report_ids(tag) == [outbox(page)[0]["id"]]
+
+
 def test_two_tabs_flushing_at_once_send_each_report_once(context, server):
     tag = marker("tabs")
     first = installed_app(context)
