@@ -149,7 +149,7 @@ def server(tmp_path_factory, neutral_site):
 @pytest.fixture(scope="session")
 def playwright_driver():
     if not Path(CHROMIUM).exists():
-        pytest.skip(f"no Chromium at {CHROMIUM} (make browser installs it)")
+        pytest.fail(f"no Chromium at {CHROMIUM}: `make browser` installs it")
     from playwright.sync_api import sync_playwright
     with sync_playwright() as driver:
         yield driver
