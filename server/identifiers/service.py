@@ -84,9 +84,10 @@ def check(kind, raw, now=None):
     return shown, withheld
 
 
-def reports_matching(kind, value):
-    """Staff search: every report that carries this normalised identifier."""
-    return db.session.execute(
-        db.select(Report).join(Identifier, Identifier.report_id == Report.id)
-        .where(Identifier.kind == kind, Identifier.value == value)
-        .order_by(Report.received_at.desc())).scalars().unique().all()
+def reports_carrying(kind, raw):
+    """A subquery of the ids of every report that carries this identifier, however it
+    was written (staff search)."""
+    value = normalise.normalise(kind, raw, _region())
+    return (db.select(Identifier.report_id)
+            .where(Identifier.kind == kind, Identifier.value == value,
+                   Identifier.report_id.is_not(None)))

@@ -59,6 +59,16 @@ class QueueQuerySchema(PageQuery):
                                 metadata={"description": "Repeat for several (any of them)"})
     status = fields.List(fields.String(validate=validate.OneOf(STATUSES)),
                          metadata={"description": "Repeat for several"})
+    identifier_kind = fields.String(validate=validate.OneOf(KINDS), metadata={
+        "description": "With `identifier`: search every report carrying it"})
+    identifier = fields.String(validate=validate.Length(1, 254), metadata={
+        "description": "A phone, email, handle, plate or name, written any way"})
+
+    @validates_schema
+    def _identifier_whole(self, data, **kwargs):
+        if ("identifier" in data) != ("identifier_kind" in data):
+            raise ValidationError("Give identifier and identifier_kind together.",
+                                  "identifier")
 
     @validates("area")
     def _areas_exist(self, value, **kwargs):

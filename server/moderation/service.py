@@ -19,7 +19,7 @@ from ..areas.models import Area
 from ..crypto import decrypt_contact
 from ..extensions import db
 from ..identifiers import normalise
-from ..identifiers.service import index_alert, shared_with, times_reported
+from ..identifiers.service import index_alert, reports_carrying, shared_with, times_reported
 from ..push.service import delivery_counts
 from ..reports.models import Report, utcnow
 
@@ -38,7 +38,10 @@ class Invalid(Exception):
 
 # --- The queue ---------------------------------------------------------------------------
 
-def _queue_filters(query, areas=(), incident_types=(), statuses=()):
+def _queue_filters(query, areas=(), incident_types=(), statuses=(), identifier=None):
+    if identifier is not None:
+        # Staff search every report by one normalised identifier (phone, plate, ...).
+        query = query.where(Report.id.in_(reports_carrying(*identifier)))
     if areas:
         query = query.where(Report.area_id.in_(
             db.select(Area.id).where(Area.slug.in_(list(areas)))))
@@ -54,10 +57,12 @@ def _queue_filters(query, areas=(), incident_types=(), statuses=()):
     return query
 
 
-def report_queue(areas=(), incident_types=(), statuses=(), limit=50, offset=0):
+def report_queue(areas=(), incident_types=(), statuses=(), limit=50, offset=0, identifier=None):
     """(reports newest first, total matching). Filters within a list are OR, across
-    lists AND: area in areas AND status in statuses AND any of the incident types."""
-    filters = dict(areas=areas, incident_types=incident_types, statuses=statuses)
+    lists AND: area in areas AND status in statuses AND any of the incident types AND
+    carrying the (kind, raw value) identifier."""
+    filters = dict(areas=areas, incident_types=incident_types, statuses=statuses,
+                   identifier=identifier)
     total = db.session.execute(_queue_filters(
         db.select(db.func.count(Report.id)), **filters)).scalar_one()
     reports = db.session.execute(

@@ -47,10 +47,13 @@ def _alert(alert_id):
 @blp.arguments(QueueQuerySchema, location="query", unknown=RAISE)
 @blp.response(200, QueuePageSchema)
 def queue(query):
-    """The report queue, newest first; filter by area, incident type and status."""
+    """The report queue, newest first; filter by area, incident type, status, or search
+    every report by one identifier (identifier_kind + identifier)."""
+    identifier = ((query["identifier_kind"], query["identifier"])
+                  if "identifier" in query else None)
     reports, total = service.report_queue(
         query.get("area") or (), query.get("incident_type") or (), query.get("status") or (),
-        query["limit"], query["offset"])
+        query["limit"], query["offset"], identifier)
     return {"reports": [service.report_summary(r) for r in reports], "total": total,
             "limit": query["limit"], "offset": query["offset"]}
 

@@ -157,9 +157,27 @@ def test_queue_is_newest_first_and_filters(client, areas, moderator, outreach):
     assert "description" not in row and "offender" not in row
 
 
+def test_staff_search_every_report_by_identifier(client, areas, outreach):
+    a, _ = send_report(client, offender={"phones": ["07700 900123"]})
+    b, _ = send_report(client, offender={"phones": ["+44 7700 900999"],
+                                         "vehicle": {"plate": "AB12 CDE"}})
+    c, _ = send_report(client, offender={"phones": ["0044 7700 900123"]})
+
+    def ids(query):
+        response = outreach.get("/reports" + query)
+        assert response.status_code == 200, response.get_json()
+        return [r["id"] for r in response.get_json()["reports"]]
+
+    assert ids("?identifier_kind=phone&identifier=(07700)%20900-123") == [c, a]
+    assert ids("?identifier_kind=plate&identifier=ab12cde") == [b]
+    assert ids("?identifier_kind=plate&identifier=ab12cde&area=camden") == []
+    assert ids("?identifier_kind=email&identifier=nobody@example.com") == []
+
+
 @pytest.mark.parametrize("query", [
     "?area=atlantis", "?area=Not A Slug", "?incident_type=murder", "?status=deleted",
     "?limit=0", "?limit=201", "?offset=-1", "?limit=ten", "?colour=red",
+    "?identifier=07700900123", "?identifier_kind=phone", "?identifier_kind=shoe&identifier=x",
 ])
 def test_queue_filters_are_validated(client, areas, outreach, query):
     response = outreach.get("/reports" + query)
