@@ -6,7 +6,7 @@
 import { flush } from './static/outbox.js';
 import './static/push-events.js'; // push and notificationclick
 
-const VERSION = '6';
+const VERSION = '7';
 const CACHE = `redflag-shell-${VERSION}`;
 // Every file of the app shell. tests/test_budget.py reads this list and sums its gzipped size.
 const SHELL = [

@@ -116,6 +116,14 @@ def test_a_moderator_turns_a_report_into_an_alert_and_takes_it_back(new_context,
     page.wait_for_url(re.compile(r"/staff/queue\?area=camden$"))
     page.locator(f"li[data-id='{private['id']}']").wait_for()
     assert page.locator(f"li[data-id='{first['id']}']").count() == 0
+    # Search every report by the phone, written another way: both reports that carry it.
+    page.get_by_label("Area").select_option("")
+    page.get_by_label("Phone, plate or other detail").fill(f"+44 {phone[1:]}")
+    page.get_by_role("button", name="Show").click()
+    page.wait_for_url(re.compile(r"identifier_kind=phone&identifier="))
+    page.locator(f"li[data-id='{first['id']}']").wait_for()
+    ids = page.locator("ul.rows > li").evaluate_all("(rows) => rows.map((row) => row.dataset.id)")
+    assert ids == [again["id"], first["id"]]
     page.get_by_role("link", name="Queue").click()
 
     # Invites: a code to read out and its join link; a device joins with it and

@@ -1,5 +1,6 @@
-// The report queue: newest first, filtered by area, incident type and status, a page at
-// a time. The filters and the page are in the address, so Back and reload keep them.
+// The report queue: newest first, filtered by area, incident type and status, or a search
+// of every report by one identifier (a phone written any way, a plate...), a page at a
+// time. The filters and the page are in the address, so Back and reload keep them.
 import { h, field, formatDate } from '../dom.js';
 import { t } from '../i18n.js';
 import { navigate } from '../router.js';
@@ -8,6 +9,8 @@ import { INCIDENT_TYPES } from '../screens/report.js';
 import { call, frame, problem, when } from './staff.js';
 
 const PAGE = 25;
+const FILTERS = ['area', 'incident_type', 'status', 'identifier_kind', 'identifier'];
+const IDENTIFIER_KINDS = ['phone', 'email', 'handle', 'plate', 'name'];
 export const REPORT_STATUSES = ['received', 'in_review', 'published', 'not_published'];
 
 export function flags(report) {
@@ -36,8 +39,14 @@ export async function render(main, { params }) {
     choose('area', t('queue.area'), byRegion(areas)),
     choose('incident_type', t('queue.type'), INCIDENT_TYPES.map((v) => [v, t(`incident.${v}`)])),
     choose('status', t('queue.status'), REPORT_STATUSES.map((v) => [v, t(`rstatus.${v}`)])),
+    field({ name: 'identifier_kind', label: t('queue.search_kind'),
+      options: IDENTIFIER_KINDS.map((v) => [v, t(`identifier.${v}`)]) }),
+    field({ name: 'identifier', label: t('queue.search'), type: 'search', maxlength: 254 }),
     h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'secondary' }, t('queue.filter'))));
-  for (const name of ['area', 'incident_type', 'status']) form.elements[name].value = params.get(name) || '';
+  for (const name of FILTERS) form.elements[name].value = params.get(name) || '';
+  if (!form.elements.identifier_kind.value) form.elements.identifier_kind.value = 'phone';
+  // The kind only means something with a value to search for.
+  const chosen = (name, read) => read(name) && (name !== 'identifier_kind' || read('identifier'));
   const list = h('ul', { class: 'rows' });
   const count = h('p', { class: 'count', role: 'status' });
   const pager = h('div', { class: 'actions pager' });
@@ -45,9 +54,8 @@ export async function render(main, { params }) {
 
   const address = (offset) => {
     const query = new URLSearchParams();
-    for (const name of ['area', 'incident_type', 'status']) {
-      if (form.elements[name].value) query.set(name, form.elements[name].value);
-    }
+    const read = (name) => form.elements[name].value.trim();
+    for (const name of FILTERS) if (chosen(name, read)) query.set(name, read(name));
     if (offset) query.set('offset', offset);
     const text = query.toString();
     return `/staff/queue${text ? `?${text}` : ''}`;
@@ -59,7 +67,8 @@ export async function render(main, { params }) {
 
   const offset = Math.max(0, Number.parseInt(params.get('offset'), 10) || 0);
   const query = new URLSearchParams({ limit: PAGE, offset });
-  for (const name of ['area', 'incident_type', 'status']) if (params.get(name)) query.set(name, params.get(name));
+  const given = (name) => params.get(name);
+  for (const name of FILTERS) if (chosen(name, given)) query.set(name, given(name));
   const response = await call(`/api/v1/staff/reports?${query}`);
   if (response.ended) return;
   if (!response.ok) {
