@@ -7,7 +7,6 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm.attributes import set_committed_value
 
-from server.accounts import service as accounts
 from server.accounts.models import AuditEvent
 from server.alerts.models import Alert
 from server.extensions import db
@@ -16,40 +15,14 @@ from server.moderation import service
 from server.push.models import Delivery, Subscription
 from server.reports.models import Report, utcnow
 
+from .staff import STAFF, StaffClient
 from .test_reports import CONTACT, make_member, new_report
 
-PASSWORD = "a long staff passphrase"
-STAFF = "/api/v1/staff"
 
 
 @pytest.fixture
 def app_config():
     return {"PASSWORD_HASH_FAST": True}
-
-
-class StaffClient:
-    """A logged-in staff member's browser: the session cookie, and the CSRF header on
-    every request that changes something."""
-
-    def __init__(self, app, username, role):
-        self.staff = accounts.create_staff(username, PASSWORD, role)
-        self.client = app.test_client()
-        response = self.client.post(f"{STAFF}/login",
-                                    json={"username": username, "password": PASSWORD})
-        assert response.status_code == 200
-        self.csrf = {"X-CSRF-Token": response.get_json()["csrf_token"]}
-
-    def get(self, path, **kwargs):
-        return self.client.get(STAFF + path, **kwargs)
-
-    def post(self, path, json=None, csrf=True):
-        return self.client.post(STAFF + path, json=json, headers=self.csrf if csrf else {})
-
-    def patch(self, path, json=None, csrf=True):
-        return self.client.patch(STAFF + path, json=json, headers=self.csrf if csrf else {})
-
-    def delete(self, path, csrf=True):
-        return self.client.delete(STAFF + path, headers=self.csrf if csrf else {})
 
 
 @pytest.fixture

@@ -8,16 +8,15 @@ from datetime import date, timedelta
 
 import pytest
 
-from server.accounts import service as accounts
 from server.accounts.models import AuditEvent
 from server.extensions import db
 from server.police import service
 from server.printing import t
 from server.reports.models import Report
 
+from .staff import StaffClient
 from .test_reports import CONTACT, full_report
 
-PASSWORD = "a long staff passphrase"
 CSV_URL = "/api/v1/staff/police-pack.csv"
 PAGE_URL = "/staff/print/police-pack"
 OFFENDER_ONLY = set(service.INCIDENT_FIELDS) | set(service.OFFENDER_FIELDS)
@@ -31,12 +30,7 @@ def app_config():
 
 def staff_client(app, username, role):
     """A test client logged in as a new staff member of this role."""
-    accounts.create_staff(username, PASSWORD, role)
-    client = app.test_client()
-    response = client.post("/api/v1/staff/login",
-                           json={"username": username, "password": PASSWORD})
-    assert response.status_code == 200
-    return client
+    return StaffClient(app, username, role).client
 
 
 @pytest.fixture

@@ -12,7 +12,6 @@ import requests
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from .conftest import wait_until
 from .pages import report_payload
 from .test_accessibility import serious_violations
 
