@@ -18,12 +18,16 @@ blp = Blueprint("moderation", __name__, url_prefix="/api/v1/staff",
                             "X-CSRF-Token on POST/PATCH/DELETE)")
 
 
-def _refused(error):
-    abort(409, message=str(error))
+# The service says no in two ways; every view answers them alike.
+@blp.errorhandler(service.Refused)
+def refused(error):
+    return {"code": 409, "status": "Conflict", "message": str(error)}, 409
 
 
-def _invalid(error):
-    abort(422, message="Some fields are not valid.", errors={"json": error.errors})
+@blp.errorhandler(service.Invalid)
+def invalid(error):
+    return {"code": 422, "status": "Unprocessable Entity", "message": "Some fields are not valid.",
+            "errors": {"json": error.errors}}, 422
 
 
 def _report(report_id):
@@ -75,10 +79,7 @@ def report_detail(report_id):
 @blp.alt_response(409, description="Already in a published alert")
 def review(report_id):
     """Mark a report in review (received -> in_review), or reopen a rejected one."""
-    try:
-        report = service.start_review(g.staff, _report(report_id))
-    except service.Refused as error:
-        _refused(error)
+    report = service.start_review(g.staff, _report(report_id))
     return service.report_summary(report)
 
 
@@ -90,10 +91,7 @@ def review(report_id):
 def reject(body, report_id):
     """Do not publish: the reporter's receipt shows "not published". The reason is for
     staff only."""
-    try:
-        report = service.reject(g.staff, _report(report_id), body["reason"])
-    except service.Refused as error:
-        _refused(error)
+    report = service.reject(g.staff, _report(report_id), body["reason"])
     return service.report_summary(report)
 
 
@@ -106,11 +104,8 @@ def link(body, report_id):
     report = _report(report_id)
     other = service.get_report(body["to"])
     if other is None:
-        _invalid(service.Invalid({"to": ["No report with this id."]}))
-    try:
-        report = service.link(g.staff, report, other)
-    except service.Invalid as error:
-        _invalid(error)
+        raise service.Invalid({"to": ["No report with this id."]})
+    report = service.link(g.staff, report, other)
     return service.report_summary(report)
 
 
@@ -120,10 +115,7 @@ def link(body, report_id):
 @blp.alt_response(409, description="Not linked")
 def unlink(report_id):
     """Take a report out of its incident group."""
-    try:
-        report = service.unlink(g.staff, _report(report_id))
-    except service.Refused as error:
-        _refused(error)
+    report = service.unlink(g.staff, _report(report_id))
     return service.report_summary(report)
 
 
@@ -148,12 +140,7 @@ def list_alerts(query):
 @blp.alt_response(409, description="A report may not be published (consent, rejected)")
 def create_alert(body):
     """Write a draft alert from one or more reports."""
-    try:
-        return service.create_alert(g.staff, body)
-    except service.Refused as error:
-        _refused(error)
-    except service.Invalid as error:
-        _invalid(error)
+    return service.create_alert(g.staff, body)
 
 
 @blp.route("/alerts/<uuid:alert_id>")
@@ -173,12 +160,7 @@ def get_alert(alert_id):
 @blp.alt_response(409, description="Not a draft, or a report may not be published")
 def edit_alert(body, alert_id):
     """Change a draft: only the fields sent change."""
-    try:
-        return service.edit_alert(g.staff, _alert(alert_id), body)
-    except service.Refused as error:
-        _refused(error)
-    except service.Invalid as error:
-        _invalid(error)
+    return service.edit_alert(g.staff, _alert(alert_id), body)
 
 
 @blp.route("/alerts/<uuid:alert_id>", methods=["DELETE"])
@@ -187,10 +169,7 @@ def edit_alert(body, alert_id):
 @blp.alt_response(409, description="Not a draft")
 def delete_alert(alert_id):
     """Throw a draft away."""
-    try:
-        service.delete_draft(g.staff, _alert(alert_id))
-    except service.Refused as error:
-        _refused(error)
+    service.delete_draft(g.staff, _alert(alert_id))
 
 
 @blp.route("/alerts/<uuid:alert_id>/publish", methods=["POST"])
@@ -201,10 +180,7 @@ def publish(alert_id):
     """Publish a draft: members see it, and every device subscribed to one of its areas
     is sent a push (deliveries queued in the same transaction)."""
     alert = _alert(alert_id)
-    try:
-        service.publish_alert(g.staff, alert)
-    except service.Refused as error:
-        _refused(error)
+    service.publish_alert(g.staff, alert)
     return alert
 
 
@@ -215,8 +191,5 @@ def publish(alert_id):
 def retract(alert_id):
     """Take a published alert back: it leaves the feed and devices drop it."""
     alert = _alert(alert_id)
-    try:
-        service.retract_alert(g.staff, alert)
-    except service.Refused as error:
-        _refused(error)
+    service.retract_alert(g.staff, alert)
     return alert
