@@ -1,51 +1,15 @@
 // The Redflag service worker: the app shell offline, and the outbox flush on `sync`.
-// Nothing else. Registered as a module worker with scope "/" (see web/app.js).
-//
-// Bump VERSION whenever a file in SHELL changes: the browser sees a new worker by its
-// bytes, installs it beside the old one, and the page offers "new version ready".
+// Nothing else. Registered as a module worker with scope "/" (see web/update.js).
 import { flush } from './static/outbox.js';
 import './static/push-events.js'; // push and notificationclick
 
-const VERSION = '7';
+// The server writes the shell manifest in as it sends this file (server/web.py):
+// {version, files, routes}, every file of the app shell, a version hashed from their
+// bytes, and the paths of the app's screens. A changed file is a new version, so the
+// browser sees a new worker, installs it beside the old one, and the page offers
+// "new version ready".
+const { version: VERSION, files: SHELL, routes: APP_ROUTES } = __SHELL_MANIFEST__;
 const CACHE = `redflag-shell-${VERSION}`;
-// Every file of the app shell. tests/test_budget.py reads this list and sums its gzipped size.
-const SHELL = [
-  '/',
-  '/manifest.json',
-  '/static/styles.css',
-  '/static/app.js',
-  '/static/alerts-store.js',
-  '/static/api.js',
-  '/static/areas.js',
-  '/static/changes.js',
-  '/static/db.js',
-  '/static/dom.js',
-  '/static/i18n.js',
-  '/static/notifications.js',
-  '/static/outbox.js',
-  '/static/push-events.js',
-  '/static/quick-exit.js',
-  '/static/router.js',
-  '/static/wipe.js',
-  '/static/screens/alerts.js',
-  '/static/screens/check.js',
-  '/static/screens/dropin.js',
-  '/static/screens/join.js',
-  '/static/screens/report.js',
-  '/static/screens/reports.js',
-  '/static/screens/settings.js',
-  '/static/staff/staff.js',
-  '/static/locales/en.json',
-  '/static/locales/es.json',
-  '/static/icons/icon-192.png',
-  '/static/icons/icon-512.png',
-  '/static/icons/maskable-512.png',
-];
-// Navigations to these paths get the shell; the router draws the screen. Keep in step
-// with APP_ROUTES in server/web.py.
-const APP_ROUTES = ['/', '/report', '/reports', '/alerts', '/check', '/join', '/settings',
-  '/staff', '/staff/queue', '/staff/report', '/staff/alert', '/staff/alerts', '/staff/invites',
-  '/staff/dropin'];
 // Caches an activating worker keeps; every other cache of this origin is deleted.
 const KEEP = [CACHE];
 

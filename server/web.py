@@ -1,5 +1,18 @@
 """The phone app: the shell in web/, the manifest and the service worker, from one origin.
 
+This module is the one source of what the app is made of:
+- SCREENS, the app's screens: the server answers a navigation to any of them with the
+  shell (index.html), the page's router draws them (index.html carries the list), and the
+  service worker answers them offline.
+- the shell: every file the phone keeps for offline use (web/ except the files named in
+  NOT_IN_SHELL and the network-only screens), and a version that is a hash of their bytes.
+  The service worker is sent with both written in, so a changed file is always a new
+  worker and a new cache: no list or version is kept by hand, and there is no build step.
+
+The shell is computed when the app starts and cached; a request for the shell or the
+worker re-reads only the files' sizes and modification times, and recomputes when one
+changed (a deploy, or the browser tests publishing a new version into their web root).
+
 Every file is sent with `Cache-Control: no-cache` (revalidated with an ETag): the service
 worker keeps the offline copy and decides when a new version takes over, so the HTTP cache
 must never hand it a stale file.
@@ -11,7 +24,10 @@ Settings (environment or app config):
   change, to publish a new app version while the server runs.
 """
 import hashlib
+import json
 import os
+import threading
+from dataclasses import dataclass
 from pathlib import Path
 
 from flask import Blueprint, Response, abort, current_app, request, send_from_directory
@@ -20,11 +36,43 @@ from markupsafe import escape
 bp = Blueprint("web", __name__)
 
 ROOT = Path(__file__).resolve().parent.parent
-# The screens of the app: a navigation to any of them gets index.html, and the router in
-# web/router.js draws the screen. Keep in step with APP_ROUTES in service-worker.js.
-APP_ROUTES = ("/", "/report", "/reports", "/alerts", "/check", "/join", "/settings",
-              "/staff", "/staff/queue", "/staff/report", "/staff/alert", "/staff/alerts",
-              "/staff/invites", "/staff/dropin")
+
+
+@dataclass(frozen=True)
+class Screen:
+    """One screen of the app.
+
+    path: its address; module: the ES module under web/ that draws it; title: the locale
+    key of its title; nav: shown in the tab bar; network: loaded from the network only,
+    never kept on the phone (staff screens: no use offline, and a worker's phone need not
+    hold them)."""
+    path: str
+    module: str
+    title: str
+    nav: bool = False
+    network: bool = False
+
+
+SCREENS = (
+    Screen("/report", "screens/report.js", "nav.report", nav=True),
+    Screen("/reports", "screens/reports.js", "nav.reports", nav=True),
+    Screen("/alerts", "screens/alerts.js", "nav.alerts", nav=True),
+    Screen("/check", "screens/check.js", "nav.check", nav=True),
+    Screen("/join", "screens/join.js", "nav.join", nav=True),
+    Screen("/settings", "screens/settings.js", "nav.settings", nav=True),
+    Screen("/staff", "staff/login.js", "login.title", network=True),
+    Screen("/staff/queue", "staff/queue.js", "queue.title", network=True),
+    Screen("/staff/report", "staff/report.js", "staff.report", network=True),
+    Screen("/staff/alert", "staff/alert-editor.js", "staff.alert", network=True),
+    Screen("/staff/alerts", "staff/alerts.js", "alertlist.title", network=True),
+    Screen("/staff/invites", "staff/invites.js", "invites.title", network=True),
+    # Drop-in mode is the report form, and must open offline on a tablet.
+    Screen("/staff/dropin", "screens/dropin.js", "dropin.title"),
+)
+# Every address that gets the shell: "/" shows the report screen.
+APP_ROUTES = ("/",) + tuple(screen.path for screen in SCREENS)
+# Files under web/ that the phone app does not use: the server's printouts.
+NOT_IN_SHELL = frozenset({"print.css"})
 DEFAULT_QUICK_EXIT_URL = "https://www.bbc.co.uk/weather"
 # Only these kinds of file are served from web/; anything else is a 404.
 CONTENT_TYPES = {
@@ -35,6 +83,10 @@ CONTENT_TYPES = {
     ".svg": "image/svg+xml",
     ".html": "text/html",
 }
+# service-worker.js names the manifest with this word; the server writes it in.
+MANIFEST_MARKER = "__SHELL_MANIFEST__"
+# index.html holds the screens list in this (empty) element; the server fills it in.
+SCREENS_ELEMENT = '<script type="application/json" id="screens"></script>'
 
 
 def _root():
@@ -48,19 +100,117 @@ def _quick_exit_url():
     return DEFAULT_QUICK_EXIT_URL
 
 
+def _servable(relative):
+    """Whether a path under web/ (posix, relative) is an app file the server sends."""
+    parts = relative.split("/")
+    return Path(relative).suffix in CONTENT_TYPES and not any(p.startswith(".") for p in parts)
+
+
+@dataclass(frozen=True)
+class Shell:
+    """The app shell of one web root, as the phone gets it.
+
+    files: {url: bytes} of every file the service worker caches, "/" being the rendered
+    index.html; version: 16 hex digits of SHA-256 over those urls and bytes and the worker's
+    own source; index: the rendered index.html; worker: service-worker.js with the
+    manifest ({version, files: [url], routes: [path]}) written in."""
+    files: dict
+    version: str
+    index: bytes
+    worker: bytes
+
+
+def _render_index(root, quick_exit_url):
+    html = (root / "web" / "index.html").read_text(encoding="utf-8")
+    if SCREENS_ELEMENT not in html:
+        raise RuntimeError(f"web/index.html has no {SCREENS_ELEMENT}")
+    # The quick-exit target is written into the shell, so it works offline too.
+    html = html.replace(f'content="{DEFAULT_QUICK_EXIT_URL}"', f'content="{escape(quick_exit_url)}"')
+    screens = [{"path": s.path, "module": s.module, "title": s.title, "nav": s.nav, "network": s.network}
+               for s in SCREENS]
+    # JSON inside <script>: "<" escaped, so no text can close the element early.
+    data = json.dumps(screens, separators=(",", ":")).replace("<", "\\u003c")
+    html = html.replace(SCREENS_ELEMENT, SCREENS_ELEMENT.replace("></", f">{data}</"))
+    return html.encode()
+
+
+def build_shell(root, quick_exit_url=DEFAULT_QUICK_EXIT_URL):
+    """Read the web root `root` (a Path) and make its Shell. Raises RuntimeError when
+    service-worker.js or index.html lacks the place the server writes into."""
+    web = root / "web"
+    network_only = {screen.module for screen in SCREENS if screen.network}
+    files = {"/": _render_index(root, quick_exit_url),
+             "/manifest.json": (root / "manifest.json").read_bytes()}
+    for path in sorted(web.rglob("*")):
+        relative = path.relative_to(web).as_posix()
+        if (not path.is_file() or relative == "index.html" or relative in NOT_IN_SHELL
+                or relative in network_only or not _servable(relative)):
+            continue
+        files[f"/static/{relative}"] = path.read_bytes()
+    source = (root / "service-worker.js").read_bytes()
+    if source.count(MANIFEST_MARKER.encode()) != 1:
+        raise RuntimeError(f"service-worker.js must name {MANIFEST_MARKER} exactly once")
+    digest = hashlib.sha256(source)
+    for url, body in files.items():
+        # Length-prefixed, so no two different shells hash the same stream.
+        digest.update(f"\0{url}\0{len(body)}\0".encode())
+        digest.update(body)
+    version = digest.hexdigest()[:16]
+    manifest = {"version": version, "files": list(files), "routes": list(APP_ROUTES)}
+    worker = source.replace(MANIFEST_MARKER.encode(), json.dumps(manifest, indent=1).encode())
+    return Shell(files=files, version=version, index=files["/"], worker=worker)
+
+
+def _signature(root):
+    """Size, modification time and inode of every file the shell is made from (a file
+    replaced by a rename has a new inode even when its size and time look the same)."""
+    found = []
+    for path in [root / "service-worker.js", root / "manifest.json", *(root / "web").rglob("*")]:
+        try:
+            stat = path.stat()
+        except FileNotFoundError:
+            continue
+        found.append((str(path), stat.st_size, stat.st_mtime_ns, stat.st_ino))
+    return tuple(sorted(found))
+
+
+_shells = {}  # (root, quick exit url) -> (signature, Shell)
+_shells_lock = threading.Lock()
+
+
+def current_shell():
+    """The Shell of this app's web root: built once, rebuilt when a file changed."""
+    root, url = _root(), _quick_exit_url()
+    signature = _signature(root)
+    cached = _shells.get((root, url))
+    if cached and cached[0] == signature:
+        return cached[1]
+    with _shells_lock:
+        shell = build_shell(root, url)
+        _shells[(root, url)] = (signature, shell)
+    return shell
+
+
+@bp.record_once
+def _build_at_start(state):
+    # A web root the server cannot build a shell from fails at start, not on a phone.
+    with state.app.app_context():
+        current_shell()
+
+
 def _no_cache(response):
     response.cache_control.no_cache = True
     return response
 
 
-def index():
-    # The quick-exit target is written into the shell, so it works offline too.
-    html = (_root() / "web" / "index.html").read_text(encoding="utf-8")
-    html = html.replace(f'content="{DEFAULT_QUICK_EXIT_URL}"',
-                        f'content="{escape(_quick_exit_url())}"')
-    response = Response(html, mimetype="text/html")
-    response.set_etag(hashlib.sha256(html.encode()).hexdigest()[:32])
+def _send_bytes(body, mimetype):
+    response = Response(body, mimetype=mimetype)
+    response.set_etag(hashlib.sha256(body).hexdigest()[:32])
     return _no_cache(response.make_conditional(request))
+
+
+def index():
+    return _send_bytes(current_shell().index, "text/html")
 
 
 for _path in APP_ROUTES:
@@ -68,11 +218,10 @@ for _path in APP_ROUTES:
 
 
 def _send(folder, name):
-    content_type = CONTENT_TYPES.get(Path(name).suffix)
-    if content_type is None or any(part.startswith(".") for part in Path(name).parts):
+    if not _servable(name):
         abort(404)
-    response = send_from_directory(folder, name, mimetype=content_type, max_age=None,
-                                   conditional=True, etag=True)
+    response = send_from_directory(folder, name, mimetype=CONTENT_TYPES[Path(name).suffix],
+                                   max_age=None, conditional=True, etag=True)
     return _no_cache(response)
 
 
@@ -90,4 +239,4 @@ def manifest():
 
 @bp.get("/service-worker.js")
 def service_worker():
-    return _send(_root(), "service-worker.js")
+    return _send_bytes(current_shell().worker, "text/javascript")

@@ -1,15 +1,15 @@
 """The app's size budget: what a phone downloads to install the app and use it offline.
 
-The service worker's SHELL list is the app: every file under web/ must be on it, and
-together they must stay small for prepaid data (sizes are gzipped, as served over the
-wire by any reasonable proxy; the service worker file itself is counted too).
+The service worker's shell (server/web.py builds it from web/) is the app: every file under
+web/ must be in it, and together they must stay small for prepaid data (sizes are gzipped,
+as served over the wire by any reasonable proxy; the service worker itself is counted too).
 """
 import gzip
-import re
 from pathlib import Path
 
+from server.web import build_shell
+
 ROOT = Path(__file__).resolve().parent.parent
-WORKER = ROOT / "service-worker.js"
 # Files under web/ that the server uses but the phone app does not (staff printouts).
 NOT_THE_APP = {"print.css",
                # Staff screens: loaded from the network when staff use them, never kept
@@ -20,12 +20,6 @@ BUDGET_ALL = 100 * 1024
 BUDGET_JS = 50 * 1024
 
 
-def shell_urls():
-    source = WORKER.read_text(encoding="utf-8")
-    block = re.search(r"const SHELL = \[(.*?)\];", source, re.S).group(1)
-    return re.findall(r"'([^']+)'", block)
-
-
 def file_for(url):
     if url == "/":
         return ROOT / "web" / "index.html"
@@ -34,21 +28,23 @@ def file_for(url):
     return ROOT / url.lstrip("/")
 
 
-def gzipped(path):
-    return len(gzip.compress(path.read_bytes(), compresslevel=9))
+def gzipped(body):
+    return len(gzip.compress(body, compresslevel=9))
 
 
 def sizes():
-    files = [file_for(url) for url in shell_urls()] + [WORKER]
-    return {path.relative_to(ROOT).as_posix(): gzipped(path) for path in files}
+    shell = build_shell(ROOT)
+    found = {file_for(url).relative_to(ROOT).as_posix(): gzipped(body) for url, body in shell.files.items()}
+    found["service-worker.js"] = gzipped(shell.worker)
+    return found
 
 
 def test_the_shell_is_every_file_of_the_app():
-    listed = [file_for(url) for url in shell_urls()]
+    listed = [file_for(url) for url in build_shell(ROOT).files]
     assert all(path.is_file() for path in listed), [str(p) for p in listed if not p.is_file()]
     on_disk = {p for p in (ROOT / "web").rglob("*")
                if p.is_file() and p.relative_to(ROOT / "web").as_posix() not in NOT_THE_APP}
-    assert on_disk == set(listed) - {ROOT / "manifest.json"}, "service-worker.js SHELL is out of date"
+    assert on_disk == set(listed) - {ROOT / "manifest.json"}, "the shell is not the app"
     assert len(listed) == len(set(listed))
 
 

@@ -1,7 +1,7 @@
 // Every string the app shows goes through t(). Catalogues are flat JSON files in
 // locales/, one per language; English is complete and is the fallback for missing keys.
-// To add a language: copy locales/en.json, translate it, add it to LANGUAGES and to the
-// precache list in service-worker.js.
+// To add a language: copy locales/en.json, translate it, and add it to LANGUAGES (the
+// server puts every file of web/ in the service worker's shell).
 import * as db from './db.js';
 
 export const LANGUAGES = { en: 'English', es: 'Español' };

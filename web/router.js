@@ -1,10 +1,9 @@
 // Screens by path. Each screen is a module exporting `render(main, {params})`, which may
 // return a cleanup function called when the user leaves the screen.
 //
-// To add a screen (the alerts issue does): in app.js, before start(),
-//   addScreen('/alerts', {load: () => import('./screens/alerts.js'), title: 'nav.alerts', nav: true});
-// and add the path to APP_ROUTES in server/web.py and in service-worker.js, and the
-// module to the precache list there.
+// To add a screen: add it to SCREENS in server/web.py. The server writes that list into
+// the page (app.js adds each with addScreen) and into the service worker, and puts every
+// file under web/ in the app shell.
 import { h } from './dom.js';
 import { t } from './i18n.js';
 

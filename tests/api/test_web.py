@@ -1,9 +1,26 @@
 """Serving the phone app: the shell, the manifest, the service worker."""
-import re
+import json
+import shutil
 
 import pytest
 
-from server.web import APP_ROUTES, DEFAULT_QUICK_EXIT_URL, ROOT
+from server.web import APP_ROUTES, DEFAULT_QUICK_EXIT_URL, ROOT, SCREENS, build_shell
+
+SCREENS_ELEMENT = '<script type="application/json" id="screens">'
+
+
+def screens_in(page):
+    """The screens list the server wrote into the shell page."""
+    return json.loads(page.split(SCREENS_ELEMENT, 1)[1].split("</script>", 1)[0])
+
+
+@pytest.fixture
+def webroot(tmp_path):
+    """A copy of the app's web root that a test may change."""
+    shutil.copytree(ROOT / "web", tmp_path / "web")
+    for name in ("service-worker.js", "manifest.json"):
+        shutil.copy(ROOT / name, tmp_path / name)
+    return tmp_path
 
 
 def test_every_screen_gets_the_shell(client):
@@ -16,10 +33,61 @@ def test_every_screen_gets_the_shell(client):
         assert "default-src 'self'" in response.headers["Content-Security-Policy"]
 
 
-def test_the_worker_knows_the_same_screens():
-    source = (ROOT / "service-worker.js").read_text()
-    routes = re.search(r"const APP_ROUTES = \[(.*?)\];", source, re.S).group(1)
-    assert tuple(re.findall(r"'([^']+)'", routes)) == APP_ROUTES
+def test_the_page_the_worker_and_the_server_know_the_same_screens(client):
+    screens = screens_in(client.get("/").get_data(as_text=True))
+    assert [s["path"] for s in screens] == [s.path for s in SCREENS] == list(APP_ROUTES[1:])
+    assert all((ROOT / "web" / s["module"]).is_file() for s in screens)
+    shell = build_shell(ROOT)
+    worker = client.get("/service-worker.js").data
+    assert worker == shell.worker
+    assert b"__SHELL_MANIFEST__" not in worker
+    manifest = {"version": shell.version, "files": list(shell.files), "routes": list(APP_ROUTES)}
+    assert json.dumps(manifest, indent=1).encode() in worker
+    # Staff screens come from the network only; drop-in mode opens offline.
+    network = {f"/static/{s.module}" for s in SCREENS if s.network}
+    assert network and not network & set(shell.files)
+    assert "/static/screens/dropin.js" in shell.files and "/static/staff/staff.js" in shell.files
+
+
+def test_every_shell_file_changes_the_version(webroot):
+    """A changed byte in any file of the shell (or the worker) is a new version, so phones
+    always get a changed file: a new worker, a new cache."""
+    versions = {build_shell(webroot).version}
+    files = [webroot / "service-worker.js", webroot / "manifest.json", webroot / "web" / "index.html"]
+    files += [webroot / "web" / url[len("/static/"):]
+              for url in build_shell(webroot).files if url.startswith("/static/")]
+    assert len(files) > 30
+    for path in files:
+        body = path.read_bytes()
+        # Same size, one byte different: the version must not hang on sizes or times.
+        path.write_bytes(body[:-1] + bytes([body[-1] ^ 1]))
+        version = build_shell(webroot).version
+        assert version not in versions, path
+        versions.add(version)
+    # A file added to web/ (a new language) is in the shell, and a new version.
+    (webroot / "web" / "locales" / "xx.json").write_text("{}")
+    shell = build_shell(webroot)
+    assert "/static/locales/xx.json" in shell.files and shell.version not in versions
+    # The server's printout stylesheet is not part of the app.
+    (webroot / "web" / "print.css").write_text("body { color: red }")
+    assert build_shell(webroot).version == shell.version
+
+
+def test_a_file_changed_while_serving_is_a_new_worker(app, client, webroot):
+    app.config["WEB_ROOT"] = str(webroot)
+    before = client.get("/service-worker.js").data
+    assert client.get("/service-worker.js").data == before  # cached, same bytes
+    app_js = webroot / "web" / "app.js"
+    app_js.write_text(app_js.read_text() + "\n// next\n")
+    after = client.get("/service-worker.js").data
+    assert after != before and after == build_shell(webroot).worker
+    assert build_shell(webroot).version.encode() in after
+
+
+def test_a_web_root_without_the_manifest_marker_is_refused(webroot):
+    (webroot / "service-worker.js").write_text("const VERSION = '7';\n")
+    with pytest.raises(RuntimeError):
+        build_shell(webroot)
 
 
 @pytest.mark.parametrize("path, mimetype", [
@@ -51,5 +119,7 @@ def test_quick_exit_target_is_a_setting(app, client):
     app.config["QUICK_EXIT_URL"] = "https://weather.example/?a=1&b=2"
     page = client.get("/report").data
     assert b'name="redflag-quick-exit" content="https://weather.example/?a=1&amp;b=2"' in page
+    # The shell page is part of the version: phones get the new target too.
+    assert client.get("/service-worker.js").data != build_shell(ROOT).worker
     app.config["QUICK_EXIT_URL"] = "javascript:alert(1)"
     assert f'content="{DEFAULT_QUICK_EXIT_URL}"'.encode() in client.get("/").data
