@@ -66,6 +66,8 @@ class Config:
         self.SESSION_MAX_HOURS = _int("SESSION_MAX_HOURS", 12)
         self.INVITE_VALID_HOURS = _int("INVITE_VALID_HOURS", 72)
         self.CHECK_RATE_LIMIT = os.environ.get("CHECK_RATE_LIMIT", "30 per hour")
+        # Named in police packs as the third-party reporting source.
+        self.PROJECT_NAME = os.environ.get("PROJECT_NAME", "Redflag support project")
         self.DEFAULT_PHONE_REGION = os.environ.get("DEFAULT_PHONE_REGION", "GB")
         self.VAPID_PRIVATE_KEY_FILE = os.environ.get(
             "VAPID_PRIVATE_KEY_FILE", str(INSTANCE_DIR / "vapid_private.pem"))

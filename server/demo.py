@@ -36,7 +36,7 @@ DEMO_REPORTS = [
      "offender": {"gender": "man", "age_range": "40-50", "build": "heavy",
                   "phones": ["07700 900123"], "vehicle": {"colour": "silver", "plate": "AB12 CDE"},
                   "contact_method": "online_ad"},
-     "consent": {"publish": True, "police": "offender_only"}},
+     "consent": {"publish": True, "police": "anonymous_intelligence"}},
     {"id": "6f1c2b9e-4a7d-4c39-9a57-00000000d002", "occurred_on": "2026-11-24",
      "part_of_day": "evening", "area": "camden", "incident_types": ["refused_to_pay", "threats"],
      "description": "Demo report: refused to pay and threatened to come back.",

@@ -15,7 +15,8 @@ from ..alerts.models import IDENTIFIER_DISPLAYS, SEVERITIES
 from ..alerts.schemas import AreaRefSchema
 from ..areas.schemas import SLUG
 from ..identifiers.normalise import KINDS
-from ..reports.models import INCIDENT_TYPES, POLICE_CONSENT, STATUSES
+from ..reports.models import (INCIDENT_TYPES, PERPETRATOR_KINDS, POLICE_CONSENT, POLICE_HANDLING,
+                              STATUSES, TARGETED_BECAUSE)
 from ..reports.schemas import _no_nul, _not_blank
 from . import service
 
@@ -97,6 +98,10 @@ class ReportSummarySchema(Schema):
     incident_types = fields.List(fields.String())
     consent = fields.Nested(ConsentOutSchema)
     support_requested = fields.Boolean()
+    perpetrator = fields.String(allow_none=True, metadata={"enum": list(PERPETRATOR_KINDS)})
+    targeted_because = fields.List(fields.String(metadata={"enum": list(TARGETED_BECAUSE)}),
+                                   metadata={"description": "Hate-crime perception; empty: not said"})
+    police_handling = fields.String(allow_none=True, metadata={"enum": list(POLICE_HANDLING)})
     on_behalf = fields.Boolean()
     from_member = fields.Boolean(metadata={"description": "Sent with a member token"})
     linked_to = fields.UUID(allow_none=True, metadata={

@@ -1,12 +1,22 @@
 """Police packs: the reports whose reporter agreed to share them with the police, each
-carrying only what that reporter agreed to.
+carrying only what that reporter's consent level allows.
 
 pack_rows() is the one place that decides what leaves for the police; the printable
 page and the CSV both show its rows and nothing else. Each row is built from an
 allow-list per consent level (FIELDS), so a column added to reports later never reaches
-a pack by accident, and contact details are decrypted only for `with_contact`.
+a pack by accident, and contact details are decrypted only for `full_report`.
+
+What an intelligence unit needs and nothing more: the project as third-party reporting
+source, the hate-crime perception, incident types and perpetrator kind, a coarse place
+(the area) and time window (the incident's week), the offender's identifiers and
+description, the references of linked reports that may be shared too, the handling note a
+moderator chose, and the reference the police quote back to the project. Only a
+`full_report` adds the exact date, the reporter's own words and their contact details.
+Police who want more quote the reference; the project asks the reporter through their
+case (cases.service.record_police_request), the police never contact them directly.
 """
 import base64
+from datetime import timedelta
 
 from cryptography.fernet import InvalidToken
 from flask import current_app
@@ -17,30 +27,40 @@ from ..areas.models import Area
 from ..crypto import decrypt_contact
 from ..extensions import db
 from ..printing import t
-from ..reports.models import Report
+from ..reports.models import POLICE_HANDLING, Report
 from ..security import keyed_digest
 
 # `reference`: what the police quote back to the project (see reference()); not the
 # report id, which was made on the reporter's phone and could tie the pack to that phone.
 # `police_consent`: what the reporter agreed to, so the police know why a row has no
 # contact details and that they must not seek the reporter out.
-INCIDENT_FIELDS = ("reference", "police_consent", "occurred_on", "part_of_day", "area",
-                   "incident_types", "description")
+# `source`: the project, as a third-party reporting organisation.
+INTELLIGENCE_FIELDS = ("reference", "source", "police_consent", "handling", "hate_crime",
+                       "targeted_because", "incident_types", "perpetrator", "area",
+                       "time_window")
 OFFENDER_TEXT = ("gender", "age_range", "height", "build", "skin", "hair", "accent", "marks")
 OFFENDER_LISTS = ("names", "phones", "emails", "handles")
 VEHICLE = ("make", "model", "colour", "plate")
 OFFENDER_FIELDS = (tuple(f"offender_{name}" for name in OFFENDER_TEXT + OFFENDER_LISTS)
                    + tuple(f"offender_vehicle_{name}" for name in VEHICLE)
                    + ("offender_contact_method",))
+LINK_FIELDS = ("linked_references",)
+FULL_FIELDS = ("occurred_on", "part_of_day", "description")
 CONTACT_PARTS = ("name", "phone", "email", "note")
 CONTACT_FIELDS = tuple(f"reporter_{name}" for name in CONTACT_PARTS)
+# Kept for the page template and older callers: the incident part of a row.
+INCIDENT_FIELDS = INTELLIGENCE_FIELDS
 
 # What each consent level lets the police have. "none" is not here: never in a pack.
+ANONYMOUS = INTELLIGENCE_FIELDS + OFFENDER_FIELDS + LINK_FIELDS
 FIELDS = {
-    "offender_only": INCIDENT_FIELDS + OFFENDER_FIELDS,
-    "with_contact": INCIDENT_FIELDS + OFFENDER_FIELDS + CONTACT_FIELDS,
+    "anonymous_intelligence": ANONYMOUS,
+    # The same fields: the level itself tells the police they may ask the project.
+    "contact_via_project": ANONYMOUS,
+    "full_report": ANONYMOUS + FULL_FIELDS + CONTACT_FIELDS,
 }
 SHAREABLE = tuple(FIELDS)
+DEFAULT_HANDLING = POLICE_HANDLING[0]
 
 
 def reference(report_id):
@@ -74,6 +94,25 @@ def pack_rows(date_from=None, date_to=None, area_slugs=()):
     return [pack_row(report) for report in shareable_reports(date_from, date_to, area_slugs)]
 
 
+def time_window(day):
+    """The incident's week, Monday to Sunday, as an ISO 8601 interval "YYYY-MM-DD/YYYY-MM-DD":
+    coarse enough not to point at one booking."""
+    monday = day - timedelta(days=day.weekday())
+    return f"{monday.isoformat()}/{(monday + timedelta(days=6)).isoformat()}"
+
+
+def _linked_references(report):
+    """References of the other reports of the same incident that may be shared too: a
+    report whose reporter said "none" is not even mentioned."""
+    root_id = report.linked_to_id or report.id
+    others = db.session.execute(
+        db.select(Report.id)
+        .where(db.or_(Report.id == root_id, Report.linked_to_id == root_id),
+               Report.id != report.id, Report.consent_police.in_(SHAREABLE))
+        .order_by(Report.received_at, Report.id)).scalars().all()
+    return [reference(other) for other in others]
+
+
 def pack_row(report):
     consent = report.consent_police
     if consent not in FIELDS:  # "none", or a value this code does not know: share nothing
@@ -82,18 +121,25 @@ def pack_row(report):
     vehicle = offender.get("vehicle") or {}
     values = {
         "reference": reference(report.id),
+        "source": current_app.config["PROJECT_NAME"],
         "police_consent": consent,
+        "handling": report.police_handling or DEFAULT_HANDLING,
+        "hate_crime": "yes" if report.targeted_because else "not_said",
+        "targeted_because": list(report.targeted_because or []),
+        "incident_types": list(report.incident_types or []),
+        "perpetrator": report.perpetrator,
+        "area": report.area.name,
+        "time_window": time_window(report.occurred_on),
         "occurred_on": report.occurred_on.isoformat(),
         "part_of_day": report.part_of_day,
-        "area": report.area.name,
-        "incident_types": list(report.incident_types or []),
         "description": report.description,
         "offender_contact_method": offender.get("contact_method"),
+        "linked_references": _linked_references(report),
     }
     values.update({f"offender_{name}": offender.get(name) for name in OFFENDER_TEXT})
     values.update({f"offender_{name}": list(offender.get(name) or []) for name in OFFENDER_LISTS})
     values.update({f"offender_vehicle_{name}": vehicle.get(name) for name in VEHICLE})
-    if consent == "with_contact":
+    if consent == "full_report":
         values.update(_contact_values(report))
     return {name: values[name] for name in FIELDS[consent]}
 
@@ -127,9 +173,20 @@ def produce_pack(staff, date_from=None, date_to=None, area_slugs=()):
 
 def columns(rows):
     """The CSV columns: those of the widest consent level in the pack."""
-    if any(row["police_consent"] == "with_contact" for row in rows):
-        return FIELDS["with_contact"]
-    return FIELDS["offender_only"]
+    if any(row["police_consent"] == "full_report" for row in rows):
+        return FIELDS["full_report"]
+    return ANONYMOUS
+
+
+def set_handling(staff, report, handling):
+    """The handling note (POLICE_HANDLING) a moderator chooses for a report's pack rows.
+    Audited; commits."""
+    if handling not in POLICE_HANDLING:
+        raise ValueError(f"unknown handling note {handling!r}")
+    report.police_handling = handling
+    record(staff, "police_handling_set", "report", report.id)
+    db.session.commit()
+    return report
 
 
 def report_for_reference(text):

@@ -2,14 +2,16 @@
 
 Both are GET, behind the staff session; every pack produced is audited."""
 from flask import g, url_for
-from flask_smorest import Blueprint
+from flask_smorest import Blueprint, abort
 from marshmallow import RAISE
 
 from ..accounts.auth import staff_required
 from ..printing import all_areas, csv_download, page_query, render_page
 from ..reports.models import utcnow
 from . import service
-from .schemas import PackQuerySchema
+from ..extensions import db
+from ..reports.models import Report
+from .schemas import HandlingOutSchema, HandlingSchema, PackQuerySchema
 
 blp = Blueprint("police", __name__,
                 description="Police packs: reports whose reporter agreed to police sharing, "
@@ -57,3 +59,18 @@ def pack_page():
                                       ("to", query.get("date_to")),
                                       ("area", query.get("area"))) if value})
     return render_page("police_pack.html", rows=rows, csv_url=csv_url, **context)
+
+
+@blp.route("/api/v1/staff/reports/<uuid:report_id>/police-handling", methods=["PUT"])
+@staff_required("moderator")
+@blp.arguments(HandlingSchema)
+@blp.response(200, HandlingOutSchema)
+@blp.alt_response(404, description="No such report")
+def set_handling(data, report_id):
+    """Choose the handling note this report carries in police packs (audited:
+    police_handling_set)."""
+    report = db.session.get(Report, report_id)
+    if report is None:
+        abort(404, message="No report with this id.")
+    service.set_handling(g.staff, report, data["handling"])
+    return {"id": report.id, "police_handling": report.police_handling}

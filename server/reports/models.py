@@ -7,9 +7,33 @@ INCIDENT_TYPES = (
     "physical_assault", "sexual_assault", "rape", "robbery", "theft", "refused_to_pay",
     "condom_removal", "threats", "harassment_or_stalking", "drugging", "posing_as_police",
     "outing_or_blackmail", "other",
+    # Online harm: a large share of what people who work online report.
+    "outing", "blackmail", "image_based_abuse", "doxxing",
 )
+# Still accepted (an outbox filled before an upgrade must never be refused) and still
+# counted, but no longer offered: "outing" and "blackmail" replace it.
+RETIRED_INCIDENT_TYPES = ("outing_or_blackmail",)
+OFFERED_INCIDENT_TYPES = tuple(k for k in INCIDENT_TYPES if k not in RETIRED_INCIDENT_TYPES)
+ONLINE_HARM = ("outing", "blackmail", "image_based_abuse", "doxxing", "outing_or_blackmail")
 PARTS_OF_DAY = ("morning", "afternoon", "evening", "night")
-POLICE_CONSENT = ("none", "offender_only", "with_contact")
+# Police consent as the UK scheme practises it, narrowest first:
+# none: nothing goes to the police;
+# anonymous_intelligence: offender and incident, nothing of the reporter;
+# contact_via_project: the same, and the police may ask the project to contact the reporter;
+# full_report: the full report with the reporter's contact details.
+POLICE_CONSENT = ("none", "anonymous_intelligence", "contact_via_project", "full_report")
+# The levels of earlier versions, still accepted from devices that queued a report before
+# an upgrade, stored as the nearest level that widens nothing (the 0002 migration does
+# the same to stored reports).
+LEGACY_POLICE_CONSENT = {"offender_only": "anonymous_intelligence", "with_contact": "full_report"}
+# Who the reporter says did it.
+PERPETRATOR_KINDS = ("client", "police_officer", "manager_or_venue_staff", "landlord", "other")
+# Hate crime, on the reporter's perception (as UK recording is): what they feel they were
+# targeted for. Recorded as given, never questioned.
+TARGETED_BECAUSE = ("sex_work", "race_or_ethnicity", "religion", "sexual_orientation",
+                    "gender_identity", "disability", "other")
+# The handling note a moderator chooses for a report in a police pack.
+POLICE_HANDLING = ("intelligence_only", "ask_project_before_action", "may_act_on")
 CONTACT_METHODS = ("street", "online_ad", "phone", "venue", "app", "other")
 # received -> in_review -> published | not_published
 STATUSES = ("received", "in_review", "published", "not_published")
@@ -40,8 +64,14 @@ class Report(db.Model):
     offender = db.Column(db.JSON, nullable=False, default=dict)
 
     consent_publish = db.Column(db.Boolean, nullable=False, default=True)
-    consent_police = db.Column(db.String(20), nullable=False, default="none")
+    consent_police = db.Column(db.String(30), nullable=False, default="none")
     support_requested = db.Column(db.Boolean, nullable=False, default=False)
+    # One of PERPETRATOR_KINDS, or None when the reporter did not say.
+    perpetrator = db.Column(db.String(30))
+    # TARGETED_BECAUSE items the reporter chose (hate-crime perception); None: not said.
+    targeted_because = db.Column(db.JSON)
+    # POLICE_HANDLING, chosen by a moderator; None reads as "intelligence_only".
+    police_handling = db.Column(db.String(30))
     # Reporter contact details, encrypted at rest (Fernet); None when none were given.
     contact_encrypted = db.Column(db.LargeBinary)
 

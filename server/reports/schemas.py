@@ -9,7 +9,8 @@ from datetime import date, datetime, timedelta, timezone
 from marshmallow import RAISE, Schema, ValidationError, fields, post_load, validate, validates
 
 from ..areas.service import area_by_slug
-from .models import CONTACT_METHODS, INCIDENT_TYPES, PARTS_OF_DAY, POLICE_CONSENT, STATUSES
+from .models import (CONTACT_METHODS, INCIDENT_TYPES, LEGACY_POLICE_CONSENT, PARTS_OF_DAY,
+                     PERPETRATOR_KINDS, POLICE_CONSENT, STATUSES, TARGETED_BECAUSE)
 
 EARLIEST_DATE = date(2000, 1, 1)
 MAX_BATCH = 100
@@ -87,7 +88,12 @@ class OffenderSchema(StrictSchema):
 
 class ConsentSchema(StrictSchema):
     publish = StrictBoolean(load_default=True)
-    police = fields.String(validate=validate.OneOf(POLICE_CONSENT), load_default="none")
+    police = fields.String(
+        validate=validate.OneOf(POLICE_CONSENT + tuple(LEGACY_POLICE_CONSENT)),
+        load_default="none", metadata={"description": (
+            "none | anonymous_intelligence | contact_via_project | full_report. "
+            "The earlier offender_only and with_contact are still accepted and stored as "
+            "anonymous_intelligence and full_report.")})
 
 
 class ContactSchema(StrictSchema):
@@ -106,6 +112,11 @@ class SupportSchema(StrictSchema):
 def _unique(values):
     if len(set(values)) != len(values):
         raise ValidationError("Name each incident type only once.")
+
+
+def _each_once(values):
+    if len(set(values)) != len(values):
+        raise ValidationError("Name each one only once.")
 
 
 def _not_future(value):
@@ -131,6 +142,13 @@ class ReportSchema(StrictSchema):
     offender = fields.Nested(OffenderSchema, allow_none=True)
     consent = fields.Nested(ConsentSchema, allow_none=True)
     support = fields.Nested(SupportSchema, allow_none=True)
+    perpetrator = fields.String(validate=validate.OneOf(PERPETRATOR_KINDS), allow_none=True,
+                                metadata={"description": "Who did it, if the reporter says"})
+    targeted_because = fields.List(
+        fields.String(validate=validate.OneOf(TARGETED_BECAUSE)), allow_none=True,
+        validate=[validate.Length(max=len(TARGETED_BECAUSE)), _each_once],
+        metadata={"description": "Hate crime, on the reporter's perception: what they feel "
+                                 "they were targeted for. Empty or left out: not said."})
     on_behalf = StrictBoolean(load_default=False,
                               metadata={"description": "Filed by an outreach worker for someone"})
 
@@ -139,6 +157,10 @@ class ReportSchema(StrictSchema):
         # Leaving out a part and sending it empty or with its defaults mean the same, so
         # they hash the same: a resend in another shape is a duplicate, not a conflict.
         data = {key: value for key, value in data.items() if value is not None}
+        # Fields added later are never given defaults here: a report queued before they
+        # existed must hash the same when it is sent again.
+        if data.get("targeted_because") == []:
+            del data["targeted_because"]
         data.setdefault("offender", {})
         data.setdefault("consent", {"publish": True, "police": "none"})
         data.setdefault("support", {"requested": False})

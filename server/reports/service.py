@@ -19,7 +19,7 @@ from ..crypto import encrypt_contact
 from ..extensions import db
 from ..identifiers.service import index_report
 from ..security import keyed_digest, same
-from .models import STATUSES, Report
+from .models import LEGACY_POLICE_CONSENT, STATUSES, Report
 from .schemas import ReportSchema
 
 CREATED, DUPLICATE, CONFLICT = "created", "duplicate", "conflict"
@@ -64,8 +64,13 @@ def _report_row(data, member, filed_by=None):
         description=data["description"],
         offender=data.get("offender") or {},
         consent_publish=consent.get("publish", True),
-        consent_police=consent.get("police", "none"),
+        # An earlier app's level is stored as the nearest one that widens nothing; the
+        # content hash above keeps the level as sent, so a resend is still a duplicate.
+        consent_police=LEGACY_POLICE_CONSENT.get(consent.get("police", "none"),
+                                                 consent.get("police", "none")),
         support_requested=support.get("requested", False),
+        perpetrator=data.get("perpetrator"),
+        targeted_because=list(data["targeted_because"]) if data.get("targeted_because") else None,
         # Nothing of the contact details is kept in clear.
         contact_encrypted=encrypt_contact(contact) if contact else None,
         member_id=member.id if member is not None else None,

@@ -30,6 +30,16 @@ class AreaCountSchema(Schema):
     count = Count(metadata=COUNT)
 
 
+class PerpetratorCountSchema(Schema):
+    perpetrator = fields.String(metadata={"description": "A perpetrator kind, or not_said"})
+    count = Count(metadata=COUNT)
+
+
+class TargetedCountSchema(Schema):
+    targeted_because = fields.String(metadata={"description": "A reason, or not_said"})
+    count = Count(metadata=COUNT)
+
+
 class StatsSchema(Schema):
     from_ = fields.String(data_key="from", attribute="from", allow_none=True)
     to = fields.String(allow_none=True)
@@ -41,3 +51,9 @@ class StatsSchema(Schema):
         "description": "Every incident type; a report naming several counts under each"})
     by_area = fields.List(fields.Nested(AreaCountSchema), metadata={
         "description": "Every area, by name"})
+    online_harm = Count(metadata={**COUNT, "description": "Reports naming any online-harm type"})
+    by_perpetrator = fields.List(fields.Nested(PerpetratorCountSchema), metadata={
+        "description": "Every perpetrator kind, and not_said"})
+    by_targeted_because = fields.List(fields.Nested(TargetedCountSchema), metadata={
+        "description": "Hate crime on the reporter's perception: every reason, and not_said; "
+                       "a report naming several counts under each"})

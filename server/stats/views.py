@@ -39,6 +39,12 @@ def label(kind, key):
         return t("stats.total_label")
     if kind == "month":
         return format_month(key)
+    if kind == "online_harm":
+        return t("stats.online_harm_label")
+    if kind == "perpetrator":
+        return t(f"perpetrator.{key}")
+    if kind == "targeted_because":
+        return t(f"targeted.{key}")
     return t(f"incident.{key}")
 
 
@@ -49,7 +55,8 @@ def label(kind, key):
                             "content": {"text/csv": {}}}})
 def stats_csv(query):
     """The same figures and suppression as GET /api/v1/staff/stats, as CSV with the
-    columns breakdown (total, month, incident_type, area), key, label, count."""
+    columns breakdown (total, month, incident_type, area, online_harm, perpetrator,
+    targeted_because), key, label, count."""
     figures = service.statistics(*_range(query))
     return csv_download(("breakdown", "key", "label", "count"),
                         service.csv_rows(figures, label),
@@ -90,6 +97,12 @@ def stats_page():
                for i in figures["by_incident_type"]]),
         chart("by-area", t("stats.by_area"),
               [(i["name"], i["count"]) for i in figures["by_area"]]),
+        chart("by-perpetrator", t("stats.by_perpetrator"),
+              [(label("perpetrator", i["perpetrator"]), i["count"])
+               for i in figures["by_perpetrator"]]),
+        chart("by-targeted", t("stats.by_targeted_because"),
+              [(label("targeted_because", i["targeted_because"]), i["count"])
+               for i in figures["by_targeted_because"]]),
     ]
     csv_query = {key: value for key, value in (("from", query.get("date_from")),
                                                ("to", query.get("date_to"))) if value}

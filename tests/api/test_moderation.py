@@ -170,7 +170,7 @@ def test_queue_and_staff_alerts_are_for_staff_only(client, areas):
 
 def test_moderator_sees_everything_and_the_contact_details(client, areas, moderator):
     report_id, receipt = send_report(
-        client, consent={"publish": True, "police": "offender_only"},
+        client, consent={"publish": True, "police": "anonymous_intelligence"},
         support={"requested": True, "contact": CONTACT}, on_behalf=True,
         offender={"phones": ["07700 900123"], "names": ["Dave"]})
     other_id, _ = send_report(client, area="camden")
@@ -183,7 +183,7 @@ def test_moderator_sees_everything_and_the_contact_details(client, areas, modera
     assert body["id"] == report_id
     assert body["description"] == "Punched me and took the money back."
     assert body["offender"] == {"phones": ["07700 900123"], "names": ["Dave"]}
-    assert body["consent"] == {"publish": True, "police": "offender_only"}
+    assert body["consent"] == {"publish": True, "police": "anonymous_intelligence"}
     assert body["support"] == {"requested": True, "has_contact": True, "contact": CONTACT}
     assert body["on_behalf"] is True and body["from_member"] is False
     assert [r["id"] for r in body["linked_reports"]] == [other_id]

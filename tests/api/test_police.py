@@ -19,8 +19,24 @@ from .test_reports import CONTACT, full_report
 
 CSV_URL = "/api/v1/staff/police-pack.csv"
 PAGE_URL = "/staff/print/police-pack"
-OFFENDER_ONLY = set(service.INCIDENT_FIELDS) | set(service.OFFENDER_FIELDS)
-WITH_CONTACT = OFFENDER_ONLY | set(service.CONTACT_FIELDS)
+# Exactly what each level carries, spelled out here so that a field added to the service
+# by mistake fails this test.
+ANONYMOUS = {
+    "reference", "source", "police_consent", "handling", "hate_crime", "targeted_because",
+    "incident_types", "perpetrator", "area", "time_window", "linked_references",
+    "offender_gender", "offender_age_range", "offender_height", "offender_build",
+    "offender_skin", "offender_hair", "offender_accent", "offender_marks", "offender_names",
+    "offender_phones", "offender_emails", "offender_handles", "offender_vehicle_make",
+    "offender_vehicle_model", "offender_vehicle_colour", "offender_vehicle_plate",
+    "offender_contact_method",
+}
+EXPECTED = {
+    "anonymous_intelligence": ANONYMOUS,
+    "contact_via_project": ANONYMOUS,
+    "full_report": ANONYMOUS | {"occurred_on", "part_of_day", "description", "reporter_name",
+                                "reporter_phone", "reporter_email", "reporter_note"},
+}
+LEVELS = ("none", "anonymous_intelligence", "contact_via_project", "full_report")
 
 
 @pytest.fixture
@@ -68,10 +84,10 @@ def send(client, **changes):
 
 @pytest.fixture
 def three_reports(client, areas):
-    """The same full report three times, once per police consent level."""
+    """The same full report once per police consent level (four of them)."""
     return {level: send(client, description=f"Description with consent {level}.",
                         consent={"publish": True, "police": level})
-            for level in ("none", "offender_only", "with_contact")}
+            for level in LEVELS}
 
 
 def read_csv(response):
@@ -86,54 +102,120 @@ def read_csv(response):
 
 def test_each_consent_level_gives_exactly_its_fields(three_reports):
     rows = {row["police_consent"]: row for row in service.pack_rows()}
-    assert set(rows) == {"offender_only", "with_contact"}  # "none": never in a pack
-
-    offender_only, with_contact = rows["offender_only"], rows["with_contact"]
-    assert set(offender_only) == OFFENDER_ONLY
-    assert set(with_contact) == WITH_CONTACT
-    sent = three_reports["with_contact"]
-    for row, level in ((offender_only, "offender_only"), (with_contact, "with_contact")):
-        assert row["description"] == f"Description with consent {level}."
-        assert row["occurred_on"] == sent["occurred_on"]
-        assert row["part_of_day"] == "night" and row["area"] == "Hackney"
+    assert set(rows) == set(EXPECTED)  # "none": never in a pack
+    sent = three_reports["full_report"]
+    occurred = date.fromisoformat(sent["occurred_on"])
+    monday = occurred - timedelta(days=occurred.weekday())
+    for level, row in rows.items():
+        assert set(row) == EXPECTED[level], level
+        assert row["source"] == "Redflag support project"
+        assert row["handling"] == "intelligence_only"
+        assert row["hate_crime"] == "yes"
+        assert row["targeted_because"] == ["sex_work", "gender_identity"]
+        assert row["perpetrator"] == "client"
+        assert row["time_window"] == f"{monday}/{monday + timedelta(days=6)}"
+        assert row["area"] == "Hackney"
         assert row["incident_types"] == ["robbery", "threats", "condom_removal"]
         assert row["offender_phones"] == ["07700 900123", "+44 7700 900456"]
         assert row["offender_vehicle_plate"] == "AB12 CDE"
         assert row["offender_contact_method"] == "online_ad"
         assert row["offender_marks"] == "Tattoo of a swallow on his left hand"
-    assert {name: with_contact[f"reporter_{name}"] for name in service.CONTACT_PARTS} == CONTACT
-    # The offender_only row carries nothing of the reporter's contact details at all.
-    assert not any(CONTACT["name"] in str(value) or CONTACT["phone"] in str(value)
-                   for value in offender_only.values())
+        assert row["linked_references"] == []
+    full = rows["full_report"]
+    assert full["description"] == "Description with consent full_report."
+    assert full["occurred_on"] == sent["occurred_on"] and full["part_of_day"] == "night"
+    assert {name: full[f"reporter_{name}"] for name in service.CONTACT_PARTS} == CONTACT
+    # Below a full report: nothing of the reporter, not even their own words or the day.
+    for level in ("anonymous_intelligence", "contact_via_project"):
+        text = repr(rows[level])
+        assert "Description with consent" not in text and sent["occurred_on"] not in text
+        assert CONTACT["name"] not in text and CONTACT["phone"] not in text
     # The report id (made on the reporter's phone) is not given away.
     ids = {three_reports[level]["id"] for level in three_reports}
     assert not any(str(value) in ids for row in rows.values() for value in row.values())
 
 
+def test_linked_reports_are_named_by_reference_only_when_shareable(three_reports):
+    reports = {level: db.session.get(Report, uuid.UUID(three_reports[level]["id"]))
+               for level in LEVELS}
+    root = reports["anonymous_intelligence"]
+    for level in ("none", "contact_via_project", "full_report"):
+        reports[level].linked_to_id = root.id
+    db.session.commit()
+    rows = {row["police_consent"]: row for row in service.pack_rows()}
+    assert rows["anonymous_intelligence"]["linked_references"] == [
+        service.reference(reports["contact_via_project"].id),
+        service.reference(reports["full_report"].id)]
+    # A report whose reporter said "none" is never mentioned, not even as a reference.
+    none_ref = service.reference(reports["none"].id)
+    assert none_ref not in repr(rows)
+    assert rows["full_report"]["linked_references"] == [
+        service.reference(root.id), service.reference(reports["contact_via_project"].id)]
+
+
+def test_moderator_chooses_the_handling_note(app, moderator, three_reports):
+    report_id = three_reports["contact_via_project"]["id"]
+    url = f"/api/v1/staff/reports/{report_id}/police-handling"
+    outreach = StaffClient(app, "van", "outreach")
+    assert outreach.client.put(url, json={"handling": "may_act_on"},
+                               headers=outreach.csrf).status_code == 403
+    mod = StaffClient(app, "mod2", "moderator")
+    assert mod.client.put(url, json={"handling": "whatever"}, headers=mod.csrf).status_code == 422
+    assert mod.client.put(url, json={"handling": "may_act_on"}).status_code in (400, 403)
+    response = mod.client.put(url, json={"handling": "ask_project_before_action"},
+                              headers=mod.csrf)
+    assert response.status_code == 200, response.get_json()
+    assert response.get_json()["police_handling"] == "ask_project_before_action"
+    unknown = f"/api/v1/staff/reports/{uuid.uuid4()}/police-handling"
+    assert mod.client.put(unknown, json={"handling": "may_act_on"},
+                          headers=mod.csrf).status_code == 404
+    rows = {row["police_consent"]: row for row in service.pack_rows()}
+    assert rows["contact_via_project"]["handling"] == "ask_project_before_action"
+    assert rows["full_report"]["handling"] == "intelligence_only"
+    html = assert_print_page(moderator.get(PAGE_URL))
+    assert "Ask the project before any action based on this report." in html
+    assert db.session.execute(db.select(AuditEvent).filter_by(
+        action="police_handling_set", target_id=report_id)).scalar_one()
+
+
+def test_legacy_consent_levels_are_taken_as_the_nearest_narrower_one(client, areas):
+    """An outbox filled by an earlier app version still sends offender_only/with_contact:
+    taken, stored as the new level, and a resend is still a duplicate."""
+    old = send(client, consent={"publish": True, "police": "offender_only"})
+    older = send(client, consent={"publish": True, "police": "with_contact"})
+    assert client.post("/api/v1/reports", json=old).status_code == 200
+    stored = {str(r.id): r.consent_police for r in db.session.execute(
+        db.select(Report)).scalars()}
+    assert stored == {old["id"]: "anonymous_intelligence", older["id"]: "full_report"}
+
+
 def test_csv_has_exactly_the_allowed_columns_and_cells(moderator, three_reports):
     text_rows = read_csv(moderator.get(CSV_URL))
-    assert len(text_rows) == 2
+    assert len(text_rows) == 3
     header = list(text_rows[0])
-    assert header == list(service.FIELDS["with_contact"])
+    assert header == list(service.FIELDS["full_report"])
     by_consent = {row["police_consent"]: row for row in text_rows}
-    assert by_consent["with_contact"]["reporter_name"] == CONTACT["name"]
-    assert by_consent["with_contact"]["reporter_note"] == CONTACT["note"]
+    assert by_consent["full_report"]["reporter_name"] == CONTACT["name"]
+    assert by_consent["full_report"]["reporter_note"] == CONTACT["note"]
     # Phone numbers start with "+": a spreadsheet must read them as text, not a formula.
-    assert by_consent["with_contact"]["offender_phones"] == "07700 900123; +44 7700 900456"
-    assert by_consent["offender_only"]["offender_names"] == "Dave; D."
-    for name in service.CONTACT_FIELDS:
-        assert by_consent["offender_only"][name] == ""
+    assert by_consent["full_report"]["offender_phones"] == "07700 900123; +44 7700 900456"
+    assert by_consent["anonymous_intelligence"]["offender_names"] == "Dave; D."
+    for level in ("anonymous_intelligence", "contact_via_project"):
+        for name in service.CONTACT_FIELDS + service.FULL_FIELDS:
+            assert by_consent[level][name] == ""
     raw = moderator.get(CSV_URL).data.decode("utf-8-sig")
     assert "Description with consent none." not in raw
+    assert "Description with consent contact_via_project." not in raw
     assert raw.count(CONTACT["email"]) == 1
 
 
-def test_csv_of_offender_only_reports_has_no_contact_columns(client, areas, moderator):
-    send(client, consent={"publish": True, "police": "offender_only"})
+def test_csv_of_intelligence_reports_has_no_contact_columns(client, areas, moderator):
+    send(client, consent={"publish": True, "police": "anonymous_intelligence"})
+    send(client, consent={"publish": True, "police": "contact_via_project"})
     send(client, consent={"publish": True, "police": "none"})
     text_rows = read_csv(moderator.get(CSV_URL))
-    assert len(text_rows) == 1
-    assert set(text_rows[0]) == OFFENDER_ONLY
+    assert len(text_rows) == 2
+    assert set(text_rows[0]) == ANONYMOUS
     assert CONTACT["name"] not in moderator.get(CSV_URL).data.decode("utf-8-sig")
 
 
@@ -141,46 +223,49 @@ def test_empty_pack_is_a_header_only(moderator, areas, client):
     send(client, consent={"publish": True, "police": "none"})
     response = moderator.get(CSV_URL)
     assert read_csv(response) == []
-    assert response.data.decode("utf-8-sig").strip() == ",".join(service.FIELDS["offender_only"])
+    assert response.data.decode("utf-8-sig").strip() == ",".join(service.ANONYMOUS)
 
 
 def test_printable_pack_shows_what_consent_allows(moderator, three_reports):
     html = assert_print_page(moderator.get(PAGE_URL))
-    assert "Description with consent offender_only." in html
-    assert "Description with consent with_contact." in html
-    assert "Description with consent none." not in html
+    assert "Description with consent full_report." in html
+    for level in ("none", "anonymous_intelligence", "contact_via_project"):
+        assert f"Description with consent {level}." not in html
     assert html.count(CONTACT["name"]) == 1 and html.count(CONTACT["email"]) == 1
     assert "Tattoo of a swallow on his left hand" in html
     assert "Condom removal" in html and "Online ad" in html  # labels, not codes
+    assert "Being a sex worker" in html and "A client, or someone posing as one" in html
+    assert "never contact the reporter directly" in html
     assert f'href="{CSV_URL}"' in html
 
 
-def test_printable_pack_of_offender_only_has_no_contact(client, areas, moderator):
+def test_printable_pack_of_intelligence_has_no_contact(client, areas, moderator):
     send(client, description="Only the offender may be shared.",
-         consent={"publish": True, "police": "offender_only"})
+         consent={"publish": True, "police": "anonymous_intelligence"})
     html = assert_print_page(moderator.get(PAGE_URL))
-    assert "Only the offender may be shared." in html
+    assert "Only the offender may be shared." not in html
+    assert "Tattoo of a swallow on his left hand" in html
     for value in CONTACT.values():
         assert value not in html
 
 
 def test_report_text_is_escaped_on_the_page(client, areas, moderator):
     send(client, description='<img src=x onerror="alert(1)"><script>alert(2)</script>',
-         consent={"publish": True, "police": "offender_only"})
+         consent={"publish": True, "police": "full_report"})
     html = assert_print_page(moderator.get(PAGE_URL))
     assert "&lt;script&gt;alert(2)&lt;/script&gt;" in html
 
 
 def test_formula_cells_are_defused(client, areas, moderator):
     send(client, description="=HYPERLINK(\"x\",\"y\")", offender={"names": ["@dave"]},
-         consent={"publish": True, "police": "offender_only"})
+         consent={"publish": True, "police": "full_report"})
     row = read_csv(moderator.get(CSV_URL))[0]
     assert row["description"] == "'=HYPERLINK(\"x\",\"y\")"
     assert row["offender_names"] == "'@dave"
 
 
 def test_unreadable_contact_details_say_so(app, client, areas):
-    send(client, consent={"publish": True, "police": "with_contact"})
+    send(client, consent={"publish": True, "police": "full_report"})
     app.config["SECRET_KEY"] = "another-secret-key-that-is-long-enough-987654321"
     (row,) = service.pack_rows()
     assert row["reporter_note"] == t("police.contact_unreadable") and row["reporter_name"] is None
@@ -195,7 +280,7 @@ def test_filter_by_date_range_and_area(client, areas, moderator):
     for name, day in days.items():
         for area in ("hackney", "camden"):
             send(client, description=f"{name} in {area}", area=area,
-                 occurred_on=day.isoformat(), consent={"publish": True, "police": "offender_only"})
+                 occurred_on=day.isoformat(), consent={"publish": True, "police": "full_report"})
 
     def descriptions(**filters):
         return [row["description"] for row in service.pack_rows(**filters)]
@@ -242,7 +327,7 @@ def test_only_moderators_and_admins_get_a_pack(app, client, three_reports):
         assert "Description" not in response.get_data(as_text=True)
     for username, role in (("mod", "moderator"), ("boss", "admin")):
         staff = staff_client(app, username, role)
-        assert len(read_csv(staff.get(CSV_URL))) == 2
+        assert len(read_csv(staff.get(CSV_URL))) == 3
         assert_print_page(staff.get(PAGE_URL))
 
 
@@ -253,18 +338,18 @@ def test_each_pack_is_audited_without_report_text(moderator, three_reports):
         db.select(AuditEvent).where(AuditEvent.action.like("police_pack%"))
         .order_by(AuditEvent.id)).scalars().all()
     packs = [e for e in events if e.action == "police_pack"]
-    assert [(e.target_type, e.target_id) for e in packs] == [("police_pack", "2")] * 2
+    assert [(e.target_type, e.target_id) for e in packs] == [("police_pack", "3")] * 2
     shared = {e.target_id for e in events if e.action == "police_pack_report"}
-    assert shared == {three_reports["offender_only"]["id"], three_reports["with_contact"]["id"]}
+    assert shared == {three_reports[level]["id"] for level in EXPECTED}
     assert all(e.staff_id == packs[0].staff_id is not None for e in events)
     for event in db.session.execute(db.select(AuditEvent)).scalars():
         assert "Description" not in repr((event.action, event.target_type, event.target_id))
 
 
 def test_a_reference_leads_staff_back_to_the_report(three_reports):
-    row = next(r for r in service.pack_rows() if r["police_consent"] == "with_contact")
+    row = next(r for r in service.pack_rows() if r["police_consent"] == "full_report")
     report = service.report_for_reference(row["reference"].lower())
-    assert report is not None and str(report.id) == three_reports["with_contact"]["id"]
+    assert report is not None and str(report.id) == three_reports["full_report"]["id"]
     assert service.report_for_reference("AAAAA-AAAAA") is None
     none_id = uuid.UUID(three_reports["none"]["id"])
     assert service.report_for_reference(service.reference(none_id)) is None

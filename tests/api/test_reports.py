@@ -48,8 +48,10 @@ def full_report():
             "vehicle": {"make": "Ford", "model": "Focus", "colour": "silver", "plate": "AB12 CDE"},
             "contact_method": "online_ad",
         },
-        consent={"publish": False, "police": "with_contact"},
+        consent={"publish": False, "police": "full_report"},
         support={"requested": True, "contact": CONTACT},
+        perpetrator="client",
+        targeted_because=["sex_work", "gender_identity"],
         on_behalf=True,
     )
 
@@ -102,7 +104,9 @@ def test_full_report_is_stored_as_given(client, areas):
     assert row.incident_types == ["robbery", "threats", "condom_removal"]
     assert row.description == report["description"]  # not trimmed
     assert row.offender == report["offender"]  # not normalised
-    assert (row.consent_publish, row.consent_police) == (False, "with_contact")
+    assert (row.consent_publish, row.consent_police) == (False, "full_report")
+    assert row.perpetrator == "client"
+    assert row.targeted_because == ["sex_work", "gender_identity"]
     assert row.support_requested is True and row.on_behalf is True
     assert decrypt_contact(row.contact_encrypted) == CONTACT
 
@@ -238,6 +242,12 @@ INVALID = {
                                ["offender", "contact_method"]),
     "unknown police consent": (_set(["consent", "police"], "all"), ["consent", "police"]),
     "publish not a boolean": (_set(["consent", "publish"], "yes"), ["consent", "publish"]),
+    "unknown perpetrator": (_set(["perpetrator"], "neighbour"), ["perpetrator"]),
+    "unknown hate-crime reason": (_set(["targeted_because"], ["shoes"]), ["targeted_because"]),
+    "repeated hate-crime reason": (_set(["targeted_because"], ["sex_work", "sex_work"]),
+                                   ["targeted_because"]),
+    "hate-crime reasons not a list": (_set(["targeted_because"], "sex_work"),
+                                      ["targeted_because"]),
     "NUL in text": (_set(["description"], "before\x00after"), ["description"]),
     "offender not an object": (_set(["offender"], "tall man"), ["offender"]),
 }

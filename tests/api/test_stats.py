@@ -9,7 +9,7 @@ from datetime import date
 import pytest
 
 from server.extensions import db
-from server.reports.models import INCIDENT_TYPES, Report
+from server.reports.models import INCIDENT_TYPES, PERPETRATOR_KINDS, TARGETED_BECAUSE, Report
 from server.stats import service
 
 from .test_police import app_config, assert_print_page, staff_client  # noqa: F401
@@ -50,9 +50,20 @@ def counts(figures, breakdown, key):
     return {item[key]: item["count"] for item in figures[breakdown]}
 
 
+BREAKDOWNS = ("by_month", "by_incident_type", "by_area")
+NEW_BREAKDOWNS = ("by_perpetrator", "by_targeted_because")
+
+
+def every_count(figures):
+    """Every count, in the CSV's order."""
+    return ([figures["total"]]
+            + [item["count"] for name in BREAKDOWNS for item in figures[name]]
+            + [figures["online_harm"]]
+            + [item["count"] for name in NEW_BREAKDOWNS for item in figures[name]])
+
+
 def assert_no_small_number(figures):
-    every = [figures["total"]] + [item["count"] for name in ("by_month", "by_incident_type",
-                                                             "by_area") for item in figures[name]]
+    every = every_count(figures)
     for count in every:
         assert count == "<5" or (isinstance(count, int) and count >= 5), count
 
@@ -92,28 +103,30 @@ def test_small_counts_are_suppressed_in_the_csv(moderator, eight_reports):
     assert body[("incident_type", "theft")] == ("Theft", "<5")
     assert body[("month", "2026-01")] == ("January 2026", "6")
     assert body[("month", "2026-03")] == ("March 2026", "<5")
-    assert len(rows) == 1 + 1 + 3 + len(INCIDENT_TYPES) + 33
+    assert body[("perpetrator", "not_said")] == ("Not said", "8")
+    assert body[("targeted_because", "sex_work")] == ("Being a sex worker", "<5")
+    assert body[("online_harm", "")][1] == "<5"
+    assert len(rows) == (1 + 1 + 3 + len(INCIDENT_TYPES) + 33 + 1 + len(PERPETRATOR_KINDS) + 1
+                         + len(TARGETED_BECAUSE) + 1)
     for *_, count in rows[1:]:
         assert count == "<5" or int(count) >= 5, count
     # The same figures as the JSON, row for row.
     figures = moderator.get(JSON_URL).get_json()
-    assert [count for *_, count in rows[1:]] == [str(c) for c in [figures["total"]] + [
-        item["count"] for name in ("by_month", "by_incident_type", "by_area")
-        for item in figures[name]]]
+    assert [count for *_, count in rows[1:]] == [str(c) for c in every_count(figures)]
 
 
 def test_the_page_draws_svg_charts_with_the_suppressed_figures(moderator, eight_reports):
     html = assert_print_page(moderator.get(PAGE_URL))
-    assert html.count("<svg") == 3 and "xmlns" not in html
-    for chart in ("by-month", "by-type", "by-area"):
+    assert html.count("<svg") == 5 and "xmlns" not in html
+    for chart in ("by-month", "by-type", "by-area", "by-perpetrator", "by-targeted"):
         assert f'aria-labelledby="{chart}-title {chart}-desc"' in html
         assert f'<title id="{chart}-title">' in html and f'<desc id="{chart}-desc">' in html
-    assert html.count("<table>") == 3
+    assert html.count("<table>") == 5
     assert "<tr><th scope=\"row\">Hackney</th><td class=\"number\">6</td></tr>" in html
     assert "<tr><th scope=\"row\">Camden</th><td class=\"number\">&lt;5</td></tr>" in html
     # Bars only for counts shown in full: January, robbery and Hackney (6 each).
     bars = re.findall(r'<rect class="bar"[^>]*><title>([^<]*)</title>', html)
-    assert bars == ["January 2026: 6", "Robbery: 6", "Hackney: 6"]
+    assert bars == ["January 2026: 6", "Robbery: 6", "Hackney: 6", "Not said: 8", "Not said: 8"]
     assert "All reports: 8" in html
     assert re.search(r">\s*[1-4]\s*<", html) is None, "an exact small count on the page"
     assert 'href="/api/v1/staff/stats.csv"' in html
@@ -177,3 +190,28 @@ def test_moderators_only(app, client, eight_reports):
         assert outreach.get(url).status_code == 403
     admin = staff_client(app, "boss", "admin")
     assert admin.get(JSON_URL).get_json()["total"] == 8
+
+
+def test_breakdowns_by_perpetrator_hate_crime_and_online_harm(moderator, client, areas):
+    for _ in range(5):
+        send(client, perpetrator="landlord", targeted_because=["sex_work", "religion"],
+             incident_types=["image_based_abuse", "doxxing"])
+    send(client, perpetrator="police_officer", incident_types=["blackmail"])
+    send(client, incident_types=["theft"])
+    figures = moderator.get(JSON_URL).get_json()
+    perpetrators = counts(figures, "by_perpetrator", "perpetrator")
+    assert list(perpetrators) == list(PERPETRATOR_KINDS) + ["not_said"]
+    assert perpetrators["landlord"] == 5
+    assert perpetrators["police_officer"] == "<5" and perpetrators["not_said"] == "<5"
+    targeted = counts(figures, "by_targeted_because", "targeted_because")
+    assert list(targeted) == list(TARGETED_BECAUSE) + ["not_said"]
+    assert targeted["sex_work"] == 5 and targeted["religion"] == 5
+    assert targeted["not_said"] == "<5" and targeted["disability"] == "<5"
+    # A report naming two online-harm types counts once; 5 + the blackmail one.
+    assert figures["online_harm"] == 6
+    by_type = counts(figures, "by_incident_type", "incident_type")
+    assert by_type["image_based_abuse"] == 5 and by_type["blackmail"] == "<5"
+    assert_no_small_number(figures)
+    html = assert_print_page(moderator.get(PAGE_URL))
+    assert "A landlord" in html and "Religion" in html
+    assert re.search(r">\s*[1-4]\s*<", html) is None

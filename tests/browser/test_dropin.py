@@ -73,7 +73,7 @@ def test_a_dropin_report_is_sent_once_and_leaves_nothing_on_the_tablet(new_conte
     page.locator(".problems").get_by_text("Ask whether we may use this report to warn others.").wait_for()
     found = {"drop-in, with problems": serious_violations(page)}
     page.get_by_label("Yes, warn others").check()
-    page.get_by_label("Share their description with the police, not my details").check()
+    page.get_by_label("Share what happened and their description, nothing about me").check()
     page.get_by_role("button", name="Save and send").click()
 
     # Saved: straight on to an empty form for the next person.
@@ -81,7 +81,7 @@ def test_a_dropin_report_is_sent_once_and_leaves_nothing_on_the_tablet(new_conte
     assert page.get_by_label("Tell us what happened").input_value() == ""
     [item] = outbox(page)
     assert item["state"] == "waiting" and item["report"]["on_behalf"] is True
-    assert item["report"]["consent"] == {"publish": True, "police": "offender_only"}
+    assert item["report"]["consent"] == {"publish": True, "police": "anonymous_intelligence"}
     assert dropin_draft(page) is None
     found["drop-in"] = serious_violations(page)
 
@@ -100,7 +100,7 @@ def test_a_dropin_report_is_sent_once_and_leaves_nothing_on_the_tablet(new_conte
     context.set_offline(False)
     page.get_by_text("Nothing from drop-in left on this tablet.").wait_for()
     [(report_id, on_behalf, publish, police, member_id, filed_by)] = stored(server, tag)
-    assert (on_behalf, publish, police, member_id) == (1, 1, "offender_only", None)
+    assert (on_behalf, publish, police, member_id) == (1, 1, "anonymous_intelligence", None)
     assert filed_by == outreach_account[0]  # the outreach worker's session came along
     assert str(uuid.UUID(report_id)) == item["id"]
 

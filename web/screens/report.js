@@ -9,11 +9,18 @@ import * as outbox from '../outbox.js';
 import { cachedAreas, myAreas, byRegion, refreshAreas } from '../areas.js';
 import { navigate } from '../router.js';
 
+// The server's vocabulary (server/reports/models.py), in its order.
 export const INCIDENT_TYPES = [
   'physical_assault', 'sexual_assault', 'rape', 'robbery', 'theft', 'refused_to_pay',
   'condom_removal', 'threats', 'harassment_or_stalking', 'drugging', 'posing_as_police',
-  'outing_or_blackmail', 'other',
+  'outing_or_blackmail', 'other', 'outing', 'blackmail', 'image_based_abuse', 'doxxing',
 ];
+// Still accepted and shown on old reports, no longer offered ("outing" and "blackmail" are).
+export const RETIRED_INCIDENT_TYPES = ['outing_or_blackmail'];
+const OFFERED_INCIDENT_TYPES = INCIDENT_TYPES.filter((v) => !RETIRED_INCIDENT_TYPES.includes(v));
+export const POLICE_CONSENT = ['none', 'anonymous_intelligence', 'contact_via_project', 'full_report'];
+// A draft saved by an earlier version: the nearest level that widens nothing.
+const LEGACY_POLICE = { offender_only: 'anonymous_intelligence', with_contact: 'full_report' };
 const PARTS_OF_DAY = ['morning', 'afternoon', 'evening', 'night'];
 const PICKERS = {
   gender: ['man', 'woman', 'other'],
@@ -108,7 +115,8 @@ function fieldsFromReport(report) {
     description: report.description || '',
     part_of_day: report.part_of_day || '',
     publish: report.consent && report.consent.publish === false ? 'no' : 'yes',
-    police: (report.consent && report.consent.police) || 'none',
+    police: LEGACY_POLICE[report.consent && report.consent.police]
+      || (report.consent && report.consent.police) || 'none',
     support: report.support && report.support.requested ? ['yes'] : [],
     on_behalf: report.on_behalf ? ['yes'] : [],
   };
@@ -168,7 +176,7 @@ function buildForm(areaSelect) {
   return h('form', { class: 'report-form', novalidate: true },
     section(1, t('report.what'),
       chips({ name: 'incident_types', legend: t('report.types'), hint: t('report.types_hint'),
-        options: INCIDENT_TYPES.map((v) => [v, `incident.${v}`]), required: true }),
+        options: OFFERED_INCIDENT_TYPES.map((v) => [v, `incident.${v}`]), required: true }),
       field({ name: 'description', label: t('report.description'), hint: t('report.description_hint'),
         multiline: true, maxlength: 5000, required: true })),
     section(2, t('report.when'),
@@ -201,8 +209,7 @@ function buildForm(areaSelect) {
       chips({ name: 'publish', legend: t('report.publish'), hint: t('report.publish_hint'), type: 'radio',
         options: [['yes', 'report.publish_yes'], ['no', 'report.publish_no']] }),
       chips({ name: 'police', legend: t('report.police'), type: 'radio',
-        options: [['none', 'police.none'], ['offender_only', 'police.offender_only'],
-          ['with_contact', 'police.with_contact']] })),
+        options: POLICE_CONSENT.map((v) => [v, `police.${v}`]) })),
     section(6, t('report.support'),
       h('label', { class: 'check' }, h('input', { type: 'checkbox', name: 'support', value: 'yes' }),
         h('span', {}, t('report.support_yes'))),
@@ -275,6 +282,7 @@ export async function render(main, { params, dropin = false }) {
   } else {
     draft = (await db.get('kv', DRAFT)) || { id: null, fields: defaults() };
   }
+  if (LEGACY_POLICE[draft.fields.police]) draft.fields.police = LEGACY_POLICE[draft.fields.police];
   writeFields(form, { ...defaults(), ...draft.fields });
   const syncSupport = () => { supportBox.hidden = !form.elements.support.checked; };
   syncSupport();

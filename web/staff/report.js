@@ -71,6 +71,9 @@ function draw(report, staff) {
         [t('detail.received'), when(report.received_at)],
         [t('detail.filed'), report.on_behalf ? t('detail.on_behalf') : t('detail.by_reporter')],
         [t('detail.filed_by'), report.filed_by],
+        [t('detail.perpetrator'), report.perpetrator ? t(`perpetrator.${report.perpetrator}`) : t('detail.not_said')],
+        [t('detail.targeted'), (report.targeted_because || []).length
+          ? report.targeted_because.map((reason) => t(`targeted.${reason}`)).join(', ') : t('detail.not_said')],
         [t('detail.reject_reason'), report.reject_reason],
       ]),
       h('p', { class: 'text' }, report.description)),
