@@ -2,8 +2,6 @@
 it gets back. Validated here, so the sender never meets a key it cannot use."""
 import base64
 import binascii
-import ipaddress
-from urllib.parse import urlsplit
 
 from cryptography.hazmat.primitives.asymmetric import ec
 from marshmallow import Schema, ValidationError, fields, validate, validates
@@ -12,9 +10,8 @@ from ..accounts.schemas import UtcDateTime
 from ..areas.models import Area
 from ..areas.schemas import SLUG
 from ..extensions import db
-from .settings import allow_local_endpoints
-
-LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}
+from . import endpoints
+from .settings import allow_local_endpoints, allowed_push_hosts
 
 
 def _b64url(value):
@@ -25,32 +22,12 @@ def _b64url(value):
 
 
 def check_endpoint(value):
-    """An https URL of a push service. http://127.0.0.1 and localhost only for local test
-    services (TESTING or PUSH_ALLOW_LOCAL_ENDPOINTS). The server will POST to this URL, so
-    addresses on the server's own networks are refused (by IP literal; names are not
-    resolved here)."""
-    if any(c <= " " or c == "\x7f" for c in value):
-        raise ValidationError("Must be a URL without spaces or control characters.")
+    """An https URL of a push service whose addresses are public (push/endpoints.py),
+    on the PUSH_SERVICE_HOSTS allow-list when there is one."""
     try:
-        url = urlsplit(value)
-        host = (url.hostname or "").lower()
-        url.port  # noqa: B018  (a bad port raises here)
-    except ValueError:
-        raise ValidationError("Must be the push service URL the browser gave.") from None
-    if url.username or url.password or url.fragment or not host:
-        raise ValidationError("Must be the push service URL the browser gave.")
-    local = host in LOCAL_HOSTS
-    if local and allow_local_endpoints():
-        if url.scheme in ("http", "https"):
-            return
-    if url.scheme != "https":
-        raise ValidationError("Must be an https:// URL.")
-    try:
-        address = ipaddress.ip_address(host)
-    except ValueError:
-        address = None
-    if local or host.endswith(".localhost") or (address is not None and not address.is_global):
-        raise ValidationError("Must be the URL of a public push service.")
+        endpoints.check(value, allow_local_endpoints(), allowed_push_hosts())
+    except endpoints.EndpointRefused as refused:
+        raise ValidationError(str(refused)) from None
 
 
 class KeysSchema(Schema):

@@ -37,10 +37,11 @@ from ..alerts.models import Alert
 from ..areas.models import Area
 from ..extensions import db
 from ..reports.models import utcnow
+from . import endpoints
 from .client import ProtocolError, PushClient
 from .models import Delivery, Subscription
 from .service import aware, delete_subscriptions
-from .settings import setting
+from .settings import allow_local_endpoints, allowed_push_hosts, setting
 from .vapid import AuthorizationCache, load_key, origin_of
 
 log = logging.getLogger(__name__)
@@ -231,6 +232,8 @@ class Sender:
         self.max_attempts = get("PUSH_MAX_ATTEMPTS")
         self.retry_base = get("PUSH_RETRY_BASE_SECONDS")
         self.poll = get("PUSH_POLL_SECONDS")
+        self.allow_local = allow_local_endpoints(app)
+        self.allowed_hosts = allowed_push_hosts(app)
         self.vapid = load_key(app.config["VAPID_PRIVATE_KEY_FILE"])
         self.authorization = AuthorizationCache(self.vapid, app.config["VAPID_SUBJECT"],
                                                 clock=lambda: self.clock().timestamp())
@@ -351,6 +354,11 @@ class Sender:
         if stop:
             status, reason = stop
             return Outcome(job.delivery_id, status, now, reason, attempted=False)
+        # Checked again at send time: the rules or the row may have changed since the
+        # member subscribed. Names are checked by the connector's resolver as it connects.
+        refused = endpoints.refusal(job.endpoint, self.allow_local, self.allowed_hosts)
+        if refused:
+            return Outcome(job.delivery_id, "failed", now, refused, attempted=False)
         origin = origin_of(job.endpoint)
         not_before = self.backoff.get(origin)
         if not_before and not_before > now:

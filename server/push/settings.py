@@ -26,9 +26,12 @@ DEFAULTS = {
     "PUSH_POLL_SECONDS": 1.0,
     # Devices (subscriptions) one member may register.
     "PUSH_MAX_SUBSCRIPTIONS_PER_MEMBER": 10,
-    # Accept http://127.0.0.1 / localhost endpoints (local push services in tests and
-    # benchmarks). Always allowed when TESTING is on; never needed in production.
+    # Accept http:// and loopback endpoints (local push services in tests and benchmarks).
+    # On by default when TESTING is on; never needed in production.
     "PUSH_ALLOW_LOCAL_ENDPOINTS": False,
+    # Allow-list of push-service hosts (push/endpoints.py): empty allows every host with
+    # only public addresses; "browsers" stands for the browser vendors' push services.
+    "PUSH_SERVICE_HOSTS": "",
 }
 
 
@@ -49,5 +52,14 @@ def setting(name, app=None):
 
 
 def allow_local_endpoints(app=None):
+    """PUSH_ALLOW_LOCAL_ENDPOINTS when set (app.config or environment), else TESTING."""
     app = app or current_app
-    return bool(app.testing) or setting("PUSH_ALLOW_LOCAL_ENDPOINTS", app)
+    if "PUSH_ALLOW_LOCAL_ENDPOINTS" in app.config or "PUSH_ALLOW_LOCAL_ENDPOINTS" in os.environ:
+        return setting("PUSH_ALLOW_LOCAL_ENDPOINTS", app)
+    return bool(app.testing)
+
+
+def allowed_push_hosts(app=None):
+    """PUSH_SERVICE_HOSTS as a tuple of host names ("" -> (): any public host)."""
+    from .endpoints import allowed_hosts_setting
+    return allowed_hosts_setting(setting("PUSH_SERVICE_HOSTS", app))
