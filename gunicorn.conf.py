@@ -13,6 +13,12 @@ access_log_format = '%(t)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms'
 errorlog = "-"
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 
+# No client address in any log line (gunicorn's error log names it for malformed requests),
+# and gunicorn's own error answers in the app's JSON with its security headers.
+logger_class = "server.serving.GunicornLogger"
+from server.serving import use_json_error_pages  # noqa: E402
+use_json_error_pages()
+
 
 def post_worker_init(worker):
     # PUSH_WORKER_IN_PROCESS (`make run`): one worker at a time also runs the push sender,

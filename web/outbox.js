@@ -11,6 +11,9 @@ import { changeNotifier } from './changes.js';
 
 const MAX_BATCH = 100;                 // the server takes at most 100 per sync
 const MAX_BATCH_BYTES = 120 * 1024;    // well under the server's body limit
+// The server's default body limit (MAX_CONTENT_LENGTH): one report over it can never be
+// taken, so it is parked for the person to shorten instead of being sent again and again.
+const MAX_REPORT_BYTES = 256 * 1024 - 64;
 const SYNC_TAG = 'outbox';
 
 // Item states: waiting (to send), parked (the server refused it: needs a fix), sent.
@@ -157,6 +160,12 @@ async function sendWaiting() {
     if (!items.length) break;
     const batch = takeBatch(items, limit);
     batch.forEach((item) => tried.add(item.id));
+    if (batch.length === 1
+        && new TextEncoder().encode(JSON.stringify(batch[0].report)).length > MAX_REPORT_BYTES) {
+      await park(batch[0], 'invalid', { _schema: ['too_large'] });
+      outcome.parked += 1;
+      continue;
+    }
     let response;
     try {
       response = await api('/api/v1/sync', {

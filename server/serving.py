@@ -1,0 +1,167 @@
+"""Serving over HTTP: what gunicorn itself writes, and bodies too large to take.
+
+- No client address in any log line (issue 9, kind 5): gunicorn's error log writes
+  "Invalid request from ip=..." for malformed requests, and a traceback may quote one.
+  `NoAddresses` removes every IP address from a record before any handler writes it;
+  gunicorn.conf.py installs it on gunicorn's logs through `GunicornLogger`, and
+  `init_app` on the app's own log handler.
+- gunicorn answers malformed requests itself (400, 414, 431, ...) with an HTML page
+  and none of the app's security headers. `use_json_error_pages()` makes those answers
+  the app's JSON error body with the app's headers.
+- An over-size body (kind 6): the app answers 413 before reading the body, and the
+  server then closed the connection while the client was still sending, so the client
+  never read the 413 (a broken pipe, which a phone treats as "offline" and retries).
+  `init_app` reads and discards a declared over-size body (up to DRAIN_MAX_BYTES,
+  within DRAIN_SECONDS) before answering 413, so the client gets to read it.
+"""
+import ipaddress
+import json
+import logging
+import re
+import time
+
+from flask import abort, current_app, request
+
+from .security import SECURITY_HEADERS
+
+ADDRESS_REMOVED = "[address]"
+# Candidates only: each is checked with ipaddress before it is removed, so times
+# ("12:30:45") and version numbers stay.
+_CANDIDATE = re.compile(
+    r"(?<![\w.:])([0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7}(?:\d{1,3}(?:\.\d{1,3}){3})?)"
+    r"(?:%[\w.]+)?(?![\w.:])"                                        # IPv6
+    r"|(?<![\w.])((?:\d{1,3}\.){3}\d{1,3})(?![\w.])")                   # IPv4
+
+
+def _is_address(text):
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
+
+
+def scrub(text):
+    """`text` with every IP address (v4, v6, v4-mapped) replaced by "[address]"."""
+    if not text:
+        return text
+    return _CANDIDATE.sub(
+        lambda m: ADDRESS_REMOVED if _is_address(m.group(1) or m.group(2)) else m.group(0), text)
+
+
+class NoAddresses(logging.Filter):
+    """Removes IP addresses from a record's message and traceback. Install it on
+    handlers (it then sees records propagated from every logger)."""
+
+    # gunicorn's own startup line names the addresses it listens on (the server's, not
+    # a client's): an operator needs it.
+    KEEP = ("Listening at: ",)
+
+    def filter(self, record):
+        if isinstance(record.msg, str) and record.msg.startswith(self.KEEP):
+            return True
+        message = record.getMessage()
+        record.msg, record.args = scrub(message), ()
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = scrub(record.exc_text)
+        if record.stack_info:
+            record.stack_info = scrub(record.stack_info)
+        return True
+
+
+def _install_filter(logger):
+    for handler in logger.handlers:
+        if not any(isinstance(f, NoAddresses) for f in handler.filters):
+            handler.addFilter(NoAddresses())
+
+
+try:
+    from gunicorn.glogging import Logger as _GunicornLogger
+except ImportError:  # gunicorn is not needed to import the app (tests, CLI)
+    _GunicornLogger = object
+
+
+class GunicornLogger(_GunicornLogger):
+    """gunicorn's logger with NoAddresses on every handler of its error and access logs
+    (set as `logger_class` in gunicorn.conf.py)."""
+
+    def setup(self, cfg):
+        super().setup(cfg)
+        _install_filter(self.error_log)
+        _install_filter(self.access_log)
+
+
+# --- gunicorn's own error answers ------------------------------------------------------
+
+MESSAGES = {
+    400: "The request could not be read.",
+    403: "Forbidden.",
+    413: "The request is too large.",
+    414: "The request line is too long.",
+    417: "Expectation failed.",
+    431: "The request headers are too large.",
+    500: "Something went wrong. Nothing was lost; please try again.",
+    501: "Not implemented.",
+}
+
+
+def error_response_bytes(status_int, reason):
+    """The bytes of a complete HTTP/1.1 error answer: the app's JSON error body (never
+    the request's content echoed back) with the app's security headers."""
+    body = json.dumps({"code": status_int, "status": reason,
+                       "message": MESSAGES.get(status_int, reason)}).encode()
+    headers = [f"HTTP/1.1 {status_int} {reason}", "Connection: close",
+               "Content-Type: application/json", f"Content-Length: {len(body)}",
+               "Cache-Control: no-store"]
+    headers += [f"{name}: {value}" for name, value in SECURITY_HEADERS.items()]
+    return ("\r\n".join(headers) + "\r\n\r\n").encode("latin-1") + body
+
+
+def _write_error(sock, status_int, reason, mesg):
+    from gunicorn import util
+    util.write_nonblock(sock, error_response_bytes(status_int, reason))
+
+
+def use_json_error_pages():
+    """Make gunicorn's own error answers JSON with the security headers. gunicorn has no
+    setting for its error page: every worker class calls gunicorn.util.write_error, so
+    that one function is replaced (in the master, before workers fork)."""
+    from gunicorn import util
+    util.write_error = _write_error
+
+
+# --- Over-size bodies ------------------------------------------------------------------
+
+DRAIN_MAX_BYTES = 32 * 1024 * 1024
+DRAIN_SECONDS = 15
+DRAIN_CHUNK = 64 * 1024
+
+
+def _refuse_oversize():
+    limit = current_app.config.get("MAX_CONTENT_LENGTH")
+    length = request.content_length
+    if not limit or length is None or length <= limit:
+        return None
+    # Read what the client is sending so it reaches the point of reading our answer;
+    # past DRAIN_MAX_BYTES or DRAIN_SECONDS it is abuse and the connection just closes.
+    stream = request.environ.get("wsgi.input")
+    remaining = min(length, DRAIN_MAX_BYTES)
+    deadline = time.monotonic() + DRAIN_SECONDS
+    try:
+        while stream is not None and remaining > 0 and time.monotonic() < deadline:
+            chunk = stream.read(min(DRAIN_CHUNK, remaining))
+            if not chunk:
+                break
+            remaining -= len(chunk)
+    except OSError:
+        pass  # the client went away: nothing left to answer
+    abort(413)
+
+
+def init_app(app):
+    app.before_request(_refuse_oversize)
+    from flask.logging import default_handler
+    if not any(isinstance(f, NoAddresses) for f in default_handler.filters):
+        default_handler.addFilter(NoAddresses())
