@@ -131,6 +131,7 @@ MESSAGES = {
     "endpoint_multicast": "Must be the URL of a public push service (this address is multicast).",
     "endpoint_not_allowed": "This server sends notifications only to known push services.",
     "endpoint_unresolvable": "The push service's name does not resolve; try again later.",
+    "endpoint_not_https": "Must be an https:// URL.",
 }
 
 
@@ -173,7 +174,11 @@ def check(text, allow_local=False, allowed_hosts=(), resolve=True):
         code = address_refusal(numeric, allow_local)
         if code:
             _refuse(code)
+        if url.scheme == "http" and address_refusal(numeric) != "endpoint_loopback":
+            _refuse("endpoint_not_https")  # http:// only to a local test push service
         return url
+    if url.scheme == "http":
+        _refuse("endpoint_not_https")
     if not resolve:
         return url
     try:

@@ -119,7 +119,7 @@ def test_a_name_that_turns_inside_after_the_check_is_refused_as_it_connects(endp
     # answers 127.0.0.1. The connector's resolver sees the new answer and refuses it.
     port = int(endpoint.base.rsplit(":", 1)[1])
     answers = _Answers("8.8.8.8")
-    assert endpoints.check("http://push.example.net/x", allow_local=True) is not None
+    assert endpoints.check("https://push.example.net/x") is not None
     answers.address = "127.0.0.1"
 
     async def post():
