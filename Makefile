@@ -36,7 +36,10 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
+# The front end's pure modules first (Node's own test runner, web/ as ES modules), then
+# the server, the push path and the browser.
 test: install browser node
+	node --test tests/js/
 	$(BIN)/pytest
 
 # Regenerate the initial migration from the models (until the first release ships).

@@ -1,9 +1,12 @@
 """Serving the phone app: the shell, the manifest, the service worker."""
 import json
 import shutil
+import subprocess
+from datetime import date
 
 import pytest
 
+from server.reports.models import LEGACY_POLICE_CONSENT
 from server.web import APP_ROUTES, DEFAULT_QUICK_EXIT_URL, ROOT, SCREENS, build_shell
 
 SCREENS_ELEMENT = '<script type="application/json" id="screens">'
@@ -12,6 +15,14 @@ SCREENS_ELEMENT = '<script type="application/json" id="screens">'
 def screens_in(page):
     """The screens list the server wrote into the shell page."""
     return json.loads(page.split(SCREENS_ELEMENT, 1)[1].split("</script>", 1)[0])
+
+
+def payload_module():
+    """What web/report-payload.js gives the server: its vocabulary and a report with every
+    part filled in (tests/js/print-vocabulary.js, run by Node)."""
+    done = subprocess.run(["node", ROOT / "tests" / "js" / "print-vocabulary.js", date.today().isoformat()],
+                          capture_output=True, text=True, timeout=30, check=True)
+    return json.loads(done.stdout)
 
 
 @pytest.fixture
@@ -123,3 +134,30 @@ def test_quick_exit_target_is_a_setting(app, client):
     assert client.get("/service-worker.js").data != build_shell(ROOT).worker
     app.config["QUICK_EXIT_URL"] = "javascript:alert(1)"
     assert f'content="{DEFAULT_QUICK_EXIT_URL}"'.encode() in client.get("/").data
+
+
+def test_the_report_form_speaks_the_servers_vocabulary(client, areas):
+    """The app's lists are the API's enums, in the OpenAPI document; and a report built
+    from a form with every part filled in is one the server takes."""
+    js = payload_module()
+    schemas = client.get("/api/v1/openapi.json").get_json()["components"]["schemas"]
+
+    def enum(schema, name):
+        prop = schemas[schema]["properties"][name]
+        return [value for value in prop.get("items", prop)["enum"] if value is not None]
+
+    assert js["incident_types"] == enum("Report", "incident_types")
+    assert js["parts_of_day"] == enum("Report", "part_of_day")
+    assert js["police_consent"] + list(js["legacy_police"]) == enum("Consent", "police")
+    assert js["legacy_police"] == LEGACY_POLICE_CONSENT  # old drafts open as the server stores them
+    assert js["contact_methods"] == enum("Offender", "contact_method")
+    for name, choices in js["pickers"].items():  # free text on the server: within its length
+        assert all(len(choice) <= schemas["Offender"]["properties"][name].get("maxLength", 80)
+                   for choice in choices), name
+
+    report = js["report"]
+    assert set(report) <= set(schemas["Report"]["properties"])
+    assert set(report["offender"]) == set(schemas["Offender"]["properties"])
+    response = client.post("/api/v1/sync", json={"reports": [report]})
+    assert response.status_code == 200
+    assert response.get_json()["results"][0]["result"] == "created", response.get_json()

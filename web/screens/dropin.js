@@ -9,11 +9,28 @@ import { h } from '../dom.js';
 import { t } from '../i18n.js';
 import * as outbox from '../outbox.js';
 import { frame } from '../staff/staff.js';
-import { render as reportForm } from './report.js';
+import { OWN_REPORT, renderForm } from './report.js';
 
-export async function render(main, { params }) {
+// The report form's mode for drop-in (see OWN_REPORT in screens/report.js).
+const DROPIN = {
+  ...OWN_REPORT,
+  draftKey: 'dropin-draft',
+  defaults: () => ({ ...OWN_REPORT.defaults(), publish: '', police: '' }),
+  title: 'dropin.title',
+  lead: 'dropin.lead',
+  clearLabel: 'dropin.next',
+  clearConfirm: null,
+  cleared: 'dropin.ready',
+  saved: 'dropin.saved',
+  fixes: false,
+  alwaysOnBehalf: true,
+  askConsent: true,
+  nextPerson: true,
+};
+
+export async function render(main) {
   if (!(await frame(main, '/staff/dropin', { offline: true }))) return null;
-  const cleanup = await reportForm(main, { params, dropin: true });
+  const cleanup = await renderForm(main, DROPIN);
   const waiting = h('p', { class: 'count dropin-count', role: 'status' });
   main.querySelector('.lead').after(waiting);
   const count = async () => {

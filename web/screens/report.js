@@ -2,47 +2,43 @@
 // offender is optional. The form is saved as a draft as the user types (a closed tab
 // loses nothing); the report's id is made when the draft is first saved and stays with it
 // into the outbox, so a resend is always recognised. Submitting works the same offline.
+// The payload itself (vocabulary, fields -> report, what must be there) is in
+// report-payload.js; this module is the screen.
 import { h, chips, field, status, errorList } from '../dom.js';
 import { t } from '../i18n.js';
 import * as db from '../db.js';
 import * as outbox from '../outbox.js';
 import { cachedAreas, myAreas, byRegion, refreshAreas } from '../areas.js';
 import { navigate } from '../router.js';
+import {
+  OFFERED_INCIDENT_TYPES, LEGACY_POLICE, PARTS_OF_DAY, POLICE_CONSENT, PICKERS, WORDS, LISTS, VEHICLE, CONTACT, EARLIEST_DATE,
+  localDate, buildReport, fieldsFromReport, problems, unansweredConsent,
+} from '../report-payload.js';
 
-// The server's vocabulary (server/reports/models.py), in its order.
-export const INCIDENT_TYPES = [
-  'physical_assault', 'sexual_assault', 'rape', 'robbery', 'theft', 'refused_to_pay',
-  'condom_removal', 'threats', 'harassment_or_stalking', 'drugging', 'posing_as_police',
-  'outing_or_blackmail', 'other', 'outing', 'blackmail', 'image_based_abuse', 'doxxing',
-];
-// Still accepted and shown on old reports, no longer offered ("outing" and "blackmail" are).
-export const RETIRED_INCIDENT_TYPES = ['outing_or_blackmail'];
-const OFFERED_INCIDENT_TYPES = INCIDENT_TYPES.filter((v) => !RETIRED_INCIDENT_TYPES.includes(v));
-export const POLICE_CONSENT = ['none', 'anonymous_intelligence', 'contact_via_project', 'full_report'];
-// A draft saved by an earlier version: the nearest level that widens nothing.
-const LEGACY_POLICE = { offender_only: 'anonymous_intelligence', with_contact: 'full_report' };
-const PARTS_OF_DAY = ['morning', 'afternoon', 'evening', 'night'];
-const PICKERS = {
-  gender: ['man', 'woman', 'other'],
-  age_range: ['under 25', '25-34', '35-44', '45-54', '55+'],
-  height: ['short', 'average', 'tall'],
-  build: ['slim', 'average', 'heavy', 'muscular'],
-  contact_method: ['street', 'online_ad', 'phone', 'venue', 'app', 'other'],
-};
-const WORDS = ['skin', 'hair', 'accent'];
-const LISTS = { phones: 'tel', emails: 'email', handles: 'text', names: 'text' };
-const VEHICLE = ['make', 'model', 'colour', 'plate'];
-const CONTACT = ['name', 'phone', 'email'];
 const DRAFT_DELAY_MS = 300;
 
-function today(offsetDays = 0) {
-  const d = new Date(Date.now() + offsetDays * 86400000);
-  return new Date(d.getTime() - d.getTimezoneOffset() * 60000).toISOString().slice(0, 10);
-}
-
-const DEFAULTS = () => ({ occurred_on: today(), part_of_day: '', publish: 'yes', police: 'none' });
-// Drop-in mode (screens/dropin.js): the outreach worker asks the person; no consent is assumed.
-const DROPIN_DEFAULTS = () => ({ ...DEFAULTS(), publish: '', police: '' });
+// How the form behaves: a person reporting for themselves (this screen), or drop-in mode
+// (screens/dropin.js makes its own from this one).
+//   draftKey: where the draft is kept (kv store); defaults(): the fields of an empty form;
+//   title, lead, clearLabel, cleared: message keys; clearConfirm: asked before clearing,
+//   or null; fixes: opens a parked report to fix (?fix=ID); alwaysOnBehalf: every report
+//   is filed for someone else (no box to tick); askConsent: consent must be answered, never
+//   assumed; nextPerson: saving goes straight on to an empty form (message `saved`) instead
+//   of to My reports.
+export const OWN_REPORT = {
+  draftKey: 'draft',
+  defaults: () => ({ occurred_on: localDate(), part_of_day: '', publish: 'yes', police: 'none' }),
+  title: 'report.title',
+  lead: 'report.lead',
+  clearLabel: 'report.clear',
+  clearConfirm: 'report.clear_confirm',
+  cleared: 'report.cleared',
+  saved: null,
+  fixes: true,
+  alwaysOnBehalf: false,
+  askConsent: false,
+  nextPerson: false,
+};
 
 // The form's state as a plain object: {name: value, or [values] for checkboxes}.
 function readFields(form) {
@@ -71,81 +67,6 @@ function writeFields(form, fields) {
   }
 }
 
-// The form's fields -> the report payload of the API contract.
-export function buildReport(fields, id) {
-  const one = (name) => String(fields[name] || '').trim();
-  const lines = (name) => one(name).split('\n').map((s) => s.trim()).filter(Boolean);
-  const ticked = (name) => [].concat(fields[name] || []);
-  const report = {
-    id,
-    occurred_on: one('occurred_on'),
-    area: one('area'),
-    incident_types: ticked('incident_types'),
-    description: one('description'),
-  };
-  if (one('part_of_day')) report.part_of_day = one('part_of_day');
-  const offender = {};
-  for (const name of [...Object.keys(PICKERS), ...WORDS, 'marks']) {
-    if (one(`offender.${name}`)) offender[name] = one(`offender.${name}`);
-  }
-  for (const name of Object.keys(LISTS)) {
-    if (lines(`offender.${name}`).length) offender[name] = lines(`offender.${name}`);
-  }
-  const vehicle = {};
-  for (const name of VEHICLE) if (one(`vehicle.${name}`)) vehicle[name] = one(`vehicle.${name}`);
-  if (Object.keys(vehicle).length) offender.vehicle = vehicle;
-  if (Object.keys(offender).length) report.offender = offender;
-  report.consent = { publish: one('publish') !== 'no', police: one('police') || 'none' };
-  if (ticked('support').includes('yes')) {
-    const contact = {};
-    for (const name of [...CONTACT, 'note']) if (one(`contact.${name}`)) contact[name] = one(`contact.${name}`);
-    report.support = { requested: true };
-    if (Object.keys(contact).length) report.support.contact = contact;
-  }
-  if (ticked('on_behalf').includes('yes')) report.on_behalf = true;
-  return report;
-}
-
-// The payload -> the form's fields (to fix a report the server refused).
-function fieldsFromReport(report) {
-  const fields = {
-    occurred_on: report.occurred_on || '',
-    area: report.area || '',
-    incident_types: report.incident_types || [],
-    description: report.description || '',
-    part_of_day: report.part_of_day || '',
-    publish: report.consent && report.consent.publish === false ? 'no' : 'yes',
-    police: LEGACY_POLICE[report.consent && report.consent.police]
-      || (report.consent && report.consent.police) || 'none',
-    support: report.support && report.support.requested ? ['yes'] : [],
-    on_behalf: report.on_behalf ? ['yes'] : [],
-  };
-  const offender = report.offender || {};
-  for (const [name, value] of Object.entries(offender)) {
-    if (name === 'vehicle') {
-      for (const [part, v] of Object.entries(value || {})) fields[`vehicle.${part}`] = v;
-    } else {
-      fields[`offender.${name}`] = Array.isArray(value) ? value.join('\n') : value;
-    }
-  }
-  const contact = (report.support && report.support.contact) || {};
-  for (const [name, value] of Object.entries(contact)) fields[`contact.${name}`] = value;
-  return fields;
-}
-
-// What must be there before a report goes to the outbox.
-function problems(report, haveAreas) {
-  const found = [];
-  if (!report.incident_types.length) found.push(['incident_types', t('report.need_type')]);
-  if (!report.description) found.push(['description', t('report.need_description')]);
-  if (!report.occurred_on) found.push(['occurred_on', t('report.need_date')]);
-  else if (report.occurred_on > today(1) || report.occurred_on < '2000-01-01') {
-    found.push(['occurred_on', t('report.bad_date')]);
-  }
-  if (!report.area && haveAreas) found.push(['area', t('report.need_area')]);
-  return found;
-}
-
 function picker(name, label) {
   return field({
     name: `offender.${name}`,
@@ -161,7 +82,7 @@ function section(number, title, ...content) {
     ...content);
 }
 
-function buildForm(areaSelect) {
+function buildForm(areaSelect, mode) {
   const supportBox = h('div', { class: 'support-contact' },
     h('p', { class: 'hint' }, t('report.support_hint')),
     CONTACT.map((name) => field({
@@ -180,8 +101,8 @@ function buildForm(areaSelect) {
       field({ name: 'description', label: t('report.description'), hint: t('report.description_hint'),
         multiline: true, maxlength: 5000, required: true })),
     section(2, t('report.when'),
-      field({ name: 'occurred_on', label: t('report.date'), type: 'date', min: '2000-01-01',
-        max: today(1), required: true }),
+      field({ name: 'occurred_on', label: t('report.date'), type: 'date', min: EARLIEST_DATE,
+        max: localDate(1), required: true }),
       chips({ name: 'part_of_day', legend: t('report.part_of_day'), type: 'radio',
         options: [['', 'report.not_sure'], ...PARTS_OF_DAY.map((v) => [v, `part_of_day.${v}`])] })),
     section(3, t('report.where'), areaSelect),
@@ -214,11 +135,11 @@ function buildForm(areaSelect) {
       h('label', { class: 'check' }, h('input', { type: 'checkbox', name: 'support', value: 'yes' }),
         h('span', {}, t('report.support_yes'))),
       supportBox,
-      h('label', { class: 'check' }, h('input', { type: 'checkbox', name: 'on_behalf', value: 'yes' }),
-        h('span', {}, t('report.on_behalf')))),
+      mode.alwaysOnBehalf ? null : h('label', { class: 'check' },
+        h('input', { type: 'checkbox', name: 'on_behalf', value: 'yes' }), h('span', {}, t('report.on_behalf')))),
     h('div', { class: 'actions' },
       h('button', { type: 'submit', class: 'primary' }, t('report.submit')),
-      h('button', { type: 'button', class: 'secondary', 'data-action': 'clear' }, t('report.clear'))));
+      h('button', { type: 'button', class: 'secondary', 'data-action': 'clear' }, t(mode.clearLabel))));
 }
 
 async function areaField(fix) {
@@ -251,27 +172,25 @@ async function areaField(fix) {
   return { element: select, control, haveAreas: () => list.length > 0, fill };
 }
 
-export async function render(main, { params, dropin = false }) {
-  const fixId = dropin ? null : params.get('fix');
-  const DRAFT = dropin ? 'dropin-draft' : 'draft';
-  const defaults = dropin ? DROPIN_DEFAULTS : DEFAULTS;
-  let fixing = fixId ? await outbox.get(fixId) : null;
+export function render(main, { params }) {
+  return renderForm(main, OWN_REPORT, params.get('fix'));
+}
+
+// Draw the form in `main` as `mode` says; `fixId`: the outbox item to fix, if any.
+// Returns the cleanup for the router.
+export async function renderForm(main, mode, fixId = null) {
+  let fixing = mode.fixes && fixId ? await outbox.get(fixId) : null;
   if (fixing && (fixing.state !== 'parked' || !fixing.report)) fixing = null;
   const area = await areaField(Boolean(fixing));
-  const form = buildForm(area.element);
+  const form = buildForm(area.element, mode);
   const problemsBox = h('div', { class: 'problems', tabindex: '-1', hidden: true });
   const supportBox = form.querySelector('.support-contact');
   const message = status();
   const clearButton = form.querySelector('[data-action="clear"]');
-  if (dropin) {
-    // Always on behalf; "Next person" empties the form at once, without asking.
-    form.querySelector('[name="on_behalf"]').closest('label').remove();
-    clearButton.textContent = t('dropin.next');
-  }
 
   main.append(
-    h('h1', { tabindex: '-1' }, fixing ? t('report.fix_title') : t(dropin ? 'dropin.title' : 'report.title')),
-    h('p', { class: 'lead' }, fixing ? t('report.fix_lead') : t(dropin ? 'dropin.lead' : 'report.lead')),
+    h('h1', { tabindex: '-1' }, t(fixing ? 'report.fix_title' : mode.title)),
+    h('p', { class: 'lead' }, t(fixing ? 'report.fix_lead' : mode.lead)),
     problemsBox, form, message);
 
   let draft;
@@ -280,10 +199,10 @@ export async function render(main, { params, dropin = false }) {
     problemsBox.replaceChildren(h('h2', {}, t('report.server_said')), errorList(fixing.errors));
     problemsBox.hidden = false;
   } else {
-    draft = (await db.get('kv', DRAFT)) || { id: null, fields: defaults() };
+    draft = (await db.get('kv', mode.draftKey)) || { id: null, fields: mode.defaults() };
   }
   if (LEGACY_POLICE[draft.fields.police]) draft.fields.police = LEGACY_POLICE[draft.fields.police];
-  writeFields(form, { ...defaults(), ...draft.fields });
+  writeFields(form, { ...mode.defaults(), ...draft.fields });
   const syncSupport = () => { supportBox.hidden = !form.elements.support.checked; };
   syncSupport();
   const who = form.querySelector('details');
@@ -297,7 +216,7 @@ export async function render(main, { params, dropin = false }) {
     // The id is made the first time anything is saved, and stays with the report.
     if (!draft.id) draft.id = crypto.randomUUID();
     draft = { ...draft, fields: readFields(form), savedAt: Date.now() };
-    await db.put('kv', draft, DRAFT);
+    await db.put('kv', draft, mode.draftKey);
   };
   const soon = () => {
     clearTimeout(timer);
@@ -312,19 +231,23 @@ export async function render(main, { params, dropin = false }) {
   const reset = async () => {
     clearTimeout(timer);
     timer = null;
-    draft = { id: null, fields: defaults() };
+    draft = { id: null, fields: mode.defaults() };
     form.reset();
-    writeFields(form, defaults());
+    writeFields(form, mode.defaults());
     syncSupport();
     who.open = false;
     problemsBox.hidden = true;
-    if (!fixing) await db.remove('kv', DRAFT);
+    if (!fixing) await db.remove('kv', mode.draftKey);
+  };
+  // Empty the form and say so; ready for the next person, focus goes back to the top.
+  const emptied = async (text) => {
+    await reset();
+    message.textContent = t(text);
+    if (mode.nextPerson) main.querySelector('h1').focus();
   };
   clearButton.addEventListener('click', async () => {
-    if (!dropin && !confirm(t('report.clear_confirm'))) return;
-    await reset();
-    message.textContent = t(dropin ? 'dropin.ready' : 'report.cleared');
-    if (dropin) main.querySelector('h1').focus();
+    if (mode.clearConfirm && !confirm(t(mode.clearConfirm))) return;
+    await emptied(mode.cleared);
   });
 
   form.addEventListener('submit', async (event) => {
@@ -336,18 +259,16 @@ export async function render(main, { params, dropin = false }) {
     // The server holds other content under this id: this one goes under a new id.
     if (fixing && fixing.result === 'conflict') id = crypto.randomUUID();
     const report = buildReport(fields, id);
-    const found = problems(report, area.haveAreas());
-    if (dropin) {
-      report.on_behalf = true;
-      for (const name of ['publish', 'police']) if (!fields[name]) found.push([name, t(`dropin.need_${name}`)]);
-    }
+    if (mode.alwaysOnBehalf) report.on_behalf = true;
+    const found = [...problems(report, { haveAreas: area.haveAreas() }),
+      ...(mode.askConsent ? unansweredConsent(fields) : [])];
     form.querySelectorAll('[aria-invalid]').forEach((el) => el.removeAttribute('aria-invalid'));
     if (found.length) {
-      problemsBox.replaceChildren(h('h2', {}, t('report.check')), h('ul', {}, found.map(([name, text]) => {
+      problemsBox.replaceChildren(h('h2', {}, t('report.check')), h('ul', {}, found.map(([name, key]) => {
         const target = form.querySelector(`[data-field="${name}"]`);
         const control = target.querySelector('input, select, textarea');
         control.setAttribute('aria-invalid', 'true');
-        return h('li', {}, h('a', { href: `#${control.id || (control.id = `${name}-first`)}` }, text));
+        return h('li', {}, h('a', { href: `#${control.id || (control.id = `${name}-first`)}` }, t(key)));
       })));
       problemsBox.hidden = false;
       problemsBox.focus();
@@ -355,20 +276,14 @@ export async function render(main, { params, dropin = false }) {
     }
     if (fixing) await outbox.replace(fixing.id, report);
     else {
-      await db.put('kv', { ...draft, id, fields }, DRAFT);
+      await db.put('kv', { ...draft, id, fields }, mode.draftKey);
       await outbox.save(report);
-      await db.remove('kv', DRAFT);
+      await db.remove('kv', mode.draftKey);
     }
     db.askPersistence().catch(() => {});
-    if (dropin) {
-      // Straight on to the next person; the outbox sends it (and then forgets it).
-      await reset();
-      message.textContent = t('dropin.saved');
-      main.querySelector('h1').focus();
-      outbox.sendNow();
-      return;
-    }
-    await navigate('/reports?saved=1');
+    // The outbox sends it (and, filed for someone else, then forgets it).
+    if (mode.nextPerson) await emptied(mode.saved);
+    else await navigate('/reports?saved=1');
     outbox.sendNow();
   });
 

@@ -9,7 +9,7 @@ import { h, chips, field, status, errorList } from '../dom.js';
 import { t } from '../i18n.js';
 import { navigate } from '../router.js';
 import { cachedAreas, refreshAreas, byRegion } from '../areas.js';
-import { INCIDENT_TYPES } from '../screens/report.js';
+import { INCIDENT_TYPES } from '../report-payload.js';
 import { call, frame, problem, shortId, confirmStep } from './staff.js';
 
 const SEVERITIES = ['dangerous', 'risky', 'nuisance'];

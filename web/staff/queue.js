@@ -5,7 +5,7 @@ import { h, field, formatDate } from '../dom.js';
 import { t } from '../i18n.js';
 import { navigate } from '../router.js';
 import { cachedAreas, refreshAreas, byRegion } from '../areas.js';
-import { INCIDENT_TYPES } from '../screens/report.js';
+import { INCIDENT_TYPES } from '../report-payload.js';
 import { call, frame, problem, when } from './staff.js';
 
 const PAGE = 25;
