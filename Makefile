@@ -36,10 +36,12 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-# The front end's pure modules first (Node's own test runner, web/ as ES modules), then
-# the server, the push path and the browser.
+# The front end first: its pure modules (Node's own test runner, web/ as ES modules) and
+# the JSDoc types of the modules marked // @ts-check (tsconfig.json); then the server, the
+# push path and the browser.
 test: install browser node
 	node --test tests/js/
+	npx --no-install tsc -p .
 	$(BIN)/pytest
 
 # Regenerate the initial migration from the models (until the first release ships).

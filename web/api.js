@@ -33,6 +33,12 @@ export function setCsrfToken(token) {
 }
 
 // -> {status, ok, data, retryAfter}; throws NetworkError when nothing came back.
+/**
+ * @param {string} path
+ * @param {{method?: string, body?: unknown, headers?: Object<string, string>, staff?: boolean,
+ *          cookies?: boolean}} [options]
+ * @returns {Promise<{status: number, ok: boolean, data: any, retryAfter: number | null}>}
+ */
 export async function api(path, { method = 'GET', body, headers = {}, staff = false, cookies = staff } = {}) {
   const token = staff ? null : await memberToken();
   const sent = { Accept: 'application/json', ...headers };
