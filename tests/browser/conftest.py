@@ -10,78 +10,19 @@ These tests do not use the `app` fixture, so they run once, on SQLite.
 """
 import os
 import shutil
-import socket
-import sqlite3
 import subprocess
-import sys
 import threading
-import time
-import uuid
-from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import pytest
 import requests
 
-ROOT = Path(__file__).resolve().parents[2]
-BIN = Path(sys.executable).parent
-CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-# Needed to run Debian's Chromium headless as root in a container (see BRIEF.md).
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync"]
-PHONE = {"width": 360, "height": 740}
-TIMEOUT_MS = 10_000
+from server import create_app
+from server.extensions import db
 
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def origin(url):
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}"
-
-
-def wait_until(check, timeout=10.0, interval=0.05, message="condition", page=None):
-    """Poll `check` until it returns something truthy; fail after `timeout` seconds.
-    Pass `page` when `check` reads what Playwright event handlers record: they run only
-    while Playwright is waiting, so the pause between polls is spent in the page."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {message}")
-        if page is not None:
-            page.wait_for_timeout(interval * 1000)
-        else:
-            time.sleep(interval)
-
-
-@dataclass
-class Server:
-    url: str
-    database: Path
-    webroot: Path
-    log: Path
-    env: dict = None  # the server's environment, to run `flask` commands on its database
-
-    def reports(self, marker):
-        """Rows of the report table whose description contains `marker`."""
-        with sqlite3.connect(f"file:{self.database}?mode=ro", uri=True, timeout=15) as conn:
-            conn.row_factory = sqlite3.Row
-            rows = conn.execute("SELECT id, description, member_id FROM report WHERE description LIKE ?",
-                                (f"%{marker}%",)).fetchall()
-        return [dict(row) for row in rows]
-
-    def report_ids(self, marker):
-        return sorted(str(uuid.UUID(row["id"])) for row in self.reports(marker))
+from .support import (BIN, CHROMIUM, CHROMIUM_ARGS, PHONE, ROOT, TIMEOUT_MS, Server, Watcher, free_port,
+                      wait_until)
 
 
 @pytest.fixture(scope="session")
@@ -163,46 +104,6 @@ def browser(playwright_driver):
     browser.close()
 
 
-class Watcher:
-    """Records every request and every uncaught page error of the contexts it watches."""
-
-    def __init__(self, app_url, neutral_url):
-        self.app = origin(app_url)
-        self.neutral = origin(neutral_url)
-        self.requests = []
-        self.errors = []
-
-    def watch(self, context):
-        context.on("request", self._request)
-        context.on("page", self._page)
-        for page in context.pages:
-            self._page(page)
-        return context
-
-    def _page(self, page):
-        page.on("pageerror", lambda error: self.errors.append(str(error)))
-        page.on("console", lambda message: self.errors.append(message.text)
-                if "Content Security Policy" in message.text else None)
-
-    def _request(self, request):
-        try:
-            page_url = request.frame.url
-        except Exception:  # a service worker's request has no frame
-            page_url = ""
-        self.requests.append((request.url, request.is_navigation_request(), page_url))
-
-    def foreign_requests(self):
-        found = []
-        for url, navigation, page_url in self.requests:
-            if url.startswith(("data:", "blob:", "about:")) or origin(url) == self.app:
-                continue
-            # Quick exit's navigation to the neutral site, and that site's own requests.
-            if origin(url) == self.neutral and (navigation or origin(page_url) == self.neutral):
-                continue
-            found.append(url)
-        return found
-
-
 @pytest.fixture
 def watcher(server, neutral_site):
     watcher = Watcher(server.url, neutral_site)
@@ -265,3 +166,14 @@ def persistent_browser(playwright_driver, server, watcher, tmp_path):
             context.close()
         except Exception:
             pass
+
+
+@pytest.fixture(scope="session")
+def server_app(server):
+    """The server's Flask app on the browser test server's SQLite database, to make and read
+    members, alerts and subscriptions with the server's own service functions (members.py)."""
+    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{server.database}",
+                      "SECRET_KEY": server.env["SECRET_KEY"]})
+    yield app
+    with app.app_context():
+        db.engine.dispose()

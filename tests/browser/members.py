@@ -6,9 +6,6 @@ import secrets
 import subprocess
 import uuid
 
-import pytest
-
-from server import create_app
 from server.accounts.models import Member
 from server.alerts import service as alerts
 from server.alerts.models import Alert
@@ -18,18 +15,9 @@ from server.identifiers.service import index_alert
 from server.push.models import Subscription
 from server.security import hash_token
 
-from .conftest import BIN, ROOT, wait_until
+from .support import BIN, ROOT, wait_until
 
 API = "/static/api.js"
-
-
-@pytest.fixture(scope="session")
-def server_app(server):
-    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{server.database}",
-                      "SECRET_KEY": server.env["SECRET_KEY"]})
-    yield app
-    with app.app_context():
-        db.engine.dispose()
 
 
 def new_member(app):

@@ -2,9 +2,32 @@
 import uuid
 from datetime import date
 
-from .conftest import wait_until
+from .support import wait_until
 
 OUTBOX = "/static/outbox.js"
+
+# Every object store of every IndexedDB database of the page, and every cached URL.
+DEVICE_STORAGE = """async () => {
+    const found = {};
+    for (const {name} of await indexedDB.databases()) {
+        const db = await new Promise((ok, fail) => {
+            const r = indexedDB.open(name); r.onsuccess = () => ok(r.result); r.onerror = () => fail(r.error);
+        });
+        for (const store of db.objectStoreNames) {
+            const tx = db.transaction(store);
+            const [keys, values] = await Promise.all(['getAllKeys', 'getAll'].map((how) => new Promise((ok) => {
+                const r = tx.objectStore(store)[how](); r.onsuccess = () => ok(r.result);
+            })));
+            found[`${name}/${store}`] = {keys, values};
+        }
+        db.close();
+    }
+    const cached = [];
+    for (const key of await caches.keys()) {
+        for (const request of await (await caches.open(key)).keys()) cached.push(request.url);
+    }
+    return {found, cached};
+}"""
 
 
 def open_app(context, path="/"):

@@ -1,24 +1,10 @@
 """axe-core (from npm) finds no serious or critical problem on any screen."""
 import pytest
 
-from .conftest import ROOT
+from .axe import serious_violations
 from .pages import flush, installed_app, put_in_outbox, report_payload, wait_for_states
 
 pytestmark = pytest.mark.browser
-
-AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
-
-
-def serious_violations(page):
-    if not AXE.exists():
-        pytest.fail("axe-core is missing: run `make node`")
-    if not page.evaluate("() => typeof axe !== 'undefined'"):
-        # Evaluated through DevTools: the page's CSP (rightly) refuses an injected <script>.
-        page.evaluate(AXE.read_text())
-    results = page.evaluate("() => axe.run(document, {resultTypes: ['violations']})")
-    return [(v["id"], v["impact"], [node["target"] for node in v["nodes"]][:3])
-            for v in results["violations"] if v["impact"] in ("serious", "critical")]
-
 
 def test_every_screen_passes_axe(context):
     page = installed_app(context)

@@ -2,9 +2,9 @@
 retracted ones dropped from the phone."""
 import pytest
 
-from .members import join, new_member, publish, retract, server_app, stored_alert  # noqa: F401
+from .axe import serious_violations
+from .members import join, new_member, publish, retract, stored_alert
 from .pages import installed_app
-from .test_accessibility import serious_violations
 
 pytestmark = pytest.mark.browser
 
@@ -20,7 +20,7 @@ def open_alerts(page):
     page.wait_for_selector(".sync[data-synced]")
 
 
-def test_feed_marks_new_works_offline_and_drops_retracted(context, server, server_app):  # noqa: F811
+def test_feed_marks_new_works_offline_and_drops_retracted(context, server, server_app):
     page = installed_app(context)
     join(page, new_member(server_app))
     page.evaluate(f"async () => (await import('/static/areas.js')).setMyAreas(['{AREA}'])")
@@ -70,7 +70,7 @@ def test_feed_marks_new_works_offline_and_drops_retracted(context, server, serve
     assert stored_alert(page, first) is None
 
 
-def test_alert_opened_by_id_is_fetched_when_not_on_the_phone(context, server, server_app):  # noqa: F811
+def test_alert_opened_by_id_is_fetched_when_not_on_the_phone(context, server, server_app):
     page = installed_app(context)
     join(page, new_member(server_app))
     alert_id = publish(server_app, [AREA], title="Tapped from a notification")

@@ -5,9 +5,9 @@ import secrets
 
 import pytest
 
-from .members import join, new_member, publish, server_app  # noqa: F401
+from .axe import serious_violations
+from .members import join, new_member, publish
 from .pages import installed_app, open_app
-from .test_accessibility import serious_violations
 
 pytestmark = pytest.mark.browser
 
@@ -23,7 +23,7 @@ def check(page, value, kind="Phone number"):
     page.get_by_role("button", name="Check", exact=True).click()
 
 
-def test_check_shows_matches_withheld_and_no_warning(context, server, server_app):  # noqa: F811
+def test_check_shows_matches_withheld_and_no_warning(context, server, server_app):
     shown, hidden, unknown = phones(3)
     plate = f"RF{secrets.randbelow(100):02d} XYZ"
     alert_id = publish(server_app, ["lewisham"], title="Refused to pay, threatened", identifiers=[

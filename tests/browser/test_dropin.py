@@ -8,10 +8,9 @@ import uuid
 
 import pytest
 
-from .conftest import BIN, ROOT, wait_until
-from .pages import outbox, wait_for_service_worker
-from .test_accessibility import serious_violations
-from .test_staff import DEVICE_STORAGE
+from .axe import serious_violations
+from .pages import DEVICE_STORAGE, outbox, wait_for_service_worker
+from .support import BIN, ROOT, wait_until
 
 pytestmark = pytest.mark.browser
 

@@ -3,8 +3,8 @@ import uuid
 
 import pytest
 
-from .conftest import wait_until
 from .pages import installed_app, submit_report, wait_for_states
+from .support import wait_until
 
 pytestmark = pytest.mark.browser
 

@@ -11,11 +11,11 @@ import pytest
 import requests
 from pushservice import running_push_service
 
-from .conftest import wait_until
+from .axe import serious_violations
 from .members import (ServiceWorkerDevTools, join, new_member, notifications, publish,
-                      run_push_worker, server_app, stored_alert, subscriptions)  # noqa: F401
+                      run_push_worker, stored_alert, subscriptions)
 from .pages import installed_app
-from .test_accessibility import serious_violations
+from .support import wait_until
 
 pytestmark = pytest.mark.browser
 
@@ -47,7 +47,7 @@ def push_service(tmp_path_factory):
         yield service
 
 
-def member_app(context, server, server_app, path="/settings", permissions=()):  # noqa: F811
+def member_app(context, server, server_app, path="/settings", permissions=()):
     # DevTools grants exactly this list for the origin (it revokes any other).
     context.grant_permissions(["notifications", *permissions], origin=server.url)
     page = installed_app(context)
@@ -62,7 +62,7 @@ def wait_for_notifications(page, check, message):
 
 
 def test_push_shows_neutral_text_by_default_detailed_when_chosen_one_per_alert(
-        context, server, server_app):  # noqa: F811
+        context, server, server_app):
     page = member_app(context, server, server_app)
     worker = ServiceWorkerDevTools(context, page, server)
     first = "5a1e0000-0000-4000-8000-000000000001"
@@ -89,7 +89,7 @@ def test_push_shows_neutral_text_by_default_detailed_when_chosen_one_per_alert(
 
 
 def test_subscribe_publish_and_the_push_service_gets_exactly_one_message(
-        context, server, server_app, push_service):  # noqa: F811
+        context, server, server_app, push_service):
     page = member_app(context, server, server_app)
     public_key = requests.get(f"{server.url}/api/v1/push/key", timeout=5).json()["public_key"]
     subscription = push_service.subscribe(public_key)
@@ -149,7 +149,7 @@ def test_subscribe_publish_and_the_push_service_gets_exactly_one_message(
 
 
 def test_near_me_ticks_the_nearest_areas_without_sending_the_location(
-        new_context, server, server_app, watcher):  # noqa: F811
+        new_context, server, server_app, watcher):
     context = new_context(geolocation={"latitude": 51.545, "longitude": -0.055})  # Hackney
     page = member_app(context, server, server_app, permissions=["geolocation"])
     section = page.get_by_role("region", name="Notifications")

@@ -12,37 +12,13 @@ import requests
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from .pages import report_payload
-from .test_accessibility import serious_violations
+from .axe import serious_violations
+from .pages import DEVICE_STORAGE, report_payload
 
 pytestmark = pytest.mark.browser
 
 LAPTOP = {"width": 1280, "height": 900}
 MODERATOR = ("demo-moderator", "redflag-demo-moderator")
-
-# Every object store of every IndexedDB database of the page, and every cached URL.
-DEVICE_STORAGE = """async () => {
-    const found = {};
-    for (const {name} of await indexedDB.databases()) {
-        const db = await new Promise((ok, fail) => {
-            const r = indexedDB.open(name); r.onsuccess = () => ok(r.result); r.onerror = () => fail(r.error);
-        });
-        for (const store of db.objectStoreNames) {
-            const tx = db.transaction(store);
-            const [keys, values] = await Promise.all(['getAllKeys', 'getAll'].map((how) => new Promise((ok) => {
-                const r = tx.objectStore(store)[how](); r.onsuccess = () => ok(r.result);
-            })));
-            found[`${name}/${store}`] = {keys, values};
-        }
-        db.close();
-    }
-    const cached = [];
-    for (const key of await caches.keys()) {
-        for (const request of await (await caches.open(key)).keys()) cached.push(request.url);
-    }
-    return {found, cached};
-}"""
-
 
 def sync(server, *reports):
     """Reports sent as a phone's outbox sends them."""
