@@ -19,7 +19,11 @@ class NotAnIdentifier(ValueError):
 def check_identifier(member, kind, value):
     """-> {"alerts", "withheld", "message"}; counts the check against the member.
     Raises NotAnIdentifier when nothing usable is left after normalising."""
-    if normalise.normalise(kind, value, current_app.config["DEFAULT_PHONE_REGION"]) is None:
+    region = current_app.config["DEFAULT_PHONE_REGION"]
+    if kind == "phone" and normalise.read_phone(value, region)[1] in (
+            "several_numbers", "letters_in_number"):
+        raise NotAnIdentifier("Type one phone number, in digits.")
+    if normalise.normalise(kind, value, region) is None:
         raise NotAnIdentifier(f"This does not look like a {kind}.")
     alerts, withheld = identifiers.check(kind, value)
     # An SQL increment, so concurrent checks from one device are all counted.

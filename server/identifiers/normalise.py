@@ -3,6 +3,7 @@
 Each function returns None when nothing usable is left (so it is never indexed).
 """
 import re
+import unicodedata
 
 import phonenumbers
 
@@ -10,20 +11,103 @@ KINDS = ("phone", "email", "handle", "plate", "name")
 _NOT_ALNUM = re.compile(r"[^0-9a-z]+")
 
 
-def phone(raw, region="GB"):
-    """E.164 where the number is possible in `region` (or carries its own country code);
-    otherwise its digits alone, so an odd number still matches itself."""
-    text = (raw or "").strip()
-    if not text:
-        return None
+# Why a phone number as written could not be read as exactly one number; staff see it.
+PHONE_PROBLEMS = ("several_numbers", "letters_in_number", "unreadable")
+# Letters people type for look-alike digits, next to digits: a guess, never indexed.
+_LOOKALIKE = re.compile(r"(?<=\d)[OoIl|]|[OoIl|](?=\d)")
+_LOOKALIKE_DIGIT = {"O": "0", "o": "0", "I": "1", "l": "1", "|": "1"}
+_KEYPAD_WORD = re.compile(r"[A-Za-z]{3,}")
+
+
+def _ascii_digits(text):
+    """NFKC (full-width forms), then every other script's decimal digits as 0-9."""
+    text = unicodedata.normalize("NFKC", text)
+    return "".join(str(unicodedata.decimal(c)) if c.isdecimal() and not c.isascii() else c
+                   for c in text)
+
+
+def _e164(number):
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def _matches(text, region):
+    """Numbers found in free text; a number possible only as a local (short) number,
+    like the "0800" of "0800 FLOWERS", is no match."""
+    try:
+        found = list(phonenumbers.PhoneNumberMatcher(
+            text, region, leniency=phonenumbers.Leniency.POSSIBLE))
+    except Exception:  # noqa: BLE001  (the library's own limits on odd input)
+        return []
+    return [m for m in found if phonenumbers.is_possible_number_with_reason(m.number)
+            == phonenumbers.ValidationResult.IS_POSSIBLE]
+
+
+def read_phone(raw, region="GB"):
+    """A phone number as people write it -> (E.164 or None, problem or None).
+
+    Words, notes and brackets around the number are left out ("07700 900124 (Dave)",
+    "call 07700900124 after 6pm"); `+44 (0)`, `0044`, dots, dashes, extensions and other
+    scripts' or full-width digits are read. The number comes out only when the text
+    holds exactly one; otherwise `problem` says why (PHONE_PROBLEMS) and the value is:
+    - several_numbers ("07700 900124 or 900125", "07700 900124/5"): None;
+    - letters_in_number ("07700 9OO124", keypad words): None: the reading is a guess,
+      and a guess is never stored as the number (suggest_phone() shows it to staff);
+    - unreadable (digits, but no number possible in `region`): its digits alone, which
+      can never equal an E.164 value, so the same odd spelling still links to itself.
+    Text with no digits at all is (None, None)."""
+    text = _ascii_digits((raw or "").strip())
+    if not any(c.isdigit() for c in text):
+        return None, None
+    found = _matches(text, region)
+    values = {_e164(m.number) for m in found}
+    if len(values) > 1:
+        return None, "several_numbers"
+    if len(values) == 1:
+        rest = list(text)
+        for m in found:
+            rest[m.start:m.end] = " " * (m.end - m.start)
+        rest = "".join(rest)
+        # Digits touching the number ("/5", "-6", "9OO124") make it ambiguous; digits
+        # further off in words ("after 6pm") are something else.
+        for m in found:
+            near = rest[max(0, m.start - 3):m.start] + rest[m.end:m.end + 3]
+            if any(c.isdigit() for c in near):
+                letters = any(c in "OoIl|" for c in near + rest[m.end:m.end + 1])
+                return None, "letters_in_number" if letters else "several_numbers"
+            if rest[m.end:m.end + 1].isalpha() and text[m.end - 1:m.end].isdigit() \
+                    and rest[m.end:m.end + 1] in "OoIl":
+                return None, "letters_in_number"
+        return values.pop(), None
+    if any(c.isalpha() for c in text):
+        return None, "letters_in_number"
+    digits = re.sub(r"\D", "", text)
+    return (digits if len(digits) >= 5 else None), "unreadable"
+
+
+def suggest_phone(raw, region="GB"):
+    """For staff only: the number a flagged spelling most likely means (keypad words as
+    their digits, look-alike letters next to digits as digits), or None. Never indexed."""
+    value, problem = read_phone(raw, region)
+    if value and not problem:
+        return value
+    text = _ascii_digits((raw or "").strip())
+    if not _KEYPAD_WORD.search(text):
+        previous = None
+        while previous != text:
+            previous, text = text, _LOOKALIKE.sub(lambda m: _LOOKALIKE_DIGIT[m.group()], text)
+        value, problem = read_phone(text, region)
+        if value and not problem:
+            return value
     try:
         number = phonenumbers.parse(text, region)
-        if phonenumbers.is_possible_number(number):
-            return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
     except phonenumbers.NumberParseException:
-        pass
-    digits = re.sub(r"\D", "", text)
-    return digits if len(digits) >= 5 else None
+        return None
+    return _e164(number) if phonenumbers.is_possible_number(number) else None
+
+
+def phone(raw, region="GB"):
+    """The indexed form of a phone number (read_phone's value), or None."""
+    return read_phone(raw, region)[0]
 
 
 def email(raw):
@@ -51,6 +135,19 @@ def normalise(kind, raw, region="GB"):
     if kind == "phone":
         return phone(raw, region)
     return {"email": email, "handle": handle, "plate": plate, "name": name}[kind](raw)
+
+
+def phone_problems(offender, region="GB"):
+    """The offender's phone numbers that could not be read as exactly one number, for
+    staff: [{"kind": "phone", "value": as written, "problem": PHONE_PROBLEMS item,
+    "suggestion": E.164 or None}]."""
+    found = []
+    for raw in (offender or {}).get("phones") or []:
+        _value, problem = read_phone(raw, region)
+        if problem:
+            found.append({"kind": "phone", "value": raw, "problem": problem,
+                          "suggestion": suggest_phone(raw, region)})
+    return found
 
 
 def from_offender(offender, region="GB"):

@@ -14,7 +14,7 @@ from ..accounts.schemas import UtcDateTime
 from ..alerts.models import IDENTIFIER_DISPLAYS, SEVERITIES
 from ..alerts.schemas import AreaRefSchema
 from ..areas.schemas import SLUG
-from ..identifiers.normalise import KINDS
+from ..identifiers.normalise import KINDS, PHONE_PROBLEMS, read_phone
 from ..reports.models import (INCIDENT_TYPES, PERPETRATOR_KINDS, POLICE_CONSENT, POLICE_HANDLING,
                               STATUSES, TARGETED_BECAUSE)
 from ..reports.schemas import _no_nul, _not_blank
@@ -144,6 +144,15 @@ class ReportIdentifierSchema(Schema):
         "description": "Other reports with the same normalised identifier, newest first"})
 
 
+class UnreadableIdentifierSchema(Schema):
+    kind = fields.String(metadata={"enum": ["phone"]})
+    value = fields.String(metadata={"description": "As the reporter wrote it"})
+    problem = fields.String(metadata={"enum": list(PHONE_PROBLEMS)})
+    suggestion = fields.String(allow_none=True, metadata={
+        "description": "The number it most likely means (E.164), for staff to judge; "
+                       "never indexed"})
+
+
 class ReportDetailSchema(ReportSummarySchema):
     updated_at = UtcDateTime()
     description = fields.String()
@@ -160,6 +169,9 @@ class ReportDetailSchema(ReportSummarySchema):
                        "offenders: the other reports that share each)"})
     times_reported = fields.Integer(metadata={
         "description": "Reports (this one included) that carry any of these identifiers"})
+    unreadable_identifiers = fields.List(fields.Nested(UnreadableIdentifierSchema), metadata={
+        "description": "Phone numbers that could not be read as exactly one number: not "
+                       "indexed, so they link to no other report until staff look"})
 
 
 class RejectSchema(Strict):
@@ -179,6 +191,13 @@ class IdentifierSchema(Strict):
     display = fields.String(required=True, validate=validate.OneOf(IDENTIFIER_DISPLAYS),
                             metadata={"description": "full: as written; masked: partly "
                                       "hidden; hidden: never shown to members"})
+
+    @validates_schema
+    def _one_phone_number(self, data, **kwargs):
+        # An alert's phone is what members' checks match: it must be one number.
+        if data.get("kind") == "phone" and data.get("value"):
+            if read_phone(data["value"])[1] in ("several_numbers", "letters_in_number"):
+                raise ValidationError("Write one phone number, in digits.", "value")
 
 
 def _in_future(value):

@@ -184,6 +184,7 @@ def repeat_offender(report):
                          "other_reports": shared.get((kind, value), [])}
                         for kind, value, raw in found],
         "times_reported": times_reported([(kind, raw) for kind, _value, raw in found]),
+        "unreadable_identifiers": normalise.phone_problems(report.offender, region),
     }
 
 

@@ -50,6 +50,16 @@ function repeats(report) {
       item.other_reports.flatMap((id, i) => [i ? ', ' : '', reportLink(id)])))));
 }
 
+// Phone numbers that could not be read as one number: staff judge them (never indexed).
+function unreadable(report) {
+  const items = report.unreadable_identifiers || [];
+  if (!items.length) return null;
+  return section('d-unreadable', t('detail.unreadable'),
+    h('ul', {}, items.map((item) => h('li', {},
+      t(`detail.unreadable.${item.problem}`, { value: item.value }),
+      item.suggestion ? ` ${t('detail.unreadable.suggestion', { value: item.suggestion })}` : ''))));
+}
+
 function draw(report, staff) {
   const contact = report.support.contact;
   let supportText;
@@ -79,6 +89,7 @@ function draw(report, staff) {
       h('p', { class: 'text' }, report.description)),
     section('d-offender', t('detail.offender'), offenderFacts(report.offender)),
     repeats(report),
+    unreadable(report),
     section('d-consent', t('detail.consent'), facts([
       [t('detail.publish'), report.consent.publish ? t('detail.publish_yes') : t('detail.publish_no')],
       [t('detail.police'), t(`police.${report.consent.police}`)],
