@@ -9,9 +9,9 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import serving
-from .config import load_config
+from .config import INSTANCE_DIR, load_config
 from .extensions import api, db, limiter, migrate
-from .security import set_security_headers
+from .security import private_file, private_folder, set_security_headers
 
 ROOT = Path(__file__).resolve().parent.parent
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -36,9 +36,7 @@ def create_app(config=None):
     app.config.from_object(settings)
     if config:
         app.config.update(config)
-    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///"):
-        Path(app.config["SQLALCHEMY_DATABASE_URI"][len("sqlite:///"):]).parent.mkdir(
-            parents=True, exist_ok=True)
+    _private_files(app)
     if app.config.get("TRUST_PROXY"):
         n = app.config["TRUST_PROXY"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
@@ -62,6 +60,24 @@ def create_app(config=None):
         return jsonify(status="ok")
 
     return app
+
+
+def _private_files(app):
+    """The instance folder and the SQLite database (with its -wal and -shm files) are
+    the service user's alone: 0700 and 0600, made so before SQLite creates anything
+    (SQLite gives its -wal and -shm files the database file's mode), and put right on
+    an older install."""
+    if INSTANCE_DIR.is_dir():
+        private_folder(INSTANCE_DIR)
+    uri = app.config["SQLALCHEMY_DATABASE_URI"]
+    if not uri.startswith("sqlite:///") or "?" in uri or uri.endswith(":memory:"):
+        return
+    database = Path(uri[len("sqlite:///"):])
+    if not database.parent.exists() or database.parent.resolve() == INSTANCE_DIR.resolve():
+        private_folder(database.parent)
+    private_file(database, create=True)
+    for suffix in ("-wal", "-shm", "-journal"):
+        private_file(database.with_name(database.name + suffix))
 
 
 def _register_blueprints(app):

@@ -1,4 +1,6 @@
-"""Reporter contact details, encrypted at rest with Fernet (AES-128-CBC + HMAC-SHA256).
+"""Secrets at rest, encrypted with Fernet (AES-128-CBC + HMAC-SHA256): reporter contact
+details, and staff TOTP secrets (whoever reads a database backup must not be able to make
+second-factor codes).
 
 The key is CONTACT_KEY when set: one or more Fernet keys, comma-separated; the first
 encrypts and every one decrypts, so a deployer can rotate keys. Without it, the key is
@@ -41,6 +43,16 @@ def decrypt_contact(token, config=None):
     """The dict that encrypt_contact was given. Raises cryptography's InvalidToken when
     the key does not fit (SECRET_KEY or CONTACT_KEY changed without keeping the old key)."""
     return json.loads(contact_cipher(config).decrypt(bytes(token)).decode("utf-8"))
+
+
+def encrypt_text(text, config=None):
+    """A short secret (a TOTP secret) -> Fernet token as ASCII text, for a String column."""
+    return contact_cipher(config).encrypt(text.encode("utf-8")).decode("ascii")
+
+
+def decrypt_text(token, config=None):
+    """The text that encrypt_text was given. Raises InvalidToken when the key does not fit."""
+    return contact_cipher(config).decrypt(token.encode("ascii")).decode("utf-8")
 
 
 def check_contact_key(value):

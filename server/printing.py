@@ -11,6 +11,7 @@ import functools
 import io
 import json
 import re
+import unicodedata
 from pathlib import Path
 
 from flask import Response, render_template, request
@@ -86,9 +87,8 @@ def _flatten(messages):
 
 
 def csv_download(header, rows, filename):
-    """A CSV attachment. Lists are joined with "; ". A cell that a spreadsheet would read
-    as a formula (=, +, -, @ first) gets a leading apostrophe: report text is typed by
-    anyone."""
+    """A CSV attachment. Lists are joined with "; ". Every cell is neutralised against
+    formulas (neutralise_cell): report text is typed by anyone."""
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(header)
@@ -101,15 +101,32 @@ def csv_download(header, rows, filename):
     return response
 
 
+# OWASP "CSV Injection": a cell a spreadsheet may run as a formula starts with one of
+# these, possibly after whitespace or invisible characters, possibly in full-width or
+# small form (read through NFKC: U+FF1D and U+FE66 are "=").
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")
+
+
+def _ignorable(char):
+    return char.isspace() or unicodedata.category(char) in ("Cc", "Cf", "Zs", "Zl", "Zp")
+
+
+def neutralise_cell(value):
+    """`value` as text a spreadsheet shows and never evaluates: a cell whose first
+    visible character starts a formula gets a leading apostrophe (OWASP)."""
+    text = str(value)
+    first = next((c for c in text if not _ignorable(c)), "")
+    if text[:1] in FORMULA_STARTS or unicodedata.normalize("NFKC", first)[:1] in FORMULA_STARTS:
+        return "'" + text
+    return text
+
+
 def _cell(value):
     if value is None:
         return ""
     if isinstance(value, (list, tuple)):
         value = "; ".join(str(item) for item in value)
-    value = str(value)
-    if value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
+    return neutralise_cell(value)
 
 
 def areas_known(slugs):

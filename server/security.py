@@ -1,6 +1,7 @@
 """Response headers, token and password hashing, CSRF and other small security primitives."""
 import hashlib
 import hmac
+import os
 import secrets
 
 import argon2
@@ -29,6 +30,22 @@ def set_security_headers(response):
     if request.path.startswith("/api/"):
         response.headers["Cache-Control"] = "no-store"
     return response
+
+
+def private_folder(path):
+    """Make `path` (and missing parents) a folder only its owner can enter (0700)."""
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.chmod(path, 0o700)
+
+
+def private_file(path, create=False):
+    """Make `path` readable and writable by its owner only (0600); with `create`, make
+    it empty with that mode first if it is missing (never readable by others, not even
+    for a moment)."""
+    if create:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+    if path.exists():
+        os.chmod(path, 0o600)
 
 
 def new_token(nbytes=32):

@@ -10,10 +10,12 @@ class Staff(db.Model):
     username = db.Column(db.String(80), nullable=False, unique=True)
     password_hash = db.Column(db.String(255), nullable=False)
     role = db.Column(db.String(20), nullable=False)
-    # Base32 TOTP secret; None until the staff member enrols a second factor.
-    totp_secret = db.Column(db.String(64))
-    # A secret offered by /staff/totp/setup, active only once a code from it is confirmed.
-    totp_pending_secret = db.Column(db.String(64))
+    # The Base32 TOTP secret, encrypted (crypto.encrypt_text, as contact details are);
+    # None until the staff member enrols a second factor.
+    totp_secret = db.Column(db.String(255))
+    # A secret offered by /staff/totp/setup (encrypted too), active only once a code from
+    # it is confirmed.
+    totp_pending_secret = db.Column(db.String(255))
     # The last TOTP time step accepted: a code seen over someone's shoulder cannot be replayed.
     totp_last_step = db.Column(db.BigInteger)
     active = db.Column(db.Boolean, nullable=False, default=True)

@@ -64,3 +64,17 @@ class MemberSchema(Schema):
     created_at = UtcDateTime()
     revoked_at = UtcDateTime(allow_none=True)
     note = fields.String(allow_none=True)
+    revocable = fields.Method("_revocable", metadata={
+        "type": "boolean", "description": "Whether the staff member asking may revoke it"})
+
+    def _revocable(self, member):
+        from flask import g
+        from .service import invites_made_by, role_at_least
+        staff = getattr(g, "staff", None)
+        if staff is None:
+            return False
+        if role_at_least(staff.role, "moderator"):
+            return True
+        if "invites_made" not in g:  # one query per listing, not one per member
+            g.invites_made = invites_made_by(staff)
+        return member.invite_id in g.invites_made

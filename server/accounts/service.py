@@ -11,6 +11,7 @@ import pyotp
 from flask import current_app
 from sqlalchemy.exc import IntegrityError
 
+from ..crypto import decrypt_text, encrypt_text
 from ..extensions import db
 from ..security import (hash_password, hash_token, keyed_digest, new_csrf_token, new_token,
                         password_problem, same, verify_password)
@@ -133,7 +134,7 @@ def authenticate(username, password, otp=None):
     if staff.totp_secret:
         if not otp:
             raise LoginFailed(otp_required=True)
-        if not _accept_totp(staff, staff.totp_secret, otp):
+        if not _accept_totp(staff, decrypt_text(staff.totp_secret), otp):
             _login_failed(staff)
     return staff
 
@@ -193,7 +194,7 @@ def begin_totp(staff):
     if staff.totp_secret:
         raise AccountError("A second factor is already on for this account.")
     secret = pyotp.random_base32()
-    staff.totp_pending_secret = secret
+    staff.totp_pending_secret = encrypt_text(secret)
     db.session.commit()
     uri = pyotp.TOTP(secret).provisioning_uri(name=staff.username, issuer_name=TOTP_ISSUER)
     return secret, uri
@@ -204,7 +205,7 @@ def enable_totp(staff, otp):
         raise AccountError("A second factor is already on for this account.")
     if not staff.totp_pending_secret:
         raise AccountError("Start with /api/v1/staff/totp/setup.")
-    if not _accept_totp(staff, staff.totp_pending_secret, otp):
+    if not _accept_totp(staff, decrypt_text(staff.totp_pending_secret), otp):
         raise AccountError("That code is not right; check the time on your phone and try again.")
     staff.totp_secret = staff.totp_pending_secret
     staff.totp_pending_secret = None
@@ -314,11 +315,38 @@ def list_members():
         db.select(Member).order_by(Member.created_at.desc(), Member.id.desc())).scalars().all()
 
 
+class NotYourMember(AccountError):
+    """An outreach worker may revoke only the members who joined with their invites."""
+
+
+def invites_made_by(staff):
+    """The ids of the invites this staff member made."""
+    return set(db.session.execute(
+        db.select(Invite.id).where(Invite.created_by_id == staff.id)).scalars())
+
+
+def may_revoke(staff, member):
+    """Moderators and admins may revoke any member; outreach only those who joined with
+    an invite they made (an outreach worker who vets someone can undo it, but cannot
+    cut off every member of the project)."""
+    if role_at_least(staff.role, "moderator"):
+        return True
+    invite = db.session.get(Invite, member.invite_id) if member.invite_id else None
+    return invite is not None and invite.created_by_id == staff.id
+
+
 def revoke_member(staff, member_id):
-    """Revoke a member's token at once. Returns the member, or None if there is none."""
+    """Revoke a member's token at once. Returns the member, or None if there is none.
+    Every attempt is audited: member_revoked, or member_revoke_refused (and then
+    NotYourMember is raised) when `staff` may not revoke this member."""
     member = db.session.get(Member, member_id)
     if member is None:
         return None
+    if not may_revoke(staff, member):
+        record(staff, "member_revoke_refused", "member", member.id)
+        db.session.commit()
+        raise NotYourMember("Only a moderator can revoke a member who joined with "
+                            "someone else's invite.")
     if member.revoked_at is None:
         member.revoked_at = utcnow()
         record(staff, "member_revoked", "member", member.id)

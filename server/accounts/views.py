@@ -138,8 +138,13 @@ def list_members():
 @staff_required
 @staff_blp.response(200, MemberSchema)
 def revoke_member(member_id):
-    """Revoke a member: its token gets 401 from the next request on."""
-    member = service.revoke_member(g.staff, member_id)
+    """Revoke a member: its token gets 401 from the next request on. Outreach may revoke
+    only members who joined with their own invites (403 otherwise); every attempt is
+    audited."""
+    try:
+        member = service.revoke_member(g.staff, member_id)
+    except service.NotYourMember as error:
+        abort(403, message=str(error))
     if member is None:
         abort(404, message="No such member.")
     return member

@@ -8,6 +8,8 @@ from pathlib import Path
 from cryptography.hazmat.primitives import serialization
 from py_vapid import Vapid
 
+from ..security import private_folder
+
 # A push service accepts a VAPID token for at most 24 hours; we sign for 12 and sign
 # again an hour before that runs out.
 TOKEN_LIFETIME = 12 * 3600
@@ -24,7 +26,8 @@ def create_key(path, force=False):
     path = Path(path)
     if path.exists() and not force:
         return False
-    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.parent.exists():
+        private_folder(path.parent)
     vapid = Vapid()
     vapid.generate_keys()
     # Written under a temporary name with 0600 from the start, then renamed: the private

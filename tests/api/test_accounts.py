@@ -168,7 +168,7 @@ def test_revoked_member_gets_401_at_once(client):
 
     listed = client.get("/api/v1/staff/members").get_json()
     assert len(listed) == 1
-    assert set(listed[0]) == {"id", "created_at", "revoked_at", "note"}
+    assert set(listed[0]) == {"id", "created_at", "revoked_at", "note", "revocable"}
     member_id = listed[0]["id"]
 
     assert client.post(f"/api/v1/staff/members/{member_id}/revoke").status_code == 403  # no CSRF

@@ -256,12 +256,26 @@ def test_report_text_is_escaped_on_the_page(client, areas, moderator):
     assert "&lt;script&gt;alert(2)&lt;/script&gt;" in html
 
 
-def test_formula_cells_are_defused(client, areas, moderator):
-    send(client, description="=HYPERLINK(\"x\",\"y\")", offender={"names": ["@dave"]},
+# OWASP's CSV injection starts, and what hides them: leading whitespace, invisible and
+# control characters, full-width and small forms.
+FORMULAS = ["=HYPERLINK(\"x\",\"y\")", "+1+cmd|' /C calc'!A0", "-2+3", "@SUM(A1)",
+            " =1+1", "\u00a0=1+1", "\u3000@x", "\u200b=x", "\ufeff=x", "\u202e=x",
+            "\t=x", "\r\n=x", "\uff1dSUM(A1)", "\uff0b1", "\uff0d1", "\uff20x", "\ufe66x"]
+
+
+@pytest.mark.parametrize("formula", FORMULAS)
+def test_formula_cells_are_defused(client, areas, moderator, formula):
+    send(client, description=f"{formula} and then some", offender={"names": [formula + "dave"]},
          consent={"publish": True, "police": "full_report"})
     row = read_csv(moderator.get(CSV_URL))[0]
-    assert row["description"] == "'=HYPERLINK(\"x\",\"y\")"
-    assert row["offender_names"] == "'@dave"
+    assert row["description"].startswith("'") and row["description"][1:].startswith(formula)
+    assert row["offender_names"].startswith("'")
+
+
+@pytest.mark.parametrize("text", ["Dave", "a=b", "07700 900123", "5-6 pm", "\u2212 minus sign"])
+def test_plain_cells_are_left_alone(text):
+    from server.printing import neutralise_cell
+    assert neutralise_cell(text) == text
 
 
 def test_unreadable_contact_details_say_so(app, client, areas):

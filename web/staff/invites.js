@@ -14,7 +14,8 @@ function memberRow(member, revoke) {
     h('p', {}, t('invites.member', { id: member.id, when: when(member.created_at) }),
       member.note ? ` · ${member.note}` : ''),
     member.revoked_at ? h('p', { class: 'meta' }, t('invites.revoked', { when: when(member.revoked_at) }))
-      : h('div', { class: 'actions' }, button));
+      // Outreach may revoke only the members who joined with their own invites.
+      : member.revocable === false ? null : h('div', { class: 'actions' }, button));
 }
 
 export async function render(main) {
