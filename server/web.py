@@ -163,14 +163,27 @@ def build_shell(root, quick_exit_url=DEFAULT_QUICK_EXIT_URL):
 
 def _signature(root):
     """Size, modification time and inode of every file the shell is made from (a file
-    replaced by a rename has a new inode even when its size and time look the same)."""
+    replaced by a rename has a new inode even when its size and time look the same).
+    os.scandir, not Path.rglob: this runs on every request for the shell or the worker."""
     found = []
-    for path in [root / "service-worker.js", root / "manifest.json", *(root / "web").rglob("*")]:
+    for name in ("service-worker.js", "manifest.json"):
         try:
-            stat = path.stat()
+            stat = os.stat(root / name)
         except FileNotFoundError:
             continue
-        found.append((str(path), stat.st_size, stat.st_mtime_ns, stat.st_ino))
+        found.append((name, stat.st_size, stat.st_mtime_ns, stat.st_ino))
+    folders = [str(root / "web")]
+    while folders:
+        try:
+            entries = list(os.scandir(folders.pop()))
+        except FileNotFoundError:
+            continue
+        for entry in entries:
+            if entry.is_dir(follow_symlinks=False):
+                folders.append(entry.path)
+                continue
+            stat = entry.stat()
+            found.append((entry.path, stat.st_size, stat.st_mtime_ns, stat.st_ino))
     return tuple(sorted(found))
 
 
