@@ -69,6 +69,12 @@ class Server:
     def report_ids(self, marker):
         return sorted(str(uuid.UUID(row["id"])) for row in self.reports(marker))
 
+    def set_status(self, marker, status):
+        """Move the reports whose description contains `marker` to `status`, as a
+        moderator's decision does."""
+        with sqlite3.connect(self.database, timeout=15) as conn:
+            conn.execute("UPDATE report SET status = ? WHERE description LIKE ?", (status, f"%{marker}%"))
+
 
 class Watcher:
     """Records every request and every uncaught page error of the contexts it watches."""

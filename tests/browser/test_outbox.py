@@ -235,3 +235,21 @@ def test_draft_survives_a_closed_tab(context):
     page.get_by_role("navigation").get_by_role("link", name="Settings").click()
     kept = page.evaluate("navigator.storage.persisted()")
     page.get_by_text("are kept until they are sent" if kept else "The browser did not promise").wait_for()
+
+
+def test_my_reports_shows_what_became_of_a_sent_report(context, server):
+    tag = marker("status")
+    page = installed_app(context)
+    submit_report(page, f"Waited outside the flat. {tag}")
+    wait_for_states(page, ["sent"])
+    sent = page.locator("li.card.sent")
+    sent.get_by_text("Status: received.").wait_for()
+    # Read with the report's receipt each time My reports opens.
+    server.set_status(tag, "published")
+    page.goto("/reports")
+    sent.get_by_text("Status: a warning went out.").wait_for()
+    [item] = outbox(page)
+    assert item["status"] == "published" and "report" not in item  # the text left the phone
+    server.set_status(tag, "not_published")
+    page.goto("/reports")
+    sent.get_by_text("Status: no warning was sent.").wait_for()
