@@ -23,10 +23,10 @@ use_json_error_pages()
 def post_worker_init(worker):
     # PUSH_WORKER_IN_PROCESS (`make run`): one worker at a time also runs the push sender,
     # so the embedded setup needs no second process. Production runs `flask push worker`.
-    from server.push.sender import start_in_process
+    from server.push.embedded import start_in_process
     start_in_process(worker.wsgi)
 
 
 def worker_exit(server, worker):
-    from server.push.sender import stop_in_process
+    from server.push.embedded import stop_in_process
     stop_in_process()

@@ -41,7 +41,7 @@ def keys(force):
 @click.option("--batch-size", type=click.IntRange(1, 10000), default=None)
 @click.option("--concurrency", type=click.IntRange(1, 1000), default=None)
 def worker(once, batch_size, concurrency):
-    """Send queued push deliveries (runs until stopped with Ctrl-C or SIGTERM)."""
+    """Send queued push deliveries as alerts are published (until Ctrl-C or SIGTERM)."""
     # Progress lines: counts only (never an endpoint, never anything about a device).
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     overrides = {}

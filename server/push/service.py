@@ -12,6 +12,7 @@ from ..extensions import db
 from ..reports.models import utcnow
 from .models import DELIVERY_STATUSES, Delivery, Subscription, subscription_area
 from .settings import setting
+from .wake import announce
 
 
 class TooManySubscriptions(Exception):
@@ -138,7 +139,10 @@ def enqueue_deliveries(alert, now=None):
         ["alert_id", "subscription_id", "area_id", "status", "attempts", "next_attempt_at",
          "created_at"], matching, include_defaults=False)
     # preserve_rowcount: some drivers (psycopg) forget an INSERT's rowcount otherwise.
-    return db.session.execute(insert.execution_options(preserve_rowcount=True)).rowcount
+    queued = db.session.execute(insert.execution_options(preserve_rowcount=True)).rowcount
+    if queued:
+        announce(db.session)  # the senders wake when this transaction commits
+    return queued
 
 
 def cancel_deliveries(alert, reason="alert retracted"):

@@ -22,8 +22,9 @@ DEFAULTS = {
     "PUSH_MAX_ATTEMPTS": 8,
     # Backoff after a failure: base * 2**(attempts - 1), at most one hour.
     "PUSH_RETRY_BASE_SECONDS": 30,
-    # How often an idle `flask push worker` looks for new deliveries.
-    "PUSH_POLL_SECONDS": 1.0,
+    # How often an idle sender looks for new deliveries anyway: publishing wakes it at
+    # once (wake.py), so this is only the fallback.
+    "PUSH_POLL_SECONDS": 10.0,
     # Devices (subscriptions) one member may register.
     "PUSH_MAX_SUBSCRIPTIONS_PER_MEMBER": 10,
     # Accept http:// and loopback endpoints (local push services in tests and benchmarks).

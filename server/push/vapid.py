@@ -73,11 +73,6 @@ def public_key(vapid):
     return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
 
 
-def origin_of(endpoint):
-    """"https://host[:port]" of an endpoint URL (the VAPID audience)."""
-    return "/".join(endpoint.split("/", 3)[:3])
-
-
 class AuthorizationCache:
     """The VAPID Authorization header, signed once per push-service origin and reused
     until shortly before it expires (signing costs as much as a third of encrypting)."""

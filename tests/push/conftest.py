@@ -1,8 +1,11 @@
 """Push test fixtures: the real local push service (npm web-push-testing), a scriptable
 local push endpoint, VAPID keys, members, device keys and alerts."""
+import asyncio
 import base64
 import json
 import os
+import subprocess
+import sys
 import threading
 import time
 from datetime import timedelta
@@ -224,9 +227,43 @@ def run_sender(app, clock=None, **overrides):
     """Send what is due (as `flask push worker --once`), then read fresh."""
     db.session.commit()
     sender = Sender(app, clock=clock or utcnow, **overrides)
-    totals = sender.run_once()
+    totals = outside_event_loop(sender.run_once)
     db.session.expire_all()
     return totals
+
+
+def outside_event_loop(fn):
+    """fn(), in a thread of its own when this thread runs an event loop (a test driving a
+    browser: Playwright keeps one running), where the sender's asyncio.run() cannot."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return fn()
+    result, failure = [], []
+
+    def run():
+        try:
+            result.append(fn())
+        except BaseException as error:  # handed back to the calling thread
+            failure.append(error)
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join()
+    if failure:
+        raise failure[0]
+    return result[0]
+
+
+def worker(app, *args, **settings):
+    """`flask push worker` in its own process, on the test's database and key."""
+    env = dict(os.environ, FLASK_APP="server",
+               DATABASE_URL=app.config["SQLALCHEMY_DATABASE_URI"],
+               VAPID_PRIVATE_KEY_FILE=app.config["VAPID_PRIVATE_KEY_FILE"],
+               REDFLAG_INSTANCE=os.path.dirname(app.config["VAPID_PRIVATE_KEY_FILE"]),
+               **{name: str(value) for name, value in settings.items()})
+    return subprocess.Popen([sys.executable, "-m", "flask", "push", "worker", *args],
+                            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
 
 
 class Clock:

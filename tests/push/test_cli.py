@@ -4,7 +4,7 @@ import stat
 import time
 
 from server.extensions import db
-from server.push import sender as push_sender
+from server.push import embedded as push_sender
 from server.push.models import Delivery, Subscription
 
 from .conftest import Device, publish_alert, subscribe

@@ -1,9 +1,11 @@
-"""The sender's HTTP/1.1 client against small local servers: the answers push services
-give (with a length, chunked, to the end of the connection), TLS, connection reuse,
-a kept-alive connection the server has closed, timeouts and garbage."""
+"""The sender's HTTP client (aiohttp) against small local servers: the answers push
+services give (with a length, chunked, to the end of the connection), TLS, connection
+reuse, a kept-alive connection the server has closed, timeouts, garbage, and names
+resolved through the resolver given."""
 import asyncio
 import datetime
 import ipaddress
+import re
 import ssl
 
 import pytest
@@ -13,6 +15,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from server.push.client import ProtocolError, PushClient
+from server.push.client import origin as client_origin
+from server.push.endpoints import EndpointRefused, GuardedResolver
 
 
 async def serve(answer, ssl_context=None):
@@ -172,15 +176,42 @@ def test_tls_checks_the_certificate(certificates):
         post(lambda n: CREATED, scheme="https", host="localhost", ssl_context=server_context)
 
 
-@pytest.mark.parametrize("url,key,line,host", [
-    ("https://fcm.googleapis.com/fcm/send/a:b?x=1", ("https", "fcm.googleapis.com", 443),
-     "POST /fcm/send/a:b?x=1 HTTP/1.1", "fcm.googleapis.com"),
-    ("https://h?x=1", ("https", "h", 443), "POST /?x=1 HTTP/1.1", "h"),
-    ("HTTPS://[2001:db8::1]:8443/p#f", ("https", "2001:db8::1", 8443), "POST /p HTTP/1.1",
-     "[2001:db8::1]:8443"),
+@pytest.mark.parametrize("url,origin", [
+    ("https://fcm.googleapis.com/fcm/send/a:b?x=1", "https://fcm.googleapis.com"),
+    ("https://h?x=1", "https://h"),
+    ("HTTPS://[2001:db8::1]:8443/p#f", "https://[2001:db8::1]:8443"),
+    ("http://127.0.0.1:8080/push/1", "http://127.0.0.1:8080"),
 ])
-def test_request_line_and_host(url, key, line, host):
-    from server.push.client import _request
-    got_key, request = _request(url, {}, b"")
-    assert got_key == key
-    assert request.decode().split("\r\n")[:2] == [line, f"Host: {host}"]
+def test_origin_is_where_the_client_connects(url, origin):
+    # The VAPID audience comes from the same parse as the connection.
+    assert client_origin(url) == origin
+
+
+@pytest.mark.parametrize("path,line", [
+    ("/fcm/send/a:b?x=1", "POST /fcm/send/a:b?x=1 HTTP/1.1"),
+    ("?x=1", "POST /?x=1 HTTP/1.1"),
+    ("/p#f", "POST /p HTTP/1.1"),
+])
+def test_request_line_and_host(path, line):
+    _, state = post(lambda n: CREATED, path=path)
+    head = state["requests"][0][0].decode()
+    assert head.split("\r\n")[0] == line
+    assert re.search(r"\r\nHost: 127\.0\.0\.1:\d+\r\n", head)
+
+
+@pytest.mark.parametrize("url", ["ftp://h/x", "https://user:pw@h/x", "https:///x", "/relative"])
+def test_only_plain_http_urls(url):
+    with pytest.raises(ValueError):
+        asyncio.run(PushClient().post(url, {}, b""))
+
+
+def test_names_resolve_through_the_resolver_given():
+    # The sender passes endpoints.GuardedResolver: the addresses it checks are the ones
+    # aiohttp connects to.
+    with pytest.raises(EndpointRefused) as refused:
+        post(lambda n: CREATED, host="localhost",
+             client_kwargs={"resolver": GuardedResolver(allow_local=False)})
+    assert refused.value.code == "endpoint_loopback"
+    results, state = post(lambda n: CREATED, count=2, host="localhost",
+                          client_kwargs={"resolver": GuardedResolver(allow_local=True)})
+    assert [r[0] for r in results] == [201, 201]

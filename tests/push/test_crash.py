@@ -1,9 +1,6 @@
 """A sender killed part-way loses nothing; senders running at once (PostgreSQL) never
 send one delivery twice."""
-import os
 import signal
-import subprocess
-import sys
 import time
 from collections import Counter
 from datetime import timedelta
@@ -13,23 +10,12 @@ import sqlalchemy as sa
 
 from server.extensions import db
 from server.push.models import Delivery
-from server.push.sender import claim_due, claim_statement
+from server.push.queue import claim_due, claim_statement
 from server.reports.models import utcnow
 
-from .conftest import ROOT, Device, publish_alert, run_sender, subscribe
+from .conftest import Device, publish_alert, run_sender, subscribe, worker
 
 LEASE = 120
-
-
-def worker(app, *args, **settings):
-    """`flask push worker` in its own process, on the test's database and key."""
-    env = dict(os.environ, FLASK_APP="server",
-               DATABASE_URL=app.config["SQLALCHEMY_DATABASE_URI"],
-               VAPID_PRIVATE_KEY_FILE=app.config["VAPID_PRIVATE_KEY_FILE"],
-               REDFLAG_INSTANCE=os.path.dirname(app.config["VAPID_PRIVATE_KEY_FILE"]),
-               **{name: str(value) for name, value in settings.items()})
-    return subprocess.Popen([sys.executable, "-m", "flask", "push", "worker", *args],
-                            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
 
 
 def count(status):

@@ -3,14 +3,16 @@ published through the staff API, sent by the push sender to the real local push 
 (web-push-testing), which receives exactly one encrypted message per subscription in the
 alert's areas, and nothing for the others."""
 import json
+import time
 import uuid
 from datetime import date, timedelta
 
 import pytest
 
 from server.accounts import service as accounts
+from server.push import embedded
 
-from .conftest import run_sender
+from .conftest import publish_alert, run_sender, subscribe, worker
 
 PASSWORD = "a long staff passphrase"
 
@@ -119,3 +121,61 @@ def test_report_to_push_message(app, client, areas, vapid_key, push_service):
     later = device.get(f"/api/v1/alerts?since={feed['now']}", headers=bearer).get_json()
     assert later["alerts"] == [] and later["retracted"] == [alert_id]
     assert device.get(f"/api/v1/alerts/{alert_id}", headers=bearer).status_code == 404
+
+
+# --- The sender wakes when an alert is published --------------------------------------------
+# The poll is set far beyond the wait: a message that arrives came by the wake-up (a NOTIFY
+# on PostgreSQL, a datagram to the sender's socket on SQLite), never by the poll.
+
+POLL = 120
+WAIT = 45
+
+
+def wait_for_messages(push_service, subscription, process):
+    deadline = time.monotonic() + WAIT
+    while not (messages := push_service.messages(subscription)):
+        if process is not None and process.poll() is not None:
+            pytest.fail("the worker exited: " + process.stdout.read().decode())
+        assert time.monotonic() < deadline, "no push: the sender did not wake on publish"
+        time.sleep(0.1)
+    return [json.loads(m) for m in messages]
+
+
+def first_then_second(member, public_key, push_service, start):
+    """Start a sender; publish once, see it sent (the sender is idle after it, waiting
+    POLL seconds), then publish again: the second message can only come from the wake-up."""
+    first_device, second_device = (push_service.subscribe(public_key) for _ in range(2))
+    subscribe(member, first_device, ["hackney"])
+    subscribe(member, second_device, ["camden"])
+    process = start()
+    first, _ = publish_alert(["hackney"])
+    assert wait_for_messages(push_service, first_device, process)[0]["alert"] == str(first.id)
+    time.sleep(0.5)  # let it go back to sleep
+    second, _ = publish_alert(["camden"])
+    assert wait_for_messages(push_service, second_device, process) == [
+        {"alert": str(second.id), "area": "camden", "severity": "dangerous"}]
+
+
+def test_worker_process_wakes_on_publish(app, areas, member, public_key, push_service):
+    processes = []
+
+    def start():
+        processes.append(worker(app, PUSH_POLL_SECONDS=POLL))
+        return processes[0]
+
+    try:
+        first_then_second(member, public_key, push_service, start)
+    finally:
+        for process in processes:
+            process.terminate()
+            process.wait(30)
+
+
+def test_sender_in_the_web_server_wakes_on_publish(app, areas, member, public_key,
+                                                   push_service):
+    app.config.update(PUSH_WORKER_IN_PROCESS=True, PUSH_POLL_SECONDS=POLL)
+    try:
+        first_then_second(member, public_key, push_service,
+                          lambda: embedded.start_in_process(app) and None)
+    finally:
+        embedded.stop_in_process()

@@ -1,0 +1,140 @@
+"""Wake-ups: a sender sleeps until deliveries are queued, not on a timer.
+
+    enqueue_deliveries() calls announce(session) -> the transaction commits
+    -> every listening sender's Wakeup.wait() returns -> it claims the new deliveries
+
+PostgreSQL: NOTIFY in the transaction that queues the deliveries. The database delivers
+it on commit (never on rollback) to every sender that LISTENs, on any machine.
+SQLite: after the commit, one datagram to the sender's local socket (a Linux abstract
+socket named after the database file; no file to clean up). It reaches the sender
+wherever it runs on this machine: a thread of this process or of another gunicorn worker
+(`PUSH_WORKER_IN_PROCESS`), or `flask push worker`.
+
+The sender's poll (PUSH_POLL_SECONDS) stays as the fallback: a listener reconnecting,
+another operating system, two senders on one SQLite file (only one gets the socket).
+"""
+import asyncio
+import hashlib
+import logging
+import socket
+
+import psycopg
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "push_deliveries"
+_PENDING = "push_wake"
+
+
+def announce(session):
+    """Wake the senders once this session's transaction commits."""
+    bind = session.get_bind()
+    if bind.dialect.name == "postgresql":
+        session.execute(sa.text(f"NOTIFY {CHANNEL}"))
+    else:
+        session.info[_PENDING] = socket_name(bind.url)
+
+
+@event.listens_for(Session, "after_commit")
+def _after_commit(session):
+    name = session.info.pop(_PENDING, None)
+    if name is not None:
+        try:
+            with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as sock:
+                sock.setblocking(False)
+                sock.sendto(b"!", name)
+        except OSError:
+            pass  # no sender listening here, or its queue is full (so it is awake anyway)
+
+
+@event.listens_for(Session, "after_rollback")
+def _after_rollback(session):
+    session.info.pop(_PENDING, None)
+
+
+def socket_name(url):
+    """The abstract socket name of the sender for this SQLite database."""
+    digest = hashlib.sha256((url.database or "").encode()).hexdigest()[:32]
+    return f"\0redflag-push-{digest}"
+
+
+class Wakeup:
+    """Within `async with`, wait(seconds) returns when deliveries may have been queued
+    since the last clear(), or after `seconds`."""
+
+    def __init__(self, engine):
+        self.engine = engine
+        self._event = asyncio.Event()
+        self._tasks = []
+        self._socket = None
+
+    async def __aenter__(self):
+        if self.engine.dialect.name == "postgresql":
+            listening = asyncio.Event()
+            self._tasks.append(asyncio.create_task(self._listen(listening)))
+            # Claim nothing before LISTEN is in place: a NOTIFY in between would be lost.
+            await asyncio.wait_for(listening.wait(), 30)
+        else:
+            self._bind()
+        return self
+
+    async def __aexit__(self, *exc):
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self._socket is not None:
+            asyncio.get_running_loop().remove_reader(self._socket.fileno())
+            self._socket.close()
+
+    def clear(self):
+        self._event.clear()
+
+    async def wait(self, seconds):
+        """True when woken, False after `seconds`."""
+        try:
+            await asyncio.wait_for(self._event.wait(), seconds)
+        except TimeoutError:
+            return False
+        return True
+
+    def _bind(self):
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        try:
+            sock.bind(socket_name(self.engine.url))
+        except OSError as error:
+            sock.close()
+            log.warning("push: no wake-up socket (%s): polling only", error.strerror or error)
+            return
+        sock.setblocking(False)
+        self._socket = sock
+        asyncio.get_running_loop().add_reader(sock.fileno(), self._readable)
+
+    def _readable(self):
+        try:
+            while self._socket.recv(16):
+                pass
+        except BlockingIOError:
+            pass
+        self._event.set()
+
+    async def _listen(self, listening):
+        conninfo = self.engine.url.set(drivername="postgresql").render_as_string(
+            hide_password=False)
+        while True:
+            try:
+                async with await psycopg.AsyncConnection.connect(
+                        conninfo, autocommit=True) as conn:
+                    await conn.execute(f"LISTEN {CHANNEL}")
+                    listening.set()
+                    # (Re)connected: a NOTIFY may have gone by while we were not listening.
+                    self._event.set()
+                    async for _ in conn.notifies():
+                        self._event.set()
+            except (psycopg.Error, OSError) as error:
+                log.warning("push: LISTEN connection lost (%s); polling, retrying in 5 s",
+                            type(error).__name__)
+                listening.set()  # poll meanwhile rather than not start at all
+                await asyncio.sleep(5)
