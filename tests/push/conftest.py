@@ -261,6 +261,7 @@ def worker(app, *args, **settings):
                DATABASE_URL=app.config["SQLALCHEMY_DATABASE_URI"],
                VAPID_PRIVATE_KEY_FILE=app.config["VAPID_PRIVATE_KEY_FILE"],
                REDFLAG_INSTANCE=os.path.dirname(app.config["VAPID_PRIVATE_KEY_FILE"]),
+               PUSH_ALLOW_LOCAL_ENDPOINTS="1",  # its own process is not TESTING
                **{name: str(value) for name, value in settings.items()})
     return subprocess.Popen([sys.executable, "-m", "flask", "push", "worker", *args],
                             cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
