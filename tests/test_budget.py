@@ -5,6 +5,8 @@ web/ must be in it, and together they must stay small for prepaid data (sizes ar
 as served over the wire by any reasonable proxy; the service worker itself is counted too).
 """
 import gzip
+import json
+import subprocess
 from pathlib import Path
 
 from server.web import build_shell
@@ -46,6 +48,18 @@ def test_the_shell_is_every_file_of_the_app():
                if p.is_file() and p.relative_to(ROOT / "web").as_posix() not in NOT_THE_APP}
     assert on_disk == set(listed) - {ROOT / "manifest.json"}, "the shell is not the app"
     assert len(listed) == len(set(listed))
+
+
+def test_every_module_the_shell_imports_is_in_the_shell():
+    """Offline, a static import of a file the worker did not keep breaks the whole app."""
+    done = subprocess.run(["node", "--experimental-vm-modules", "--no-warnings",
+                           ROOT / "tests" / "js" / "module-graph.js"],
+                          capture_output=True, text=True, timeout=60, check=True)
+    graph = json.loads(done.stdout)["modules"]
+    shell = {file_for(url).relative_to(ROOT).as_posix() for url in build_shell(ROOT).files}
+    kept = sorted(name for name in shell if name.endswith(".js")) + ["service-worker.js"]
+    missing = {name: [dep for dep in graph[name] if dep not in shell] for name in kept}
+    assert {name: deps for name, deps in missing.items() if deps} == {}
 
 
 def test_the_app_is_within_its_size_budget():
