@@ -91,6 +91,7 @@ def _register_blueprints(app):
     from .police import views as police_views
     from .bulletins import views as bulletins_views
     from .stats import views as stats_views
+    from .sms import cli as sms_cli, views as sms_views
     from . import web, demo
 
     api.register_blueprint(areas_views.blp)
@@ -102,7 +103,7 @@ def _register_blueprints(app):
     api.register_blueprint(police_views.blp)
     api.register_blueprint(bulletins_views.blp)
     api.register_blueprint(stats_views.blp)
-    for blp in accounts_views.blueprints:
+    for blp in accounts_views.blueprints + sms_views.blueprints:
         api.register_blueprint(blp)
     app.register_blueprint(web.bp)
     app.cli.add_command(areas_cli.areas)
@@ -110,6 +111,7 @@ def _register_blueprints(app):
         app.cli.add_command(command)
     app.cli.add_command(demo.demo)
     app.cli.add_command(push_cli.push)
+    app.cli.add_command(sms_cli.sms)
 
 
 def _register_error_handlers(app):

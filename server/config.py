@@ -80,6 +80,36 @@ class Config:
         self.OPENAPI_URL_PREFIX = "/api/v1"
         self.OPENAPI_JSON_PATH = "openapi.json"
         self.SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", False)
+        self._sms_settings()
+
+    def _sms_settings(self):
+        # Text messages (server/sms/). SMS_GATEWAY empty: no texts are sent (members can
+        # still be enrolled; their texts wait, queued). "kannel": Kannel's smsbox.
+        self.SMS_GATEWAY = os.environ.get("SMS_GATEWAY", "")
+        self.SMS_KANNEL_SENDSMS_URL = os.environ.get(
+            "SMS_KANNEL_SENDSMS_URL", "http://127.0.0.1:13013/cgi-bin/sendsms")
+        self.SMS_KANNEL_USERNAME = os.environ.get("SMS_KANNEL_USERNAME", "redflag")
+        self.SMS_KANNEL_PASSWORD = os.environ.get("SMS_KANNEL_PASSWORD", "")
+        # The sender shown on phones (a short code or name the operator allows); empty:
+        # Kannel's own global-sender.
+        self.SMS_FROM = os.environ.get("SMS_FROM", "")
+        # The gateway calls /api/v1/sms/<gateway>/incoming and .../report with ?secret=.
+        self.SMS_GATEWAY_SECRET = os.environ.get("SMS_GATEWAY_SECRET", "")
+        # How the gateway reaches this server, for delivery reports (empty: none asked for).
+        self.SMS_CALLBACK_URL = os.environ.get("SMS_CALLBACK_URL", "")
+        # The project's name in neutral texts ("New safety message from <project>").
+        self.SMS_PROJECT_NAME = os.environ.get("SMS_PROJECT_NAME", "Redflag")
+        self.SMS_DEFAULT_LANGUAGE = os.environ.get("SMS_DEFAULT_LANGUAGE", "en")
+        # A text from a number that is not a member: one neutral reply a day, or none.
+        self.SMS_REPLY_TO_UNKNOWN = _bool("SMS_REPLY_TO_UNKNOWN", False)
+        # The sender: texts handed to the gateway at once (also the most that can be sent
+        # twice after a crash), the claim's lease, one request's timeout, retries.
+        self.SMS_CONCURRENCY = _int("SMS_CONCURRENCY", 8)
+        self.SMS_LEASE_SECONDS = _int("SMS_LEASE_SECONDS", 60)
+        self.SMS_TIMEOUT_SECONDS = _int("SMS_TIMEOUT_SECONDS", 10)
+        self.SMS_MAX_ATTEMPTS = _int("SMS_MAX_ATTEMPTS", 8)
+        self.SMS_RETRY_BASE_SECONDS = _int("SMS_RETRY_BASE_SECONDS", 30)
+        self.SMS_POLL_SECONDS = float(os.environ.get("SMS_POLL_SECONDS", "1.0"))
 
 
 class ProductionConfig(Config):
@@ -97,6 +127,8 @@ class ProductionConfig(Config):
             problems.extend(check_contact_key(self.CONTACT_KEY))
         if self.DEBUG:
             problems.append("FLASK_DEBUG must be off in production")
+        if self.SMS_GATEWAY and len(self.SMS_GATEWAY_SECRET) < 24:
+            problems.append("SMS_GATEWAY_SECRET must be a random value of at least 24 characters")
         if problems:
             raise RuntimeError("Refusing to start: " + "; ".join(problems))
 

@@ -5,3 +5,4 @@ from .identifiers.models import Identifier  # noqa: F401
 from .reports.models import Report  # noqa: F401
 from .alerts.models import Alert  # noqa: F401
 from .push.models import Delivery, Subscription  # noqa: F401
+from .sms.models import SmsAlert, SmsDelivery, SmsMember  # noqa: F401

@@ -51,6 +51,8 @@ def publish(alert, now=None):
     if claimed.rowcount != 1:
         raise ValueError("This alert is already published.")
     set_committed_value(alert, "published_at", now)
+    from ..sms.service import enqueue_alert  # here: sms builds on this module
+    enqueue_alert(alert, now)
     return enqueue_deliveries(alert, now)
 
 
@@ -58,6 +60,8 @@ def retract(alert, now=None):
     """Retract: the alert leaves the feed and deliveries not yet sent are stopped.
     Returns the number of deliveries stopped."""
     alert.retracted_at = now or utcnow()
+    from ..sms.service import cancel_alert
+    cancel_alert(alert)
     return cancel_deliveries(alert, "alert retracted")
 
 

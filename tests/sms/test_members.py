@@ -1,0 +1,158 @@
+"""Text members: enrolment by staff, the number encrypted at rest, publishing queues one
+text per text member in the alert's areas (and none for anyone else), wipe, revoke,
+retract, and what the moderator is shown before publishing."""
+import sqlalchemy as sa
+
+from server.extensions import db
+from server.sms import service
+from server.sms.models import SmsDelivery, SmsMember
+
+from .conftest import enrol, publish, queued
+
+ENROL = "/sms/members"
+
+
+def test_outreach_enrols_a_number_stored_encrypted_and_found_by_its_hash(app, areas, outreach):
+    response = outreach.post(ENROL, json={"phone": "07700 900001", "areas": ["hackney"],
+                                          "language": "es", "style": "detailed", "consent": True})
+    assert response.status_code == 201, response.get_json()
+    body = response.get_json()
+    assert body["phone"].endswith("001") and "900001" not in body["phone"]
+    assert [a["slug"] for a in body["areas"]] == ["hackney"]
+    assert (body["language"], body["style"]) == ("es", "detailed")
+    raw = db.session.execute(sa.text("SELECT number_hash, number_encrypted FROM sms_member")).one()
+    assert b"900001" not in bytes(raw.number_encrypted) and "900001" not in raw.number_hash
+    # However the gateway writes the number, the keyed hash finds the member.
+    for written in ("+447700900001", "447700900001", "0044 7700 900001"):
+        assert service.find_member(service.normalise_number(written)).id == body["id"]
+    listed = outreach.get(ENROL).get_json()
+    assert [m["id"] for m in listed] == [body["id"]]
+
+
+def test_enrol_refuses_bad_input_with_clear_4xx(app, areas, outreach, client):
+    good = {"phone": "07700 900001", "areas": ["hackney"], "language": "en", "consent": True}
+    cases = [
+        ({**good, "consent": False}, 422, "consent"),
+        ({k: v for k, v in good.items() if k != "consent"}, 422, "consent"),
+        ({**good, "phone": "not a number"}, 422, "phone"),
+        ({**good, "phone": "12"}, 422, "phone"),
+        ({**good, "areas": ["atlantis"]}, 422, "areas"),
+        ({**good, "areas": []}, 422, "areas"),
+        ({**good, "language": "xx"}, 422, "language"),
+        ({**good, "style": "loud"}, 422, "style"),
+        ({**good, "extra": 1}, 422, "extra"),
+        ({**good, "phone": 7700900001}, 422, "phone"),
+    ]
+    for body, status, field in cases:
+        response = outreach.post(ENROL, json=body)
+        assert response.status_code == status, (body, response.get_json())
+        assert field in response.get_json()["errors"]["json"], response.get_json()
+    assert outreach.post(ENROL, json=good).status_code == 201
+    again = outreach.post(ENROL, json={**good, "phone": "+44 7700 900001"})
+    assert again.status_code == 409
+    assert client.post("/api/v1/staff" + ENROL, json=good).status_code == 401
+    assert outreach.post(ENROL, json=good, csrf=False).status_code == 403
+    raw = outreach.client.post("/api/v1/staff" + ENROL, data="x", headers=outreach.csrf)
+    assert raw.status_code in (415, 422)
+
+
+def test_publish_queues_one_text_per_text_member_in_its_areas_and_none_for_others(app, areas):
+    inside = [enrol(f"07700 9000{i:02d}") for i in range(3)]
+    both = enrol("07700 900050", areas=("hackney", "camden"))
+    enrol("07700 900060", areas=("camden",))
+    revoked = enrol("07700 900070")
+    revoked.member.revoked_at = service.utcnow()
+    stopped = enrol("07700 900080")
+    stopped.stopped_at = service.utcnow()
+    db.session.commit()
+    wiped = enrol("07700 900090")
+    service.wipe_member(None, wiped)
+
+    alert = publish(areas=("hackney", "islington"))
+    rows = [row for row, _ in queued("alert")]
+    assert sorted(row.sms_member_id for row in rows) == sorted(m.id for m in inside + [both])
+    assert {row.alert_id for row in rows} == {alert.id}
+    assert all(row.status == "queued" for row in rows)
+    # Publishing again (or calling the hook twice) adds nothing.
+    assert service.enqueue_alert(alert) == 0
+    db.session.commit()
+    assert len(queued("alert")) == 4
+
+
+def test_retract_stops_texts_not_yet_sent(app, areas):
+    enrol("07700 900001")
+    alert = publish()
+    from server.alerts import service as alerts
+    alerts.retract(alert)
+    db.session.commit()
+    assert service.delivery_counts(alert.id) == {"queued": 0, "sent": 0, "gone": 0, "failed": 1}
+
+
+def test_wipe_forgets_the_number_revokes_and_stops_queued_texts(app, areas, outreach):
+    member = enrol("07700 900001")
+    publish()
+    response = outreach.post(f"{ENROL}/{member.id}/wipe")
+    assert response.status_code == 200
+    body = response.get_json()
+    assert body["phone"] is None and body["areas"] == [] and body["revoked_at"]
+    db.session.expire_all()
+    row = db.session.get(SmsMember, member.id)
+    assert row.number_hash is None and row.number_encrypted is None
+    assert [r.status for r, _ in queued("alert")] == ["gone"]
+    assert service.find_member("+447700900001") is None
+    # The number can be enrolled again, as a new member.
+    assert enrol("07700 900001").id != member.id
+    assert outreach.post(f"{ENROL}/999/wipe").status_code == 404
+
+
+def test_revoking_the_member_stops_its_texts(app, areas, outreach):
+    member = enrol("07700 900001")
+    assert outreach.post(f"/members/{member.member_id}/revoke").status_code == 200
+    publish()
+    assert queued("alert") == []
+    assert service.find_member("+447700900001") is None
+
+
+def test_change_areas_language_style(app, areas, outreach):
+    member = enrol("07700 900001")
+    response = outreach.patch(f"{ENROL}/{member.id}", json={"areas": ["camden"], "language": "es"})
+    assert response.status_code == 200, response.get_json()
+    assert [a["slug"] for a in response.get_json()["areas"]] == ["camden"]
+    assert outreach.patch(f"{ENROL}/{member.id}", json={"style": "x"}).status_code == 422
+    assert outreach.patch(f"{ENROL}/{member.id}", json={"areas": ["nowhere"]}).status_code == 422
+
+
+def test_preview_shows_texts_and_segments_before_publishing(app, areas, moderator):
+    from server.alerts import service as alerts
+    from server.areas.service import area_by_slug
+    for i in range(3):
+        enrol(f"07700 90000{i}")
+    enrol("07700 900010", language="es", style="detailed")
+    enrol("07700 900020", areas=("camden",))
+    draft = alerts.new_alert(title="Hombre que se hace pasar por policía", summary="Cogió el dinero.",
+                             severity="dangerous", incident_types=["robbery"],
+                             areas=[area_by_slug("hackney")],
+                             identifiers=[{"kind": "phone", "value": "07700 900123",
+                                           "display": "full"}])
+    db.session.commit()
+    response = moderator.get(f"/sms/alerts/{draft.id}/preview")
+    assert response.status_code == 200
+    body = response.get_json()
+    assert body["texts"] == 4
+    by = {(row["language"], row["style"]): row for row in body["by_text"]}
+    english = by[("en", "neutral")]
+    assert english["texts"] == 3 and english["encoding"] == "GSM-7" and english["segments"] == 1
+    assert english["text"] == "New safety message from Redflag. Reply READ 1"
+    spanish = by[("es", "detailed")]
+    # í and á are outside the GSM alphabet: the whole text is UCS-2, 70 characters a part.
+    assert spanish["encoding"] == "UCS-2" and spanish["segments"] >= 2
+    assert "07700 900123" in spanish["text"] and "PELIGROSO" in spanish["text"]
+    assert body["segments"] == 3 + spanish["segments"]
+    assert moderator.get(f"/sms/alerts/{draft.id.hex[:8]}/preview").status_code == 404
+
+
+def test_alert_texts_count_as_deliveries_beside_push(app, areas):
+    enrol("07700 900001")
+    alert = publish()
+    assert service.delivery_counts(alert.id)["queued"] == 1
+    assert db.session.execute(sa.select(sa.func.count()).select_from(SmsDelivery)).scalar() == 1
