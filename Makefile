@@ -8,7 +8,7 @@ PORT ?= 5000
 export FLASK_APP := server
 export HOST PORT
 
-.PHONY: run test install browser node migration bench clean
+.PHONY: run test install browser kannel node migration bench clean
 
 install: $(STAMP)
 
@@ -30,6 +30,13 @@ browser:
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium; }
 
+# Debian's Kannel SMS gateway (bearerbox, smsbox) and its fake phone network (fakesmsc,
+# in kannel-extras) for the SMS tests; the tests start them on free ports themselves.
+kannel:
+	@{ test -x /usr/sbin/bearerbox && test -x /usr/sbin/smsbox && test -x /usr/lib/kannel/test/fakesmsc; } || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq kannel kannel-extras; }
+
 node: node_modules/.installed
 
 node_modules/.installed: package.json package-lock.json
@@ -39,7 +46,7 @@ node_modules/.installed: package.json package-lock.json
 # The front end first: its pure modules (Node's own test runner, web/ as ES modules) and
 # the JSDoc types of the modules marked // @ts-check (tsconfig.json); then the server, the
 # push path and the browser.
-test: install browser node
+test: install browser kannel node
 	node --test tests/js/
 	npx --no-install tsc -p .
 	$(BIN)/pytest
@@ -49,9 +56,10 @@ migration: install
 	rm -f server/migrations/versions/0001_initial.py
 	REDFLAG_INSTANCE=$$(mktemp -d) $(BIN)/flask db migrate -m initial --rev-id 0001
 
-bench: install node
+bench: install kannel node
 	$(BIN)/python bench/fanout.py
 	$(BIN)/python bench/lookup.py
+	$(BIN)/python bench/sms.py
 
 clean:
 	rm -rf $(VENV) node_modules instance

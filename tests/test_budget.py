@@ -17,7 +17,7 @@ NOT_THE_APP = {"print.css",
                # Staff screens: loaded from the network when staff use them, never kept
                # offline (staff/staff.js, which drop-in mode needs offline, is in the shell).
                "staff/login.js", "staff/queue.js", "staff/report.js", "staff/alert-editor.js",
-               "staff/alerts.js", "staff/invites.js"}
+               "staff/alerts.js", "staff/invites.js", "staff/texts.js"}
 BUDGET_ALL = 100 * 1024
 BUDGET_JS = 50 * 1024
 

@@ -4,6 +4,8 @@ Plain functions that views, the sender, the CLI and tests call. The number is st
 encrypted (server/crypto.py) and found by a keyed hash; nothing about alerts is ever
 queued for a number that is not a live, un-stopped text member.
 """
+from types import SimpleNamespace
+
 import phonenumbers
 import sqlalchemy as sa
 from flask import current_app
@@ -23,6 +25,8 @@ from . import texts
 from .models import SMS_STATUSES, SmsAlert, SmsDelivery, SmsMember, sms_member_area
 
 UNKNOWN_SENDER_LIMIT = "1 per day"
+# Delivery reports that a later one may replace (the others are final).
+PROVISIONAL_REPORTS = ("queued", "accepted")
 
 
 class Invalid(Exception):
@@ -180,16 +184,15 @@ def alert_ref(alert_id):
     return ref
 
 
-def _matching_members(alert_id):
-    """SELECT sms_member_id, language, style of every live, un-stopped text member with an
-    area of the alert."""
-    sa_, aa = sms_member_area, alert_area
+def _matching_members(area_ids):
+    """SELECT id, language, style of every live, un-stopped text member with one of
+    `area_ids` (a list, or a SELECT of area ids)."""
+    sa_ = sms_member_area
     return (sa.select(SmsMember.id, SmsMember.language, SmsMember.style)
             .select_from(sa_)
-            .join(aa, aa.c.area_id == sa_.c.area_id)
             .join(SmsMember, SmsMember.id == sa_.c.sms_member_id)
             .join(Member, Member.id == SmsMember.member_id)
-            .where(aa.c.alert_id == alert_id, Member.revoked_at.is_(None),
+            .where(sa_.c.area_id.in_(area_ids), Member.revoked_at.is_(None),
                    SmsMember.stopped_at.is_(None), SmsMember.number_hash.is_not(None))
             .group_by(SmsMember.id, SmsMember.language, SmsMember.style))
 
@@ -202,7 +205,8 @@ def enqueue_alert(alert, now=None):
     db.session.flush()
     alert_ref(alert.id)
     d = SmsDelivery.__table__
-    members = _matching_members(alert.id).subquery()
+    members = _matching_members(
+        sa.select(alert_area.c.area_id).where(alert_area.c.alert_id == alert.id)).subquery()
     already = sa.exists().where(d.c.alert_id == alert.id, d.c.sms_member_id == members.c.id)
     rows = sa.select(
         sa.literal("alert", sa.String()), sa.literal(alert.id, sa.Uuid()), members.c.id,
@@ -227,24 +231,29 @@ def area_names(alert):
     return [area.name for area in alert.areas]
 
 
-def preview(alert):
-    """What publishing will text, for the moderator: {"texts": n, "segments": total,
-    "by_text": [{"language", "style", "texts", "encoding", "segments", "text"}]}, with
-    the alert's areas named (a member's own text names only the areas that match)."""
+def preview(title="", severity="risky", incident_types=(), areas=(), identifiers=()):
+    """What publishing an alert like this would text, for the moderator before publishing:
+    {"texts": n, "segments": total, "by_text": [{"language", "style", "texts", "encoding",
+    "segments", "text"}]}. `areas`: slugs. The alert's areas are named (a member's own
+    text names only those that match, so it is never longer)."""
+    chosen = _areas(areas)
     counts = db.session.execute(
         sa.select(sa.literal_column("language"), sa.literal_column("style"), sa.func.count())
-        .select_from(_matching_members(alert.id).subquery())
+        .select_from(_matching_members([area.id for area in chosen]).subquery())
         .group_by(sa.literal_column("language"), sa.literal_column("style"))
         .order_by(sa.literal_column("language"), sa.literal_column("style"))).all()
-    ref = db.session.execute(db.select(SmsAlert.id).filter_by(alert_id=alert.id)).scalar()
-    if ref is None:  # a draft: the next number, as long as the real one will be
-        ref = (db.session.execute(db.select(sa.func.max(SmsAlert.id))).scalar() or 0) + 1
+    # The next alert number: the real one is as long or shorter.
+    ref = (db.session.execute(db.select(sa.func.max(SmsAlert.id))).scalar() or 0) + 1
+    # A draft never stored: only what the texts are made of.
+    alert = SimpleNamespace(title=title or "", severity=severity or "risky",
+                            incident_types=list(incident_types or ()),
+                            identifiers=list(identifiers or ()))
     shown, withheld = alerts.member_identifiers(alert)
     project = current_app.config["SMS_PROJECT_NAME"]
     by_text = []
     for language, style, n in counts:
-        text = texts.alert_text(language, style, project, ref, alert, area_names(alert),
-                                shown, withheld)
+        text = texts.alert_text(language, style, project, ref, alert,
+                                [area.name for area in chosen], shown, withheld)
         encoding, parts = texts.segments(text)
         by_text.append({"language": language, "style": style, "texts": n,
                         "encoding": encoding, "segments": parts, "text": text})
@@ -380,7 +389,11 @@ def record_report(ref, outcome, now=None):
     if outcome in ("undelivered", "rejected"):
         values["last_error"] = f"gateway report: {outcome}"
     d = SmsDelivery.__table__
-    found = db.session.execute(d.update().where(d.c.id == int(ref)).values(**values)).rowcount
+    where = [d.c.id == int(ref)]
+    if outcome in PROVISIONAL_REPORTS:
+        # Reports can arrive out of order: "accepted" never overwrites "delivered".
+        where.append(sa.or_(d.c.report.is_(None), d.c.report.in_(PROVISIONAL_REPORTS)))
+    db.session.execute(d.update().where(*where).values(**values))
     db.session.commit()
-    return bool(found)
+    return db.session.execute(sa.select(d.c.id).where(d.c.id == int(ref))).first() is not None
 

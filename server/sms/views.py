@@ -5,7 +5,7 @@ from flask_smorest import Blueprint, abort
 
 from ..accounts.auth import staff_required
 from ..extensions import db
-from ..moderation.service import get_alert
+from ..moderation.schemas import edit_schema
 from ..security import same
 from . import gateway as gateways, service, texts
 from .models import SmsMember
@@ -81,15 +81,16 @@ def wipe(sms_member_id):
     return service.wipe_member(g.staff, _sms_member(sms_member_id))
 
 
-@staff_blp.route("/alerts/<uuid:alert_id>/preview")
-@staff_required
+@staff_blp.route("/preview", methods=["POST"])
+@staff_required("moderator")
+@staff_blp.arguments(edit_schema())
 @staff_blp.response(200, PreviewSchema)
-def preview(alert_id):
-    """What publishing this alert will text: how many texts, how many segments."""
-    alert = get_alert(alert_id)
-    if alert is None:
-        abort(404, message="No alert with this id.")
-    return service.preview(alert)
+def preview(body):
+    """What publishing an alert with this content would text: how many texts, how many
+    SMS segments (the alert editor's fields, as for a draft; nothing is stored)."""
+    return service.preview(body.get("title"), body.get("severity"),
+                           body.get("incident_types"), body.get("areas") or (),
+                           body.get("identifiers"))
 
 
 # --- The gateway's callbacks --------------------------------------------------------------

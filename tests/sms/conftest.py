@@ -1,13 +1,18 @@
 """Text-message fixtures: staff, text members, alerts, texts coming in through the
 gateway route, and what the sender would hand over (read from the durable rows)."""
+import threading
+from contextlib import contextmanager
+
 import pytest
 
 from api.staff import StaffClient
+from kannel import GATEWAY_NUMBER, PASSWORD, USERNAME, installed, running_kannel
 from server.alerts import service as alerts
 from server.areas.service import area_by_slug
 from server.extensions import db
 from server.sms import service
 from server.sms.models import SmsDelivery
+from server.sms.sender import run_in_thread
 
 SECRET = "test-gateway-secret-0123456789abcdef"
 DEMO_NUMBER = "07700 900123"
@@ -67,3 +72,62 @@ def queued(kind=None):
 def last_reply():
     replies = queued("reply")
     return replies[-1][1] if replies else None
+
+
+# --- The real gateway -------------------------------------------------------------------
+
+class Callbacks:
+    """A real HTTP server for Kannel's calls into Redflag (incoming texts, delivery
+    reports), serving whichever app the current test made."""
+
+    def __init__(self):
+        from werkzeug.serving import make_server
+        self.app = None
+
+        def dispatch(environ, start_response):
+            if self.app is None:
+                start_response("503 Service Unavailable", [("Content-Length", "0")])
+                return [b""]
+            return self.app(environ, start_response)
+
+        self.server = make_server("127.0.0.1", 0, dispatch, threaded=True)
+        self.url = f"http://127.0.0.1:{self.server.server_port}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self):
+        self.server.shutdown()
+
+
+@pytest.fixture(scope="session")
+def kannel(tmp_path_factory):
+    """Kannel (bearerbox + smsbox + fake SMSC) and fakesmsc, for the whole session."""
+    if not installed():
+        pytest.fail("Kannel is not installed: run `make test` (it installs kannel and "
+                    "kannel-extras), or apt-get install kannel kannel-extras")
+    callbacks = Callbacks()
+    try:
+        with running_kannel(tmp_path_factory.mktemp("kannel"), callbacks.url, SECRET) as running:
+            running.callbacks = callbacks
+            yield running
+    finally:
+        callbacks.close()
+
+
+def kannel_settings(kannel, reports=True):
+    return {"SMS_KANNEL_SENDSMS_URL": kannel.sendsms_url, "SMS_KANNEL_USERNAME": USERNAME,
+            "SMS_KANNEL_PASSWORD": PASSWORD, "SMS_FROM": GATEWAY_NUMBER,
+            "SMS_CALLBACK_URL": kannel.callbacks.url if reports else "",
+            "SMS_POLL_SECONDS": 0.1, "SMS_TIMEOUT_SECONDS": 5}
+
+
+@contextmanager
+def sender_thread(app, **overrides):
+    """The SMS sender running in a thread of this process, stopped on exit."""
+    stop = threading.Event()
+    thread = run_in_thread(app, stop, **overrides)
+    try:
+        yield thread
+    finally:
+        stop.set()
+        thread.join(20)

@@ -122,21 +122,19 @@ def test_change_areas_language_style(app, areas, outreach):
     assert outreach.patch(f"{ENROL}/{member.id}", json={"areas": ["nowhere"]}).status_code == 422
 
 
-def test_preview_shows_texts_and_segments_before_publishing(app, areas, moderator):
-    from server.alerts import service as alerts
-    from server.areas.service import area_by_slug
+def test_preview_shows_texts_and_segments_before_publishing(app, areas, moderator, outreach):
     for i in range(3):
         enrol(f"07700 90000{i}")
     enrol("07700 900010", language="es", style="detailed")
     enrol("07700 900020", areas=("camden",))
-    draft = alerts.new_alert(title="Hombre que se hace pasar por policía", summary="Cogió el dinero.",
-                             severity="dangerous", incident_types=["robbery"],
-                             areas=[area_by_slug("hackney")],
-                             identifiers=[{"kind": "phone", "value": "07700 900123",
-                                           "display": "full"}])
+    stopped = enrol("07700 900030")
+    stopped.stopped_at = service.utcnow()
     db.session.commit()
-    response = moderator.get(f"/sms/alerts/{draft.id}/preview")
-    assert response.status_code == 200
+    draft = {"title": "Hombre que se hace pasar por policía", "summary": "Cogió el dinero.",
+             "severity": "dangerous", "incident_types": ["robbery"], "areas": ["hackney"],
+             "identifiers": [{"kind": "phone", "value": "07700 900123", "display": "full"}]}
+    response = moderator.post("/sms/preview", json=draft)
+    assert response.status_code == 200, response.get_json()
     body = response.get_json()
     assert body["texts"] == 4
     by = {(row["language"], row["style"]): row for row in body["by_text"]}
@@ -148,7 +146,13 @@ def test_preview_shows_texts_and_segments_before_publishing(app, areas, moderato
     assert spanish["encoding"] == "UCS-2" and spanish["segments"] >= 2
     assert "07700 900123" in spanish["text"] and "PELIGROSO" in spanish["text"]
     assert body["segments"] == 3 + spanish["segments"]
-    assert moderator.get(f"/sms/alerts/{draft.id.hex[:8]}/preview").status_code == 404
+    # Nothing was stored, and the counts match what publishing then queues.
+    alert = publish(title=draft["title"], identifiers=draft["identifiers"])
+    assert service.delivery_counts(alert.id)["queued"] == 4
+    assert moderator.post("/sms/preview", json={**draft, "areas": ["nowhere"]}).status_code == 422
+    assert moderator.post("/sms/preview", json={**draft, "severity": "x"}).status_code == 422
+    assert moderator.post("/sms/preview", json={"areas": ["camden"]}).get_json()["texts"] == 1
+    assert outreach.post("/sms/preview", json=draft).status_code == 403
 
 
 def test_alert_texts_count_as_deliveries_beside_push(app, areas):

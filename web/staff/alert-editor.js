@@ -210,7 +210,12 @@ export async function render(main, { params }) {
     if (await save()) message.textContent = t('editor.saved');
   });
   publishButton.addEventListener('click', async () => {
-    if (!(await confirmStep(publishButton, t('editor.publish_confirm'), t('editor.publish_yes')))) return;
+    // How many texts publishing sends, and their SMS segments, counted by the server.
+    const texts = await call('/api/v1/staff/sms/preview', { method: 'POST', body: body() });
+    if (texts.ended) return;
+    const question = texts.ok && texts.data.texts ? `${t('editor.publish_confirm')} ${t('editor.publish_texts',
+      { n: texts.data.texts, segments: texts.data.segments })}` : t('editor.publish_confirm');
+    if (!(await confirmStep(publishButton, question, t('editor.publish_yes')))) return;
     if (!(await save())) return;
     message.textContent = t('staff.working');
     const response = await call(`/api/v1/staff/alerts/${alertId}/publish`, { method: 'POST' });

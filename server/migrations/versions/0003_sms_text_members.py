@@ -1,7 +1,7 @@
 """text members and sms deliveries
 
-Revision ID: 0002_sms
-Revises: 0001
+Revision ID: 0003_sms
+Revises: 0002
 Create Date: 2026-11-30 05:24:03.503190
 
 """
@@ -10,8 +10,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0002_sms'
-down_revision = '0001'
+revision = '0003_sms'
+down_revision = '0002'
 branch_labels = None
 depends_on = None
 
