@@ -66,6 +66,7 @@ SCREENS = (
     Screen("/staff/alert", "staff/alert-editor.js", "staff.alert", network=True),
     Screen("/staff/alerts", "staff/alerts.js", "alertlist.title", network=True),
     Screen("/staff/invites", "staff/invites.js", "invites.title", network=True),
+    Screen("/staff/texts", "staff/texts.js", "texts.title", network=True),
     # Drop-in mode is the report form, and must open offline on a tablet.
     Screen("/staff/dropin", "screens/dropin.js", "dropin.title"),
 )

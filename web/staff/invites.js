@@ -4,7 +4,6 @@
 import { h, field, status } from '../dom.js';
 import { t } from '../i18n.js';
 import { call, frame, problem, when, confirmStep } from './staff.js';
-import { textMembers } from './texts.js';
 
 function memberRow(member, revoke) {
   const button = h('button', { type: 'button', class: 'secondary' }, t('invites.revoke'));
@@ -70,5 +69,4 @@ export async function render(main) {
     if (response.ok) await load();
   }
   await load();
-  main.append(await textMembers());
 }

@@ -66,6 +66,7 @@ function nav(current, staff) {
       link('/staff/queue', 'staff.queue'),
       link('/staff/alerts', 'staff.alerts'),
       link('/staff/invites', 'staff.invites'),
+      link('/staff/texts', 'staff.texts'),
       link('/staff/dropin', 'staff.dropin')),
     h('ul', { class: 'print', 'aria-label': t('staff.print') },
       link('/staff/print/bulletin', 'staff.print_bulletin'),

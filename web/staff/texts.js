@@ -1,10 +1,10 @@
-// Text members (on the invites screen): enrol a person's phone number at the drop-in, with
+// Text members: enrol a person's phone number at the drop-in, with
 // their consent, for alerts by text in their areas and language; and the text members,
 // each of which can be wiped (number and areas forgotten, texts not yet sent stopped).
 import { h, chips, field, status, errorList } from '../dom.js';
 import { t } from '../i18n.js';
 import { cachedAreas, refreshAreas, byRegion, areaName } from '../areas.js';
-import { call, problem, when, confirmStep } from './staff.js';
+import { call, frame, problem, when, confirmStep } from './staff.js';
 
 const STYLES = [['neutral', 'texts.style_neutral'], ['detailed', 'texts.style_detailed']];
 
@@ -23,8 +23,8 @@ function row(member, areas, languages, wipe) {
     member.wiped_at ? null : h('div', { class: 'actions' }, button));
 }
 
-// -> the section to append to the invites screen.
-export async function textMembers() {
+export async function render(main) {
+  if (!(await frame(main, '/staff/texts'))) return;
   const message = status();
   const problems = h('div', { class: 'problems', tabindex: '-1', hidden: true });
   const list = h('ul', { class: 'rows' });
@@ -84,7 +84,7 @@ export async function textMembers() {
     message.textContent = t('texts.done_enrolled');
     await load();
   });
+  main.append(h('h1', {}, t('texts.title')), h('p', { class: 'lead' }, t('texts.lead')),
+    form, problems, message, h('h2', {}, t('texts.members')), list);
   await load();
-  return h('section', { class: 'texts' }, h('h2', {}, t('texts.title')), h('p', { class: 'lead' }, t('texts.lead')),
-    form, problems, message, h('h3', {}, t('texts.members')), list);
 }
