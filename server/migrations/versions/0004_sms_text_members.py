@@ -1,7 +1,7 @@
 """text members and sms deliveries
 
-Revision ID: 0003_sms
-Revises: 0002
+Revision ID: 0004_sms
+Revises: 0003
 Create Date: 2026-11-30 05:24:03.503190
 
 """
@@ -10,8 +10,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0003_sms'
-down_revision = '0002'
+revision = '0004_sms'
+down_revision = '0003'
 branch_labels = None
 depends_on = None
 
