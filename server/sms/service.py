@@ -12,7 +12,7 @@ from flask import current_app
 from limits import parse_many
 
 from ..accounts.models import Member
-from ..accounts.service import record
+from ..accounts.service import record, role_at_least
 from ..alerts import service as alerts
 from ..alerts.models import alert_area
 from ..checks import service as checks
@@ -39,6 +39,20 @@ class Invalid(Exception):
 
 class Conflict(Exception):
     """A request that clashes with what is stored (409)."""
+
+
+class NotYours(Exception):
+    """An outreach worker acting on a text member someone else enrolled (403)."""
+
+
+def _check_may_manage(staff, sms_member, action):
+    """As for app members (accounts.service.may_revoke): outreach manage the text members
+    they enrolled, moderators and admins any. A refusal is audited, then raised."""
+    if staff is None or role_at_least(staff.role, "moderator") or sms_member.enrolled_by_id == staff.id:
+        return
+    record(staff, f"sms_member_{action}_refused", "sms_member", sms_member.id)
+    db.session.commit()
+    raise NotYours("Only a moderator can change a text member someone else enrolled.")
 
 
 # --- Numbers ------------------------------------------------------------------------------
@@ -122,6 +136,7 @@ def enrol(staff, phone, areas, language, style="neutral", note=None):
 
 def change_member(staff, sms_member, changes):
     """Change areas (slugs), language or style. Commits."""
+    _check_may_manage(staff, sms_member, "change")
     if sms_member.wiped_at is not None:
         raise Conflict("This text member was wiped.")
     if "areas" in changes:
@@ -137,6 +152,7 @@ def change_member(staff, sms_member, changes):
 def wipe_member(staff, sms_member, now=None):
     """Forget the number and the areas, revoke the member, stop texts not yet sent.
     The empty row stays so counts still add up. Commits."""
+    _check_may_manage(staff, sms_member, "wipe")
     now = now or utcnow()
     sms_member.number_hash = None
     sms_member.number_encrypted = None

@@ -25,6 +25,11 @@ def invalid(error):
             "errors": {"json": error.errors}}, 422
 
 
+@staff_blp.errorhandler(service.NotYours)
+def not_yours(error):
+    return {"code": 403, "status": "Forbidden", "message": str(error)}, 403
+
+
 @staff_blp.errorhandler(service.Conflict)
 def conflict(error):
     return {"code": 409, "status": "Conflict", "message": str(error)}, 409

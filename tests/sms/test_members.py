@@ -88,10 +88,10 @@ def test_retract_stops_texts_not_yet_sent(app, areas):
     assert service.delivery_counts(alert.id) == {"queued": 0, "sent": 0, "gone": 0, "failed": 1}
 
 
-def test_wipe_forgets_the_number_revokes_and_stops_queued_texts(app, areas, outreach):
+def test_wipe_forgets_the_number_revokes_and_stops_queued_texts(app, areas, moderator):
     member = enrol("07700 900001")
     publish()
-    response = outreach.post(f"{ENROL}/{member.id}/wipe")
+    response = moderator.post(f"{ENROL}/{member.id}/wipe")
     assert response.status_code == 200
     body = response.get_json()
     assert body["phone"] is None and body["areas"] == [] and body["revoked_at"]
@@ -102,24 +102,37 @@ def test_wipe_forgets_the_number_revokes_and_stops_queued_texts(app, areas, outr
     assert service.find_member("+447700900001") is None
     # The number can be enrolled again, as a new member.
     assert enrol("07700 900001").id != member.id
-    assert outreach.post(f"{ENROL}/999/wipe").status_code == 404
+    assert moderator.post(f"{ENROL}/999/wipe").status_code == 404
 
 
-def test_revoking_the_member_stops_its_texts(app, areas, outreach):
+def test_outreach_manage_only_the_text_members_they_enrolled(app, areas, outreach, moderator):
+    from api.staff import StaffClient
+    other = StaffClient(app, "bus", "outreach")
+    theirs = other.post(ENROL, json={"phone": "07700 900002", "areas": ["hackney"],
+                                     "language": "en", "consent": True}).get_json()
+    assert outreach.post(f"{ENROL}/{theirs['id']}/wipe").status_code == 403
+    assert outreach.patch(f"{ENROL}/{theirs['id']}", json={"style": "detailed"}).status_code == 403
+    assert other.patch(f"{ENROL}/{theirs['id']}", json={"style": "detailed"}).status_code == 200
+    assert moderator.post(f"{ENROL}/{theirs['id']}/wipe").status_code == 200
+    actions = db.session.execute(sa.text("SELECT action FROM audit_event")).scalars().all()
+    assert "sms_member_wipe_refused" in actions and "sms_member_wiped" in actions
+
+
+def test_revoking_the_member_stops_its_texts(app, areas, moderator):
     member = enrol("07700 900001")
-    assert outreach.post(f"/members/{member.member_id}/revoke").status_code == 200
+    assert moderator.post(f"/members/{member.member_id}/revoke").status_code == 200
     publish()
     assert queued("alert") == []
     assert service.find_member("+447700900001") is None
 
 
-def test_change_areas_language_style(app, areas, outreach):
+def test_change_areas_language_style(app, areas, moderator):
     member = enrol("07700 900001")
-    response = outreach.patch(f"{ENROL}/{member.id}", json={"areas": ["camden"], "language": "es"})
+    response = moderator.patch(f"{ENROL}/{member.id}", json={"areas": ["camden"], "language": "es"})
     assert response.status_code == 200, response.get_json()
     assert [a["slug"] for a in response.get_json()["areas"]] == ["camden"]
-    assert outreach.patch(f"{ENROL}/{member.id}", json={"style": "x"}).status_code == 422
-    assert outreach.patch(f"{ENROL}/{member.id}", json={"areas": ["nowhere"]}).status_code == 422
+    assert moderator.patch(f"{ENROL}/{member.id}", json={"style": "x"}).status_code == 422
+    assert moderator.patch(f"{ENROL}/{member.id}", json={"areas": ["nowhere"]}).status_code == 422
 
 
 def test_preview_shows_texts_and_segments_before_publishing(app, areas, moderator, outreach):
