@@ -9,6 +9,9 @@ import * as items from './items.js';
 
 const MAX_BATCH = 100;                 // the server takes at most 100 per sync
 const MAX_BATCH_BYTES = 120 * 1024;    // well under the server's body limit
+// The server's default body limit (MAX_CONTENT_LENGTH): one report over it can never be
+// taken, so it is parked for the person to shorten instead of being sent again and again.
+const MAX_REPORT_BYTES = 256 * 1024 - 64;
 
 /** @typedef {import('../../types/outbox').Item} Item */
 /** @typedef {import('../../types/outbox').Outcome} Outcome */
@@ -71,6 +74,12 @@ async function sendWaiting() {
     if (!waiting.length) break;
     const batch = takeBatch(waiting, limit);
     batch.forEach((item) => tried.add(item.id));
+    if (batch.length === 1
+        && new TextEncoder().encode(JSON.stringify(batch[0].report)).length > MAX_REPORT_BYTES) {
+      await items.park(batch[0], 'invalid', { _schema: ['too_large'] });
+      outcome.parked += 1;
+      continue;
+    }
     let response;
     try {
       response = await api('/api/v1/sync', {
