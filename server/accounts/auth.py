@@ -4,7 +4,7 @@ Views call these; the accounts service owns how tokens and sessions are made.
 """
 import functools
 
-from flask import g, request
+from flask import current_app, g, request
 from flask_smorest import abort
 
 from ..extensions import db
@@ -13,6 +13,9 @@ from . import service
 from .models import ROLES, Member
 
 STAFF_COOKIE = "redflag_staff"
+# Every route under these prefixes is for staff: denied unless its view says who may use
+# it (staff_required, or public_staff_route for the login itself).
+STAFF_PREFIXES = ("/api/v1/staff/", "/staff/print/")
 
 
 def bearer_token():
@@ -105,5 +108,24 @@ def staff_required(role="outreach"):
             g.staff = session.staff
             g.staff_session = session
             return view(*args, **kwargs)
+        wrapper.staff_role = role
         return wrapper
     return decorator
+
+
+def public_staff_route(view):
+    """Mark a view under STAFF_PREFIXES that anyone may call (the login). Put it right
+    under @blp.route."""
+    view.staff_public = True
+    return view
+
+
+def deny_undeclared_staff_routes():
+    """before_request: a route under STAFF_PREFIXES whose view declares no rule (someone
+    forgot @staff_required) is refused to everyone: deny by default."""
+    rule = request.url_rule
+    if rule is None or not rule.rule.startswith(STAFF_PREFIXES):
+        return
+    view = current_app.view_functions.get(request.endpoint)
+    if getattr(view, "staff_role", None) is None and not getattr(view, "staff_public", False):
+        abort(403, message="This staff route declares no access rule.")

@@ -4,7 +4,8 @@ from flask_smorest import Blueprint, abort
 
 from ..extensions import limiter
 from . import service
-from .auth import STAFF_COOKIE, require_member, staff_required
+from .auth import (STAFF_COOKIE, deny_undeclared_staff_routes, public_staff_route,
+                   require_member, staff_required)
 from .schemas import (InviteRequestSchema, InviteSchema, LoginSchema, MemberMeSchema,
                       MemberSchema, OtpSchema, RedeemSchema, StaffSchema, TokenSchema,
                       TotpSetupSchema)
@@ -14,6 +15,8 @@ staff_blp = Blueprint("staff", __name__, url_prefix="/api/v1/staff",
 members_blp = Blueprint("members", __name__, url_prefix="/api/v1/members",
                         description="Members: redeem an invite for a device token")
 blueprints = [staff_blp, members_blp]
+# Deny by default, for every blueprint's staff routes (auth.STAFF_PREFIXES).
+staff_blp.before_app_request(deny_undeclared_staff_routes)
 
 LOGIN_FAILED = "Wrong username or password."
 
@@ -33,6 +36,7 @@ def _staff_body(session):
 
 
 @staff_blp.route("/login", methods=["POST"])
+@public_staff_route
 @limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], scope="staff-login")
 @limiter.limit(lambda: current_app.config["LOGIN_USER_FAILURE_LIMIT"], key_func=_login_username,
                scope="staff-login-user", deduct_when=lambda response: response.status_code == 401)
