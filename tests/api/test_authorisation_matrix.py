@@ -25,6 +25,7 @@ from .staff import PASSWORD
 #   member       a live member token
 #   outreach, moderator, admin: a staff session of at least that role (and the
 #                CSRF header on a method that changes something)
+#   gateway      the configured SMS gateway, with its secret (no caller below)
 POLICY = {
     ("GET", "/"): "public", ("GET", "/alerts"): "public", ("GET", "/check"): "public",
     ("GET", "/join"): "public", ("GET", "/report"): "public", ("GET", "/reports"): "public",
@@ -35,7 +36,7 @@ POLICY = {
     ("GET", "/staff"): "public", ("GET", "/staff/alert"): "public",
     ("GET", "/staff/alerts"): "public", ("GET", "/staff/dropin"): "public",
     ("GET", "/staff/invites"): "public", ("GET", "/staff/queue"): "public",
-    ("GET", "/staff/report"): "public",
+    ("GET", "/staff/report"): "public", ("GET", "/staff/texts"): "public",
     ("GET", "/api/v1/openapi.json"): "public",
     ("GET", "/api/v1/areas"): "public",
     ("POST", "/api/v1/reports"): "public",
@@ -79,6 +80,17 @@ POLICY = {
     ("GET", "/api/v1/staff/stats"): "moderator",
     ("GET", "/api/v1/staff/stats.csv"): "moderator",
     ("GET", "/staff/print/stats"): "moderator",
+    ("GET", "/api/v1/staff/sms/languages"): "outreach",
+    ("GET", "/api/v1/staff/sms/members"): "outreach",
+    ("POST", "/api/v1/staff/sms/members"): "outreach",
+    ("PATCH", "/api/v1/staff/sms/members/<int:sms_member_id>"): "outreach",
+    ("POST", "/api/v1/staff/sms/members/<int:sms_member_id>/wipe"): "outreach",
+    ("POST", "/api/v1/staff/sms/preview"): "moderator",
+    # The SMS gateway's callbacks: only with SMS_GATEWAY_SECRET, which no caller here has.
+    ("GET", "/api/v1/sms/<name>/incoming"): "gateway",
+    ("POST", "/api/v1/sms/<name>/incoming"): "gateway",
+    ("GET", "/api/v1/sms/<name>/report"): "gateway",
+    ("POST", "/api/v1/sms/<name>/report"): "gateway",
 }
 CALLERS = ["anonymous", "member", "revoked_member", "outreach", "moderator", "admin",
            "staff_without_csrf", "expired_session"]
@@ -92,7 +104,8 @@ def app_config(tmp_path):
     key = tmp_path / "vapid_private.pem"
     create_key(key)
     return {"PASSWORD_HASH_FAST": True, "RATELIMIT_ENABLED": False,
-            "VAPID_PRIVATE_KEY_FILE": str(key)}
+            "VAPID_PRIVATE_KEY_FILE": str(key), "SMS_GATEWAY": "kannel",
+            "SMS_GATEWAY_SECRET": "matrix-gateway-secret-0123456789"}
 
 
 def _login(app, username, role):
@@ -138,7 +151,8 @@ def concrete(rule):
     path = rule
     for name, value in (("<uuid:alert_id>", uuid.uuid4()), ("<uuid:report_id>", uuid.uuid4()),
                         ("<uuid:subscription_id>", uuid.uuid4()), ("<report_id>", uuid.uuid4()),
-                        ("<int:member_id>", 1), ("<path:name>", "app.js")):
+                        ("<int:member_id>", 1), ("<int:sms_member_id>", 1),
+                        ("<path:name>", "app.js"), ("<name>", "kannel")):
         path = path.replace(name, str(value))
     return path
 
@@ -148,6 +162,8 @@ def allowed(policy, kind, method):
         return True
     if policy == "member":
         return kind == "member"
+    if policy == "gateway":
+        return False
     if kind == "staff_without_csrf":
         return method not in UNSAFE  # an admin's session without the header
     if kind not in ROLES:
