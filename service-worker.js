@@ -47,7 +47,8 @@ self.addEventListener('fetch', (event) => {
       .then((shell) => shell || fetch(request)));
     return;
   }
-  if (!SHELL.includes(url.pathname)) return;
+  // Only English is in SHELL; the page puts its own language into this cache (i18n.js).
+  if (!SHELL.includes(url.pathname) && !url.pathname.startsWith('/static/locales/')) return;
   event.respondWith(caches.open(CACHE)
     .then((cache) => cache.match(url.pathname))
     .then((cached) => cached || fetch(request)));

@@ -5,7 +5,9 @@ This module is the one source of what the app is made of:
   shell (index.html), the page's router draws them (index.html carries the list), and the
   service worker answers them offline.
 - the shell: every file the phone keeps for offline use (web/ except the files named in
-  NOT_IN_SHELL and the network-only screens), and a version that is a hash of their bytes.
+  NOT_IN_SHELL, the network-only screens and the catalogues of languages other than
+  English: the worker adds the device's own), and a version that is a hash of their bytes
+  and of every catalogue's.
   The service worker is sent with both written in, so a changed file is always a new
   worker and a new cache: no list or version is kept by hand, and there is no build step.
 
@@ -19,6 +21,8 @@ must never hand it a stale file.
 
 Settings (environment or app config):
 - QUICK_EXIT_URL: where quick exit goes (a neutral site; default a weather page).
+- DEFAULT_PHONE_REGION: also the region dates and numbers are written for (en + GB:
+  "30 Nov 2026, 16:10"), written into the shell as <meta name="redflag-region">.
 - REDFLAG_WEB_ROOT / WEB_ROOT: the folder holding web/, manifest.json and
   service-worker.js (default: the repository). The browser tests serve a copy they can
   change, to publish a new app version while the server runs.
@@ -75,6 +79,11 @@ APP_ROUTES = ("/",) + tuple(screen.path for screen in SCREENS)
 # Files under web/ that the phone app does not use: the server's printouts.
 NOT_IN_SHELL = frozenset({"print.css"})
 DEFAULT_QUICK_EXIT_URL = "https://www.bbc.co.uk/weather"
+DEFAULT_REGION = "GB"
+# The app's language catalogues: only English is in the shell; the service worker keeps
+# the device's own language too (a phone need not hold ten).
+LOCALES = "locales/"
+SHELL_LOCALE = "locales/en.json"
 # Only these kinds of file are served from web/; anything else is a 404.
 CONTENT_TYPES = {
     ".js": "text/javascript",
@@ -121,12 +130,19 @@ class Shell:
     worker: bytes
 
 
-def _render_index(root, quick_exit_url):
+def _region():
+    region = str(current_app.config.get("DEFAULT_PHONE_REGION") or DEFAULT_REGION)
+    return region.upper() if region.isalpha() and len(region) == 2 else DEFAULT_REGION
+
+
+def _render_index(root, quick_exit_url, region=DEFAULT_REGION):
     html = (root / "web" / "index.html").read_text(encoding="utf-8")
     if SCREENS_ELEMENT not in html:
         raise RuntimeError(f"web/index.html has no {SCREENS_ELEMENT}")
-    # The quick-exit target is written into the shell, so it works offline too.
+    # The quick-exit target and the region are written into the shell, so they work offline too.
     html = html.replace(f'content="{DEFAULT_QUICK_EXIT_URL}"', f'content="{escape(quick_exit_url)}"')
+    html = html.replace(f'<meta name="redflag-region" content="{DEFAULT_REGION}">',
+                        f'<meta name="redflag-region" content="{escape(region)}">')
     screens = [{"path": s.path, "module": s.module, "title": s.title, "nav": s.nav, "network": s.network}
                for s in SCREENS]
     # JSON inside <script>: "<" escaped, so no text can close the element early.
@@ -135,24 +151,28 @@ def _render_index(root, quick_exit_url):
     return html.encode()
 
 
-def build_shell(root, quick_exit_url=DEFAULT_QUICK_EXIT_URL):
+def build_shell(root, quick_exit_url=DEFAULT_QUICK_EXIT_URL, region=DEFAULT_REGION):
     """Read the web root `root` (a Path) and make its Shell. Raises RuntimeError when
     service-worker.js or index.html lacks the place the server writes into."""
     web = root / "web"
     network_only = {screen.module for screen in SCREENS if screen.network}
-    files = {"/": _render_index(root, quick_exit_url),
+    files = {"/": _render_index(root, quick_exit_url, region),
              "/manifest.json": (root / "manifest.json").read_bytes()}
+    catalogues = {}  # other languages: not kept by every phone, but a change is a new version
     for path in sorted(web.rglob("*")):
         relative = path.relative_to(web).as_posix()
         if (not path.is_file() or relative == "index.html" or relative in NOT_IN_SHELL
                 or relative in network_only or not _servable(relative)):
+            continue
+        if relative.startswith(LOCALES) and relative != SHELL_LOCALE:
+            catalogues[f"/static/{relative}"] = path.read_bytes()
             continue
         files[f"/static/{relative}"] = path.read_bytes()
     source = (root / "service-worker.js").read_bytes()
     if source.count(MANIFEST_MARKER.encode()) != 1:
         raise RuntimeError(f"service-worker.js must name {MANIFEST_MARKER} exactly once")
     digest = hashlib.sha256(source)
-    for url, body in files.items():
+    for url, body in [*files.items(), *catalogues.items()]:
         # Length-prefixed, so no two different shells hash the same stream.
         digest.update(f"\0{url}\0{len(body)}\0".encode())
         digest.update(body)
@@ -188,20 +208,20 @@ def _signature(root):
     return tuple(sorted(found))
 
 
-_shells = {}  # (root, quick exit url) -> (signature, Shell)
+_shells = {}  # (root, quick exit url, region) -> (signature, Shell)
 _shells_lock = threading.Lock()
 
 
 def current_shell():
     """The Shell of this app's web root: built once, rebuilt when a file changed."""
-    root, url = _root(), _quick_exit_url()
+    root, url, region = _root(), _quick_exit_url(), _region()
     signature = _signature(root)
-    cached = _shells.get((root, url))
+    cached = _shells.get((root, url, region))
     if cached and cached[0] == signature:
         return cached[1]
     with _shells_lock:
-        shell = build_shell(root, url)
-        _shells[(root, url)] = (signature, shell)
+        shell = build_shell(root, url, region)
+        _shells[(root, url, region)] = (signature, shell)
     return shell
 
 

@@ -1,7 +1,9 @@
 // Starts the app: quick exit first, then the language, the screens, the outbox and the
 // service worker. The screens themselves live in screens/, one module each.
 import { init as initLanguage, t, translate, onLanguageChange } from './i18n.js';
-import { addScreen, start, render } from './router.js';
+import { addScreen, start, render, setNavFilter, keepFitting } from './router.js';
+import { offerLanguages } from './language-picker.js';
+import { memberToken } from './api.js';
 import { keepFlushing } from './outbox.js';
 import { refreshAreas } from './areas.js';
 import { setupQuickExit } from './quick-exit.js';
@@ -20,7 +22,8 @@ for (const screen of JSON.parse(document.getElementById('screens').textContent))
     ? () => import(`./${screen.module}`)
       .catch(() => import('./staff/staff.js').then((module) => module.offlineScreen))
     : () => import(`./${screen.module}`);
-  addScreen(screen.path, { load, title: screen.title, nav: screen.nav });
+  // A tab's icon has the screen's name (icons/icons.svg): /report -> #report.
+  addScreen(screen.path, { load, title: screen.title, nav: screen.nav, icon: screen.nav ? screen.path.slice(1) : null });
 }
 
 function showWiped() {
@@ -34,7 +37,16 @@ async function boot() {
   setupQuickExit(document.getElementById('quick-exit'));
   await initLanguage();
   translate();
-  onLanguageChange(() => { translate(); render(); });
+  keepFitting();
+  const redrawPicker = await offerLanguages(document.getElementById('first-language'));
+  onLanguageChange(() => { translate(); render(); if (redrawPicker) redrawPicker(); });
+  // No Join tab on a member's phone.
+  const hideJoin = async () => {
+    const member = Boolean(await memberToken().catch(() => null));
+    setNavFilter((path) => !(member && path === '/join'));
+  };
+  await hideJoin();
+  document.addEventListener('redflag:member', hideJoin);
   onWipedElsewhere(showWiped);
   document.addEventListener('redflag:wiped', showWiped);
   await start(document.getElementById('main'), document.getElementById('nav'));

@@ -2,6 +2,8 @@
 // the Content-Security-Policy forbids them; looks live in styles.css.
 import { t } from './i18n.js';
 
+export { formatDate, formatDateTime } from './i18n.js';
+
 let counter = 0;
 export const uid = (prefix) => `${prefix}-${++counter}`;
 
@@ -21,16 +23,32 @@ export function h(tag, props, ...children) {
   return el;
 }
 
+// One of the app's icons (icons/icons.svg), always beside a word: hidden from screen readers.
+export function icon(name) {
+  const svg = document.createElementNS('http://www.w3.org/2000/svg', 'svg');
+  svg.setAttribute('class', 'icon');
+  svg.setAttribute('aria-hidden', 'true');
+  svg.innerHTML = `<use href="/static/icons/icons.svg#${name}"/>`;
+  return svg;
+}
+
+// Focus an answer and scroll it clear of the header and tab bar: focus() alone does not
+// scroll when the element counts as visible under the bar.
+export function reveal(el) {
+  el.focus({ preventScroll: true });
+  el.scrollIntoView({ block: 'start' });
+}
+
 // A row of large toggles (checkboxes or radios) in a fieldset with a visible legend.
-// options: [[value, labelKey], ...]
+// options: [[value, labelKey, iconName?], ...]
 export function chips({ name, legend, options, type = 'checkbox', hint, required }) {
   const hintId = hint ? uid('hint') : null;
   return h('fieldset', { class: 'group', 'aria-describedby': hintId, 'data-field': name },
     h('legend', {}, legend, required ? h('span', { class: 'required' }, ` ${t('form.required')}`) : null),
     hint ? h('p', { class: 'hint', id: hintId }, hint) : null,
-    h('div', { class: 'chips' }, options.map(([value, label]) => h('label', { class: 'chip' },
+    h('div', { class: 'chips' }, options.map(([value, label, iconName]) => h('label', { class: 'chip' },
       h('input', { type, name, value }),
-      h('span', {}, t(label))))));
+      h('span', {}, iconName ? icon(iconName) : null, t(label))))));
 }
 
 // A labelled text input, textarea or select, with an optional hint below the label.
@@ -61,19 +79,9 @@ export function status(props = {}) {
   return h('p', { class: 'status', role: 'status', 'aria-live': 'polite', ...props });
 }
 
-export function formatDate(iso) {
-  if (!iso) return '';
-  const [y, m, d] = iso.split('-').map(Number);
-  // The browser's own regional format when it speaks the app's language (en-GB: 3 Mar).
-  const lang = document.documentElement.lang;
-  const locale = (navigator.language || '').startsWith(lang) ? navigator.language : lang;
-  return new Date(y, m - 1, d).toLocaleDateString(locale, {
-    day: 'numeric', month: 'short', year: 'numeric',
-  });
-}
-
-// The server's field errors ({"area": ["Unknown area."], "offender": {"phones": {"0": [...]}}})
-// as a list a person can read: "Area: Unknown area."
+// The server's field errors ({"area": ["unknown_area"], "offender": {"phones": {"0": [...]}}})
+// as lines in the app's language: "Area: This is not right. Check it." The server's own
+// English words are never shown: an error code is translated (error.<code>), else "check it".
 export function errorList(errors) {
   const lines = [];
   const walk = (value, path) => {
@@ -89,11 +97,16 @@ export function errorList(errors) {
     }
   };
   walk(errors || {}, []);
+  const said = new Set();
   return h('ul', { class: 'errors' }, lines.map(([path, message]) => {
     const named = path.filter((part) => !/^\d+$/.test(part) && !part.startsWith('_') && part !== 'json');
     const key = `field.${named.join('.')}`;
-    const label = named.length ? (t(key) === key ? named.join(' › ') : t(key)) : '';
-    const text = message === 'too_large' ? t('error.too_large') : message;
-    return h('li', {}, label ? `${label}: ${text}` : text);
+    const label = named.length && t(key) !== key ? t(key) : ''; // a field path, never shown raw
+    const code = /^[a-z][a-z0-9_]*$/.test(message) ? `error.${message}` : null;
+    const text = code && t(code) !== code ? t(code) : t('error.field');
+    const line = label ? `${label}: ${text}` : text;
+    if (said.has(line)) return null; // two messages on one field read as one line
+    said.add(line);
+    return h('li', {}, line);
   }));
 }

@@ -1,76 +1,146 @@
-// Every string the app shows goes through t(). Catalogues are flat JSON files in
-// locales/, one per language; English is complete and is the fallback for missing keys.
-// To add a language: copy locales/en.json, translate it, and add it to LANGUAGES (the
-// server puts every file of web/ in the service worker's shell).
+// Every string the app shows goes through t() (English is the fallback). Dates and
+// numbers follow the language and the deployment's region (<meta name="redflag-region">):
+// "30 Nov 2026, 16:10" in a UK deployment; Latin digits, as phone numbers are written.
 import * as db from './db.js';
 
-export const LANGUAGES = { en: 'English', es: 'Español' };
+// The app's languages, each in its own words. A new one also needs locales/<code>.json,
+// server/locales/<code>.json and its part of docs/glossary.md (tests/test_catalogues.py).
+export const LANGUAGES = {
+  en: 'English',
+  es: 'Español',
+  'pt-BR': 'Português (Brasil)',
+  ro: 'Română',
+  bg: 'Български',
+  pl: 'Polski',
+  hu: 'Magyar',
+  th: 'ไทย',
+  'zh-CN': '简体中文',
+  ar: 'العربية',
+};
+
+const RTL = new Set(['ar']);
+
+// A browser tag -> one of ours or null: "pt-PT" -> "pt-BR", "zh-Hans" -> "zh-CN".
+function match(tag) {
+  const lower = String(tag || '').toLowerCase();
+  const codes = Object.keys(LANGUAGES);
+  return codes.find((code) => code.toLowerCase() === lower)
+    || codes.find((code) => code.toLowerCase().split('-')[0] === lower.split('-')[0]) || null;
+}
+
+// The chosen language ("" for none), else the browser's first we have, else English.
+export function pick(choice, browserLanguages = []) {
+  if (LANGUAGES[choice]) return choice;
+  for (const tag of browserLanguages) if (match(tag)) return match(tag);
+  return 'en';
+}
+
+const catalogueUrl = (code) => `/static/locales/${code}.json`;
 
 let language = 'en';
 let strings = {};
 let english = {};
+let formats = null;
 const listeners = new Set();
 
 async function load(lang) {
-  const response = await fetch(`/static/locales/${lang}.json`);
+  const response = await fetch(catalogueUrl(lang));
   if (!response.ok) throw new Error(`no catalogue for ${lang}`);
   return response.json();
 }
 
-// The browser's first language we have, else English.
-function fromBrowser() {
-  for (const tag of navigator.languages || [navigator.language || 'en']) {
-    const base = String(tag).toLowerCase().split('-')[0];
-    if (LANGUAGES[base]) return base;
-  }
-  return 'en';
+export function locale() {
+  const meta = document.querySelector('meta[name="redflag-region"]');
+  const region = ((meta && meta.content) || 'GB').toUpperCase();
+  return `${language.includes('-') ? language : `${language}-${region}`}-u-nu-latn`;
 }
 
-// The language chosen in Settings, or "" to follow the browser.
+function makeFormats() {
+  const tags = [locale(), `${language}-u-nu-latn`];
+  const date = { day: 'numeric', month: 'short', year: 'numeric' };
+  return {
+    date: new Intl.DateTimeFormat(tags, date),
+    dateTime: new Intl.DateTimeFormat(tags, { ...date, hour: '2-digit', minute: '2-digit' }),
+    number: new Intl.NumberFormat(tags),
+    plural: new Intl.PluralRules(language),
+  };
+}
+
+// A calendar day "2026-11-30" -> "30 Nov 2026" (a day, so no time zone shift).
+export function formatDate(iso) {
+  if (!iso) return '';
+  const [y, m, d] = String(iso).slice(0, 10).split('-').map(Number);
+  return formats.date.format(new Date(y, m - 1, d));
+}
+
+// A moment -> "30 Nov 2026, 16:10" in this phone's time.
+export const formatDateTime = (moment) => (moment ? formats.dateTime.format(new Date(moment)) : '');
+export const formatNumber = (n) => formats.number.format(n);
+
+const browserLanguages = () => navigator.languages || [navigator.language];
+
+// The language chosen here, or "" to follow the phone.
 export async function chosen() {
-  try {
-    return (await db.get('kv', 'language')) || '';
-  } catch {
-    return '';
-  }
+  return (await db.get('kv', 'language').catch(() => '')) || '';
+}
+
+// Whether a language was ever chosen on this device (the first open asks).
+export async function asked() {
+  return (await db.get('kv', 'language').catch(() => '')) !== undefined;
 }
 
 export async function setLanguage(choice) {
   await db.put('kv', choice, 'language');
-  await use(choice || fromBrowser());
+  await use(pick(choice, browserLanguages()));
+}
+
+// The shell holds English only (a phone need not keep ten languages): the language in
+// use goes into the worker's cache, once there is one. Best effort: each start tries.
+async function keepOffline(lang) {
+  try {
+    await navigator.serviceWorker.ready;
+    const name = (await caches.keys()).find((key) => key.startsWith('redflag-shell-'));
+    const cache = name && await caches.open(name);
+    if (cache && !(await cache.match(catalogueUrl(lang)))) await cache.add(catalogueUrl(lang));
+  } catch {
+    // Offline, no room, or no caches in this browser.
+  }
 }
 
 async function use(lang) {
-  if (!Object.keys(english).length) english = await load('en');
+  if (!english['app.name']) english = await load('en');
   strings = lang === 'en' ? english : await load(lang).catch(() => english);
   language = strings === english ? 'en' : lang;
+  formats = makeFormats();
   document.documentElement.lang = language;
+  document.documentElement.dir = RTL.has(language) ? 'rtl' : 'ltr';
+  if (language !== 'en') keepOffline(language);
   listeners.forEach((fn) => fn(language));
 }
 
 export async function init() {
-  await use((await chosen()) || fromBrowser());
+  await use(pick(await chosen(), browserLanguages()));
 }
 
-export function current() {
-  return language;
-}
+export const current = () => language;
 
 export function onLanguageChange(fn) {
   listeners.add(fn);
 }
 
-// t('reports.waiting', {n: 2}) -> "2 waiting to send". A key with a `_one`/`_other`
-// variant picks one by the plural rules of the language when `n` is given.
+// t('reports.waiting', {n: 2}) -> "2 reports waiting to send": with a number `n`, the
+// plural form the language's rules pick (_one, _few, _many... _other).
 export function t(key, params = {}) {
   let text;
   if (typeof params.n === 'number') {
-    const form = new Intl.PluralRules(language).select(params.n);
-    text = strings[`${key}_${form}`] ?? english[`${key}_${form}`] ?? strings[`${key}_other`]
-      ?? english[`${key}_other`];
+    const form = formats ? formats.plural.select(params.n) : 'other';
+    text = strings[`${key}_${form}`] ?? strings[`${key}_other`] ?? english[`${key}_other`];
   }
   text = text ?? strings[key] ?? english[key] ?? key;
-  return text.replace(/\{(\w+)\}/g, (match, name) => (name in params ? String(params[name]) : match));
+  return text.replace(/\{(\w+)\}/g, (match, name) => {
+    if (!(name in params)) return match;
+    return typeof params[name] === 'number' && formats ? formatNumber(params[name]) : String(params[name]);
+  });
 }
 
 // Fill elements marked in index.html: data-i18n (text) and data-i18n-label (aria-label).

@@ -120,6 +120,14 @@ async function render(section) {
   }
   const state = h('p', { class: 'notify-state' });
   const areasBox = h('div', { class: 'notify-areas' });
+  // The long list of areas is folded, open while notifications are off.
+  const summary = h('summary', {});
+  const folded = h('details', { class: 'areas-list' }, summary, areasBox);
+  const count = () => {
+    const n = areasBox.querySelectorAll('input:checked').length;
+    summary.textContent = n ? t('settings.areas_choose', { n }) : t('settings.areas_none');
+  };
+  areasBox.addEventListener('change', count);
   const near = h('button', { type: 'button', class: 'secondary' }, t('notify.near_me'));
   const nearBox = h('div', { class: 'actions' }, near);
   const save = h('button', { type: 'button', class: 'primary' });
@@ -135,6 +143,7 @@ async function render(section) {
         h('input', { type: 'checkbox', name: 'notify-areas', value: slug, checked: ticked.includes(slug) }),
         h('span', {}, name))))))
       : [h('p', { class: 'hint' }, t('settings.areas_offline'))]));
+    count();
     nearBox.hidden = !('geolocation' in navigator) || !areas.some((a) => typeof a.latitude === 'number');
   };
   const drawState = async () => {
@@ -145,6 +154,7 @@ async function render(section) {
     return current;
   };
   const current = await drawState();
+  folded.open = !current;
   drawAreas(current ? current.areas : await myAreas());
   if (!areas.length) {
     refreshAreas().then(async (fresh) => {
@@ -197,6 +207,7 @@ async function render(section) {
       // Used here and dropped: never stored, never sent.
       const close = nearest(areas, position.coords);
       drawAreas([...new Set([...chosen(), ...close])]);
+      folded.open = true; // show what was ticked
       message.textContent = t('notify.near_done', { n: close.length });
     }, () => { message.textContent = t('notify.no_location'); }, { maximumAge: 600000, timeout: 20000 });
   });
@@ -208,7 +219,7 @@ async function render(section) {
 
   section.append(state,
     h('fieldset', { class: 'group' }, h('legend', {}, t('notify.areas')),
-      h('p', { class: 'hint' }, t('notify.areas_hint')), nearBox, areasBox),
+      h('p', { class: 'hint' }, t('notify.areas_hint')), nearBox, folded),
     h('div', { class: 'actions' }, save, off), text, message);
 }
 

@@ -4,7 +4,7 @@
 // To add a screen: add it to SCREENS in server/web.py. The server writes that list into
 // the page (app.js adds each with addScreen) and into the service worker, and puts every
 // file under web/ in the app shell.
-import { h } from './dom.js';
+import { h, icon } from './dom.js';
 import { t } from './i18n.js';
 
 const screens = new Map();
@@ -12,14 +12,37 @@ let main = null;
 let nav = null;
 let cleanup = null;
 let rendering = 0;
+let showInNav = () => true;
 
-export function addScreen(path, { load, title, nav: inNav = false }) {
-  screens.set(path, { load, title, inNav });
+// `icon`: the name of its icon in icons/icons.svg, shown beside the tab's word.
+export function addScreen(path, { load, title, nav: inNav = false, icon: iconName = null }) {
+  screens.set(path, { load, title, inNav, iconName });
 }
 
+// Which nav screens to show right now, e.g. no Join tab on a member's phone.
+export function setNavFilter(fn) {
+  showInNav = fn;
+  if (nav) drawNav();
+}
+
+// The tabs, and the button that shows them as a menu when they do not fit as a bar
+// (fit() below). The button names the screen you are on.
 function drawNav() {
-  nav.replaceChildren(h('ul', {}, [...screens].filter(([, s]) => s.inNav).map(([path, s]) => h('li', {},
-    h('a', { href: path, 'aria-current': path === currentPath() ? 'page' : null }, t(s.title))))));
+  const here = screens.get(currentPath());
+  nav.classList.remove('open');
+  const toggle = h('button', { type: 'button', class: 'menu-toggle secondary', 'aria-expanded': 'false',
+    'aria-controls': 'nav-list' }, here.iconName ? icon(here.iconName) : null, h('span', {}, t(here.title)),
+  h('span', { class: 'menu-more', 'aria-hidden': 'true' }, '▾'));
+  toggle.addEventListener('click', () => {
+    const open = nav.classList.toggle('open');
+    toggle.setAttribute('aria-expanded', String(open));
+  });
+  nav.replaceChildren(toggle, h('ul', { id: 'nav-list' }, [...screens]
+    .filter(([path, s]) => s.inNav && showInNav(path))
+    .map(([path, s]) => h('li', {},
+      h('a', { href: path, 'aria-current': path === currentPath() ? 'page' : null },
+        s.iconName ? icon(s.iconName) : null, h('span', {}, t(s.title)))))));
+  fit();
 }
 
 function currentPath() {
@@ -76,4 +99,53 @@ export function start(mainElement, navElement) {
   });
   addEventListener('popstate', () => render({ focus: true }));
   return render();
+}
+
+// The layout at any text size: tabs whose words do not fit the bottom bar take two rows
+// ("tabs-two"), else (text at 200 %, a 32 px minimum font) become a menu under the header
+// ("tabs-flow"); a header taller than a sixth of the screen scrolls away ("head-static").
+// --head-h and --bar-h keep an answer scrolled into view clear of both.
+const root = document.documentElement;
+
+function barFits(nav) {
+  return [...nav.querySelectorAll('ul a')].every((link) => {
+    const label = link.querySelector('span');
+    const line = parseFloat(getComputedStyle(label).lineHeight) || 20;
+    return label.scrollWidth <= link.clientWidth + 1 && label.offsetHeight <= line * 2.2;
+  }) && nav.offsetHeight <= innerHeight / 5;
+}
+
+// Measured in the compact form; the class goes back at once if it does not fit.
+function toggle(name, tooBig) {
+  root.classList.remove(name);
+  root.classList.toggle(name, tooBig());
+  return root.classList.contains(name);
+}
+
+export function fit() {
+  const nav = document.getElementById('nav');
+  const head = document.querySelector('header.bar');
+  if (!nav || !head) return;
+  // One row of six tabs; else two rows of three; else the menu. Measured in that order,
+  // with no paint in between.
+  root.classList.remove('tabs-flow', 'tabs-two');
+  const flow = !barFits(nav) && (root.classList.add('tabs-two'), !barFits(nav));
+  if (flow) root.classList.replace('tabs-two', 'tabs-flow');
+  root.style.setProperty('--bar-h', flow ? '0px' : `${nav.offsetHeight}px`);
+  const tall = toggle('head-static', () => head.offsetHeight > innerHeight / 6);
+  root.style.setProperty('--head-h', tall ? '0px' : `${head.offsetHeight}px`);
+}
+
+export function keepFitting() {
+  let queued = false;
+  const soon = () => {
+    if (!queued) requestAnimationFrame(() => { queued = false; fit(); });
+    queued = true;
+  };
+  addEventListener('resize', soon);
+  // The text size changes the bars' size without any resize event.
+  const observer = new ResizeObserver(soon);
+  observer.observe(document.getElementById('nav'));
+  observer.observe(document.querySelector('header.bar'));
+  fit();
 }

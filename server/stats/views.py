@@ -74,7 +74,9 @@ def chart(key, title, items):
         y = index * ROW_HEIGHT
         bars.append({"label": text, "count": count, "width": width, "y": y,
                      "text_y": y + BAR_HEIGHT - 5})
-    return {"id": key, "title": title, "bars": bars, "width": CHART_WIDTH,
+    # Every cell "<5": no bar to draw, so the page says so in words instead of empty bars.
+    return {"id": key, "title": title, "bars": bars, "all_suppressed": bool(items) and not numbers,
+            "width": CHART_WIDTH,
             "height": max(len(items), 1) * ROW_HEIGHT, "label_width": LABEL_WIDTH,
             "bar_x": LABEL_WIDTH + 8, "bar_height": BAR_HEIGHT}
 

@@ -144,7 +144,7 @@ def test_date_range(moderator, eight_reports):
     rows = moderator.get(CSV_URL + "?from=2026-01-01&to=2026-01-31").data.decode("utf-8-sig")
     assert "total,,All reports,6" in rows
     html = assert_print_page(moderator.get(PAGE_URL + "?from=2026-01-01&to=2026-01-31&"))
-    assert "2026-01-01 to 2026-01-31" in html and "All reports: 6" in html
+    assert "1 January 2026 to 31 January 2026" in html and "All reports: 6" in html
     assert 'href="/api/v1/staff/stats.csv?from=2026-01-01&amp;to=2026-01-31"' in html
     html = assert_print_page(moderator.get(PAGE_URL + "?from=2030-01-01"))
     assert "No reports in this range." in html

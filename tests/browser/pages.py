@@ -70,6 +70,9 @@ def fill_report(page, description, types=("robbery",), area="hackney"):
         page.locator(f"input[name='incident_types'][value='{incident}']").check()
     page.get_by_label("Tell us what happened").fill(description)
     page.locator("select[name='area']").select_option(area)
+    # Nothing is chosen for the reporter: both consent questions need an answer.
+    page.locator("input[name='publish'][value='yes']").check()
+    page.locator("input[name='police'][value='none']").check()
 
 
 def submit_report(page, description, **kwargs):

@@ -71,8 +71,9 @@ def test_a_dropin_report_is_sent_once_and_leaves_nothing_on_the_tablet(new_conte
     # The person's consent is asked, never assumed.
     page.locator(".problems").get_by_text("Ask whether we may use this report to warn others.").wait_for()
     found = {"drop-in, with problems": serious_violations(page)}
-    page.get_by_label("Yes, warn others").check()
-    page.get_by_label("Share what happened and their description, nothing about me").check()
+    # Spoken to the outreach worker, about the person in front of them.
+    page.get_by_label("Yes, they agree to warn others").check()
+    page.get_by_label("Share what happened and the offender's description. Nothing about them.").check()
     page.get_by_role("button", name="Save and send").click()
 
     # Saved: straight on to an empty form for the next person.

@@ -35,7 +35,7 @@ def test_language_follows_the_browser_and_can_be_changed(new_context):
     context = new_context(locale="es-ES")
     page = installed_app(context)
     assert page.locator("html").get_attribute("lang") == "es"
-    assert page.get_by_role("heading", level=1).inner_text() == "Avisar de un mal cliente"
+    assert page.get_by_role("heading", level=1).inner_text() == "Reportar a un mal cliente"
     assert page.locator("#quick-exit").inner_text() == "Salida rápida"
 
     page.get_by_role("navigation").get_by_role("link", name="Ajustes").click()

@@ -137,7 +137,7 @@ def test_two_tabs_flushing_at_once_send_each_report_once(context, server):
     assert sorted(sent_in) == ids  # each went out in one request, by one tab
 
 
-def test_invalid_report_is_parked_with_the_servers_message_and_others_go_through(context, server):
+def test_invalid_report_is_parked_in_the_apps_words_and_others_go_through(context, server):
     tag = marker("parked")
     page = installed_app(context)
     good = [report_payload(tag), report_payload(tag)]
@@ -154,11 +154,14 @@ def test_invalid_report_is_parked_with_the_servers_message_and_others_go_through
     [message] = parked["errors"]["area"]
     page.goto("/reports")
     card = page.locator(f"li.card[data-id='{bad['id']}']")
-    card.get_by_text(f"Area: {message}").wait_for()
+    # The field in the app's words; the server's English message is for developers.
+    card.get_by_text("Area: This is not right. Check it.").wait_for()
+    assert message not in card.inner_text()
 
-    # Fix it: the form comes back filled in, with the server's message; choose a real area.
+    # Fix it: the form comes back filled in, with what to change; choose a real area.
     card.get_by_role("link", name="Fix it").click()
-    page.get_by_text(f"Area: {message}").wait_for()
+    page.get_by_text("Area: This is not right. Check it.").wait_for()
+    assert message not in page.locator("main").inner_text()
     assert page.get_by_label("Tell us what happened").input_value() == bad["description"]
     page.locator("select[name='area']").select_option("camden")
     page.get_by_role("button", name="Save and send").click()

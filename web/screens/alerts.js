@@ -1,20 +1,16 @@
 // Alerts: the members' warnings, newest first, kept on this phone for reading offline.
 // New ones (not seen here before) are marked; retracted ones leave at the next sync.
 // /alerts?id=<id> shows one alert (a tapped notification opens it), fetched if needed.
-import { h, status } from '../dom.js';
-import { t } from '../i18n.js';
+// An alert's structured parts (severity, incident types, identifier labels, dates) are in
+// the reader's language, each with its icon; only the staff-written title and summary
+// stay as written.
+import { h, status, icon } from '../dom.js';
+import { t, formatDateTime } from '../i18n.js';
 import { memberToken } from '../api.js';
 import { cachedAreas, areaName, myAreas } from '../areas.js';
 import * as store from '../alerts-store.js';
 
-export function when(iso) {
-  if (!iso) return '';
-  const lang = document.documentElement.lang;
-  const locale = (navigator.language || '').startsWith(lang) ? navigator.language : lang;
-  return new Date(iso).toLocaleString(locale, {
-    day: 'numeric', month: 'short', year: 'numeric', hour: '2-digit', minute: '2-digit',
-  });
-}
+export const when = formatDateTime;
 
 export const severityLabel = (severity) => (severity ? t(`severity.${severity}`) : '');
 
@@ -23,12 +19,19 @@ export function joinFirst(main, title) {
     h('p', {}, h('a', { class: 'button primary', href: '/join' }, t('alerts.join_link'))));
 }
 
-// Severity, areas and date on one line.
+// Severity (with its icon), areas and date on one line.
 export function facts(alert) {
   return h('p', { class: 'facts' },
-    h('strong', { class: `severity ${alert.severity}` }, severityLabel(alert.severity)), ' · ',
+    h('strong', { class: `severity ${alert.severity}` }, icon(alert.severity), severityLabel(alert.severity)), ' · ',
     (alert.areas || []).map((area) => area.name).join(', '), ' · ',
     h('time', { datetime: alert.published_at }, when(alert.published_at)));
+}
+
+// What they did: each incident type in words, with its icon.
+export function types(alert) {
+  const list = alert.incident_types || [];
+  return list.length ? h('ul', { class: 'tags', 'aria-label': t('alerts.types') }, list.map((type) => h('li', {},
+    icon(type), t(`incident.${type}`)))) : null;
 }
 
 function identifiers(alert) {
@@ -56,6 +59,7 @@ function card(record, isNew, areas) {
   return h('li', { class: `card alert ${alert.severity}`, 'data-id': record.id },
     h('h2', {}, badge, badge ? ' ' : null, h('a', { href: link }, alert.title)),
     facts(alert),
+    types(alert),
     h('p', { class: 'summary' }, alert.summary),
     identifiers(alert));
 }
@@ -120,11 +124,10 @@ async function detail(main, id) {
     record = await store.get(id);
   }
   const { alert } = record;
-  const types = (alert.incident_types || []).map((type) => t(`incident.${type}`)).join(', ');
   main.append(h('article', { class: `alert-detail ${alert.severity}`, 'data-id': alert.id },
     h('h1', {}, alert.title),
     facts(alert),
-    types ? h('p', { class: 'types' }, types) : null,
+    types(alert),
     h('p', { class: 'summary' }, alert.summary),
     identifiers(alert),
     alert.expires_at ? h('p', { class: 'hint' }, t('alerts.expires', { at: when(alert.expires_at) })) : null));

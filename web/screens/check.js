@@ -1,7 +1,7 @@
 // Check a number (or an email, online name or plate) against the published alerts before
 // meeting someone. Members only; needs a connection: a lookup is never queued or kept on
 // this phone (what was checked is nobody else's business).
-import { h, field, status, errorList } from '../dom.js';
+import { h, field, status, errorList, reveal } from '../dom.js';
 import { t } from '../i18n.js';
 import { api, memberToken, NetworkError } from '../api.js';
 import { facts, joinFirst } from './alerts.js';
@@ -91,7 +91,8 @@ export async function render(main) {
     if (response.ok && response.data && Array.isArray(response.data.alerts)) {
       message.textContent = '';
       result.replaceChildren(...answer(response.data));
-      result.querySelector('h2').focus();
+      // Scrolled to, not only focused: under the tab bar a focused heading counts as seen.
+      reveal(result.querySelector('h2'));
     } else if (response.status === 429) {
       message.textContent = t('check.busy');
     } else if (response.status === 401) {

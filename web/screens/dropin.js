@@ -26,6 +26,7 @@ const DROPIN = {
   alwaysOnBehalf: true,
   askConsent: true,
   nextPerson: true,
+  voice: 'dropin', // spoken to the outreach worker, about the person in front of them
 };
 
 export async function render(main) {

@@ -4,12 +4,13 @@
 // into the outbox, so a resend is always recognised. Submitting works the same offline.
 // The payload itself (vocabulary, fields -> report, what must be there) is in
 // report-payload.js; this module is the screen.
-import { h, chips, field, status, errorList } from '../dom.js';
+import { h, chips, field, status, errorList, reveal } from '../dom.js';
 import { t } from '../i18n.js';
 import * as db from '../db.js';
 import * as outbox from '../outbox.js';
 import { cachedAreas, myAreas, byRegion, refreshAreas } from '../areas.js';
 import { navigate } from '../router.js';
+import { leaving } from '../quick-exit.js';
 import {
   OFFERED_INCIDENT_TYPES, LEGACY_POLICE, PARTS_OF_DAY, POLICE_CONSENT, PICKERS, WORDS, LISTS, VEHICLE, CONTACT, EARLIEST_DATE,
   localDate, buildReport, fieldsFromReport, problems, unansweredConsent,
@@ -24,10 +25,11 @@ const DRAFT_DELAY_MS = 300;
 //   or null; fixes: opens a parked report to fix (?fix=ID); alwaysOnBehalf: every report
 //   is filed for someone else (no box to tick); askConsent: consent must be answered, never
 //   assumed; nextPerson: saving goes straight on to an empty form (message `saved`) instead
-//   of to My reports.
+//   of to My reports; voice: the prefix of this mode's own wording (say() below).
+// Both ask the consent questions explicitly: nothing is chosen for the reporter.
 export const OWN_REPORT = {
   draftKey: 'draft',
-  defaults: () => ({ occurred_on: localDate(), part_of_day: '', publish: 'yes', police: 'none' }),
+  defaults: () => ({ occurred_on: localDate(), part_of_day: '', publish: '', police: '' }),
   title: 'report.title',
   lead: 'report.lead',
   clearLabel: 'report.clear',
@@ -36,9 +38,17 @@ export const OWN_REPORT = {
   saved: null,
   fixes: true,
   alwaysOnBehalf: false,
-  askConsent: false,
+  askConsent: true,
   nextPerson: false,
+  voice: 'report',
 };
+
+// A message in the mode's voice: "report.publish" is "dropin.publish" in drop-in mode,
+// "police.full_report" is "dropin.police_full_report", when such a key exists.
+function say(mode, key) {
+  const own = `${mode.voice}.${key.replace(/^(report|dropin)\./, '').replace('.', '_')}`;
+  return t(own) === own ? t(key) : t(own);
+}
 
 // The form's state as a plain object: {name: value, or [values] for checkboxes}.
 function readFields(form) {
@@ -84,7 +94,7 @@ function section(number, title, ...content) {
 
 function buildForm(areaSelect, mode) {
   const supportBox = h('div', { class: 'support-contact' },
-    h('p', { class: 'hint' }, t('report.support_hint')),
+    h('p', { class: 'hint' }, say(mode, 'report.support_hint')),
     CONTACT.map((name) => field({
       name: `contact.${name}`,
       label: t(`contact.${name}`),
@@ -92,13 +102,13 @@ function buildForm(areaSelect, mode) {
       maxlength: name === 'email' ? 254 : name === 'phone' ? 40 : 80,
       autocomplete: 'off',
     })),
-    field({ name: 'contact.note', label: t('contact.note'), multiline: true, maxlength: 500 }));
+    field({ name: 'contact.note', label: say(mode, 'contact.note'), multiline: true, maxlength: 500 }));
 
   return h('form', { class: 'report-form', novalidate: true },
     section(1, t('report.what'),
       chips({ name: 'incident_types', legend: t('report.types'), hint: t('report.types_hint'),
-        options: OFFERED_INCIDENT_TYPES.map((v) => [v, `incident.${v}`]), required: true }),
-      field({ name: 'description', label: t('report.description'), hint: t('report.description_hint'),
+        options: OFFERED_INCIDENT_TYPES.map((v) => [v, `incident.${v}`, v]), required: true }),
+      field({ name: 'description', label: t('report.description'), hint: say(mode, 'report.description_hint'),
         multiline: true, maxlength: 5000, required: true })),
     section(2, t('report.when'),
       field({ name: 'occurred_on', label: t('report.date'), type: 'date', min: EARLIEST_DATE,
@@ -127,13 +137,14 @@ function buildForm(areaSelect, mode) {
         WORDS.map((name) => field({ name: `offender.${name}`, label: t(`offender.${name}`), maxlength: 80 })),
         field({ name: 'offender.marks', label: t('offender.marks'), multiline: true, maxlength: 500 }))),
     section(5, t('report.share'),
-      chips({ name: 'publish', legend: t('report.publish'), hint: t('report.publish_hint'), type: 'radio',
-        options: [['yes', 'report.publish_yes'], ['no', 'report.publish_no']] }),
-      chips({ name: 'police', legend: t('report.police'), type: 'radio',
-        options: POLICE_CONSENT.map((v) => [v, `police.${v}`]) })),
+      chips({ name: 'publish', legend: say(mode, 'report.publish'), hint: say(mode, 'report.publish_hint'), type: 'radio',
+        options: [['yes', say(mode, 'report.publish_yes')], ['no', say(mode, 'report.publish_no')]], required: true }),
+      // Each choice says exactly what goes to the police, and what does not.
+      chips({ name: 'police', legend: t('report.police'), hint: say(mode, 'report.police_hint'), type: 'radio',
+        options: POLICE_CONSENT.map((v) => [v, say(mode, `police.${v}`)]), required: true })),
     section(6, t('report.support'),
       h('label', { class: 'check' }, h('input', { type: 'checkbox', name: 'support', value: 'yes' }),
-        h('span', {}, t('report.support_yes'))),
+        h('span', {}, say(mode, 'report.support_yes'))),
       supportBox,
       mode.alwaysOnBehalf ? null : h('label', { class: 'check' },
         h('input', { type: 'checkbox', name: 'on_behalf', value: 'yes' }), h('span', {}, t('report.on_behalf')))),
@@ -212,7 +223,8 @@ export async function renderForm(main, mode, fixId = null) {
   const saveDraft = async () => {
     clearTimeout(timer);
     timer = null;
-    if (fixing || db.isWiped()) return;
+    // After Quick exit nothing typed may be saved again (quick-exit.js deleted the draft).
+    if (fixing || db.isWiped() || leaving()) return;
     // The id is made the first time anything is saved, and stays with the report.
     if (!draft.id) draft.id = crypto.randomUUID();
     draft = { ...draft, fields: readFields(form), savedAt: Date.now() };
@@ -268,10 +280,10 @@ export async function renderForm(main, mode, fixId = null) {
         const target = form.querySelector(`[data-field="${name}"]`);
         const control = target.querySelector('input, select, textarea');
         control.setAttribute('aria-invalid', 'true');
-        return h('li', {}, h('a', { href: `#${control.id || (control.id = `${name}-first`)}` }, t(key)));
+        return h('li', {}, h('a', { href: `#${control.id || (control.id = `${name}-first`)}` }, say(mode, key)));
       })));
       problemsBox.hidden = false;
-      problemsBox.focus();
+      reveal(problemsBox);
       return;
     }
     if (fixing) await outbox.replace(fixing.id, report);

@@ -21,11 +21,16 @@ function section(id, title, ...content) {
   return h('section', { class: 'setting', 'aria-labelledby': `set-${id}` }, h('h2', { id: `set-${id}` }, title), ...content);
 }
 
+// My areas (also what Alerts shows): a long list, folded under how many are chosen.
 async function areasSection() {
   const box = h('div', {});
+  const summary = h('summary', {});
+  const folded = h('details', { class: 'areas-list' }, summary, box);
   const message = status();
+  const count = (n) => { summary.textContent = n ? t('settings.areas_choose', { n }) : t('settings.areas_none'); };
   const draw = async (list) => {
     const mine = await myAreas();
+    count(mine.length);
     if (!list.length) {
       box.replaceChildren(h('p', { class: 'hint' }, t('settings.areas_offline')));
       return;
@@ -39,12 +44,13 @@ async function areasSection() {
   box.addEventListener('change', async () => {
     const slugs = [...box.querySelectorAll('input:checked')].map((el) => el.value);
     await setMyAreas(slugs);
+    count(slugs.length);
     message.textContent = t('settings.saved');
   });
   const list = await cachedAreas();
   await draw(list);
   if (!list.length) refreshAreas().then((fresh) => fresh.length && draw(fresh));
-  return section('areas', t('settings.areas'), h('p', { class: 'hint' }, t('settings.areas_hint')), box, message);
+  return section('areas', t('settings.areas'), h('p', { class: 'hint' }, t('settings.areas_hint')), folded, message);
 }
 
 async function languageSection() {
@@ -56,6 +62,20 @@ async function languageSection() {
   select.addEventListener('change', () => setLanguage(select.value));
   return section('language', t('settings.language'),
     h('div', { class: 'field' }, h('label', { for: id }, t('settings.language_label')), select));
+}
+
+// Quick exit: what it does; keep a half-written report after it (off by default).
+async function exitSection() {
+  const id = 'keep-draft';
+  const box = h('input', { type: 'checkbox', id, name: id, checked: Boolean(await db.get('kv', 'keep-draft')) });
+  const message = status();
+  box.addEventListener('change', async () => {
+    await db.put('kv', box.checked, 'keep-draft');
+    message.textContent = t('settings.saved');
+  });
+  return section('exit', t('settings.exit'), h('p', {}, t('exit.help')),
+    h('label', { class: 'check', for: id }, box, h('span', {}, t('settings.keep_draft'))),
+    h('p', { class: 'hint' }, t('settings.keep_draft_hint')), message);
 }
 
 async function notificationsSection() {
@@ -114,16 +134,17 @@ async function wipeSection() {
   return section('wipe', t('settings.wipe'), h('p', {}, t('settings.wipe_hint')), start, confirmBox, message);
 }
 
+// Language and Wipe first: the two a worker may need in a hurry.
 export async function render(main) {
   main.append(h('h1', {}, t('settings.title')));
-  const sections = await Promise.all([areasSection(), languageSection(), notificationsSection(),
-    storageSection(), wipeSection()]);
+  const sections = await Promise.all([languageSection(), wipeSection(), exitSection(), areasSection(),
+    notificationsSection(), storageSection()]);
   main.append(...sections);
   for (const [id, draw] of extra) {
     if (id !== 'notifications') {
       const box = h('section', { class: 'setting' }); // its render adds its own heading
       await draw(box);
-      main.insertBefore(box, sections[sections.length - 1]);
+      main.append(box);
     }
   }
 }

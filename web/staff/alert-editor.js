@@ -28,7 +28,7 @@ function identifierChoice(item, index) {
     h('legend', {}, `${kind.charAt(0).toUpperCase()}${kind.slice(1)}: `, h('code', {}, item.value)),
     h('div', { class: 'chips' }, DISPLAYS.map((display) => h('label', { class: 'chip' },
       h('input', { type: 'radio', name, value: display, checked: display === item.display }),
-      h('span', {}, `${t(`display.${display}`)}: `, h('code', { class: 'preview' }, shown[display]))))));
+      h('span', {}, h('span', {}, `${t(`display.${display}`)}: `, h('code', { class: 'preview' }, shown[display])))))));
   box.addEventListener('change', () => { item.display = box.querySelector('input:checked').value; });
   return box;
 }
@@ -141,7 +141,9 @@ export async function render(main, { params }) {
   const saveButton = h('button', { type: 'button', class: 'secondary' }, t('editor.save'));
   const publishButton = h('button', { type: 'button', class: 'primary' }, t('editor.publish'));
   const deleteButton = h('button', { type: 'button', class: 'danger', hidden: !alertId }, t('editor.delete'));
-  main.append(form, h('div', { class: 'actions' }, publishButton, saveButton, deleteButton), message);
+  // Delete stands apart: never a red button right under "Yes, publish".
+  main.append(form, h('div', { class: 'actions' }, publishButton, saveButton),
+    h('div', { class: 'danger-zone' }, deleteButton), message);
   drawIdentifiers();
 
   // Fill the form: from the draft, or from the report.

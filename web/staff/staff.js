@@ -6,7 +6,7 @@
 // This module is in the app shell because drop-in mode (screens/dropin.js) must open
 // offline; the other staff screens are loaded from the network only.
 import { h } from '../dom.js';
-import { t } from '../i18n.js';
+import { t, current as language, formatDateTime } from '../i18n.js';
 import { api, setCsrfToken, NetworkError } from '../api.js';
 import { navigate } from '../router.js';
 
@@ -39,10 +39,14 @@ export async function call(path, { anonymous = false, ...options } = {}) {
   return response;
 }
 
-// What went wrong, in words: the server's message when it gave one.
+// What went wrong, in the app's words: the server's error code translated (error.<code>),
+// never its English message (that is for developers).
 export function problem(response) {
   if (response.offline) return t('staff.offline');
-  return (response.data && response.data.message) || t('staff.failed', { status: response.status });
+  const code = response.data && response.data.error; // the stable code (server/errors.py)
+  if (code && t(`error.${code}`) !== `error.${code}`) return t(`error.${code}`);
+  const general = { 403: 'error.forbidden', 404: 'error.not_found', 409: 'error.conflict' }[response.status];
+  return general ? t(general) : t('staff.failed', { status: response.status });
 }
 
 function nav(current, staff) {
@@ -68,10 +72,11 @@ function nav(current, staff) {
       link('/staff/invites', 'staff.invites'),
       link('/staff/texts', 'staff.texts'),
       link('/staff/dropin', 'staff.dropin')),
+    // The printed pages open in the app's language (each can be switched to any of ten).
     h('ul', { class: 'print', 'aria-label': t('staff.print') },
-      link('/staff/print/bulletin', 'staff.print_bulletin'),
-      isModerator(staff) ? link('/staff/print/police-pack', 'staff.print_police') : null,
-      isModerator(staff) ? link('/staff/print/stats', 'staff.print_stats') : null),
+      link(`/staff/print/bulletin?lang=${language()}`, 'staff.print_bulletin'),
+      isModerator(staff) ? link(`/staff/print/police-pack?lang=${language()}`, 'staff.print_police') : null,
+      isModerator(staff) ? link(`/staff/print/stats?lang=${language()}`, 'staff.print_stats') : null),
     h('p', { class: 'who' }, staff ? t('staff.who', { name: staff.username, role: t(`role.${staff.role}`) }) : '',
       ' ', staff ? out : null));
 }
@@ -118,14 +123,8 @@ export function confirmStep(button, question, yes) {
   });
 }
 
-// A date and time in the browser's own regional format when it speaks the app's language
-// (as formatDate in dom.js does).
-export function when(iso) {
-  if (!iso) return '';
-  const lang = document.documentElement.lang;
-  const locale = (navigator.language || '').startsWith(lang) ? navigator.language : lang;
-  return new Date(iso).toLocaleString(locale, { dateStyle: 'medium', timeStyle: 'short' });
-}
+// A date and time in the app's language and the deployment's region (i18n.js).
+export const when = formatDateTime;
 
 // Report and alert ids are UUIDs; people read and compare the first 8 characters.
 export const shortId = (id) => String(id).slice(0, 8);

@@ -1,0 +1,125 @@
+"""The translation catalogues: every language of the app (web/locales/) and of the printed
+pages (server/locales/) has every key of English, with the same {placeholders}, and a
+plural key has every form its language's plural rules pick (the CLDR categories below).
+The pseudo-locale test (tests/browser/test_layout.py) renders every screen with strings
+40 % longer; this file checks the words are all there."""
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+WEB = ROOT / "web" / "locales"
+SERVER = ROOT / "server" / "locales"
+LANGUAGES = ["en", "es", "pt-BR", "ro", "bg", "pl", "hu", "th", "zh-CN", "ar"]
+# CLDR plural categories each language's Intl.PluralRules picks for whole numbers
+# ("many" in Spanish and Portuguese is only for millions: `_other` covers it).
+PLURALS = {
+    "en": {"one", "other"}, "es": {"one", "other"}, "pt-BR": {"one", "other"},
+    "ro": {"one", "few", "other"}, "bg": {"one", "other"}, "pl": {"one", "few", "many", "other"},
+    "hu": {"one", "other"}, "th": {"other"}, "zh-CN": {"other"},
+    "ar": {"zero", "one", "two", "few", "many", "other"},
+}
+ALL_FORMS = {"zero", "one", "two", "few", "many", "other"}
+PLACEHOLDER = re.compile(r"\{(\w+)\}")
+
+
+def load(folder, language):
+    path = folder / f"{language}.json"
+    text = path.read_text(encoding="utf-8")
+    pairs = json.loads(text, object_pairs_hook=lambda items: items)
+    keys = [key for key, _ in pairs]
+    assert len(keys) == len(set(keys)), f"{path.name}: a key is written twice"
+    return dict(pairs)
+
+
+def plural_bases(english):
+    """The keys English writes as plurals: "reports.waiting" for reports.waiting_one/_other."""
+    return {key[: -len("_other")] for key in english if key.endswith("_other")}
+
+
+def shape(catalogue, bases):
+    """{base key: set of plural forms, or None for a plain key}."""
+    found = {}
+    for key in catalogue:
+        base, _, form = key.rpartition("_")
+        if base in bases and form in ALL_FORMS:
+            found[base] = (found.get(base) or set()) | {form}
+        else:
+            found.setdefault(key, None)
+    return found
+
+
+def placeholders(text):
+    return sorted(set(PLACEHOLDER.findall(text)))
+
+
+@pytest.mark.parametrize("folder", [WEB, SERVER], ids=["app", "printed pages"])
+@pytest.mark.parametrize("language", LANGUAGES[1:])
+def test_every_language_has_every_key_and_placeholder(folder, language):
+    english = load(folder, "en")
+    other = load(folder, language)
+    bases = plural_bases(english)
+    english_shape, other_shape = shape(english, bases), shape(other, bases)
+    missing = sorted(set(english_shape) - set(other_shape))
+    extra = sorted(set(other_shape) - set(english_shape))
+    assert not missing, f"{language} lacks {missing}"
+    assert not extra, f"{language} has keys English does not: {extra}"
+    for base, forms in english_shape.items():
+        if forms is None:
+            assert other_shape[base] is None, f"{language}: {base} must not be a plural"
+            assert placeholders(other[base]) == placeholders(english[base]), (language, base)
+            assert other[base].strip(), f"{language}: {base} is empty"
+            continue
+        assert other_shape[base] is not None, f"{language}: {base} must be a plural"
+        needed = PLURALS[language]
+        assert needed <= other_shape[base], f"{language}: {base} lacks {sorted(needed - other_shape[base])}"
+        wanted = placeholders(english[f"{base}_other"])
+        for form in other_shape[base]:
+            # "one" may spell the number out ("Un report"), the others must show it.
+            got = placeholders(other[f"{base}_{form}"])
+            assert set(got) <= set(wanted), (language, base, form)
+            if form == "other":
+                assert got == wanted, (language, base, form)
+
+
+@pytest.mark.parametrize("folder", [WEB, SERVER], ids=["app", "printed pages"])
+def test_english_plurals_have_one_and_other(folder):
+    english = load(folder, "en")
+    for base, forms in shape(english, plural_bases(english)).items():
+        assert forms is None or forms == {"one", "other"}, base
+
+
+def test_every_app_language_is_listed_in_i18n_js():
+    source = (ROOT / "web" / "i18n.js").read_text(encoding="utf-8")
+    block = re.search(r"export const LANGUAGES = \{(.*?)\};", source, re.S).group(1)
+    listed = re.findall(r"^\s*'?([\w-]+)'?:", block, re.M)
+    assert listed == LANGUAGES
+    assert sorted(p.stem for p in WEB.glob("*.json")) == sorted(LANGUAGES)
+    # (server/locales/sms-*.json are the text-message catalogues, a set of their own.)
+    assert sorted(p.stem for p in SERVER.glob("*.json") if not p.stem.startswith("sms-")) == sorted(LANGUAGES)
+
+
+def test_glossary_has_every_language():
+    glossary = (ROOT / "docs" / "glossary.md").read_text(encoding="utf-8")
+    for language in LANGUAGES[1:]:
+        assert f"## {language}" in glossary, language
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_report_alert_and_check_are_different_words(language):
+    """Spanish once had "Avisar", "Mis avisos" and "Avisos" for report, my reports and
+    alerts: a worker could not tell them apart. No tab may share a word stem with the
+    alerts tab or the check tab."""
+    words = load(WEB, language)
+    tabs = {key: words[f"nav.{key}"] for key in ("report", "reports", "alerts", "check", "join", "settings")}
+    assert len(set(tabs.values())) == len(tabs), tabs
+
+    def stems(text):
+        return {word[:4].lower() for word in re.findall(r"\w+", text) if len(word) >= 4}
+
+    for key in ("alerts", "check"):
+        for other, text in tabs.items():
+            if other != key:
+                assert not stems(tabs[key]) & stems(text), (language, key, other)
