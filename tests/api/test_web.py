@@ -75,10 +75,17 @@ def test_every_shell_file_changes_the_version(webroot):
         version = build_shell(webroot).version
         assert version not in versions, path
         versions.add(version)
-    # A file added to web/ (a new language) is in the shell, and a new version.
+    # A new language is a new version, but not in the shell: a phone keeps English and
+    # its own language only (the page caches that one, web/i18n.js).
     (webroot / "web" / "locales" / "xx.json").write_text("{}")
     shell = build_shell(webroot)
-    assert "/static/locales/xx.json" in shell.files and shell.version not in versions
+    assert "/static/locales/xx.json" not in shell.files and shell.version not in versions
+    assert [url for url in shell.files if url.startswith("/static/locales/")] == ["/static/locales/en.json"]
+    # ... and a changed catalogue of another language is a new version too.
+    thai = webroot / "web" / "locales" / "th.json"
+    thai.write_bytes(thai.read_bytes().replace(b"}", b" }", 1))
+    assert build_shell(webroot).version != shell.version
+    shell = build_shell(webroot)
     # The server's printout stylesheet is not part of the app.
     (webroot / "web" / "print.css").write_text("body { color: red }")
     assert build_shell(webroot).version == shell.version
@@ -161,3 +168,12 @@ def test_the_report_form_speaks_the_servers_vocabulary(client, areas):
     response = client.post("/api/v1/sync", json={"reports": [report]})
     assert response.status_code == 200
     assert response.get_json()["results"][0]["result"] == "created", response.get_json()
+
+
+def test_the_shell_carries_the_deployments_region(app, client):
+    """Dates and numbers follow the deployment's region (web/i18n.js reads this meta)."""
+    assert '<meta name="redflag-region" content="GB">' in client.get("/").get_data(as_text=True)
+    app.config["DEFAULT_PHONE_REGION"] = "ie"
+    assert '<meta name="redflag-region" content="IE">' in client.get("/").get_data(as_text=True)
+    app.config["DEFAULT_PHONE_REGION"] = '"><script>'
+    assert '<meta name="redflag-region" content="GB">' in client.get("/").get_data(as_text=True)
