@@ -4,6 +4,7 @@ import io
 import json
 import re
 
+from flask import has_request_context, request
 from marshmallow import ValidationError
 
 from ..extensions import db
@@ -22,6 +23,21 @@ def list_areas():
 
 def area_by_slug(slug):
     return db.session.execute(db.select(Area).filter_by(slug=slug)).scalar_one_or_none()
+
+
+def area_id_by_slug(slug):
+    """The id (int) of the area with this slug, or None. Remembered for the rest of the
+    request: a sync of 100 reports names a handful of areas, and a report is validated
+    and then stored, so without it one request asked the same question 200 times."""
+    cache = None
+    if has_request_context():
+        cache = request.__dict__.setdefault("redflag_area_ids", {})
+        if slug in cache:
+            return cache[slug]
+    area_id = db.session.execute(db.select(Area.id).filter_by(slug=slug)).scalar_one_or_none()
+    if cache is not None:
+        cache[slug] = area_id
+    return area_id
 
 
 def parse_areas(text, fmt):

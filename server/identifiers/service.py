@@ -15,14 +15,24 @@ def _region():
     return current_app.config.get("DEFAULT_PHONE_REGION", "GB")
 
 
-def index_report(report_id, offender):
-    """(Re)write the identifiers of a report, in the caller's transaction, so a report
-    and its identifiers are stored together or not at all."""
-    db.session.execute(db.delete(Identifier).where(Identifier.report_id == report_id))
-    rows = [{"kind": kind, "value": value, "report_id": report_id}
+def identifier_rows(report_id, offender):
+    """The identifier rows of a report (dicts for an INSERT), normalised. No database
+    work, so a sync batch does it before it takes the write lock."""
+    return [{"kind": kind, "value": value, "report_id": report_id}
             for kind, value, _raw in normalise.from_offender(offender, _region())]
+
+
+def index_report(report_id, offender, new=False, rows=None):
+    """(Re)write the identifiers of a report, in the caller's transaction, so a report
+    and its identifiers are stored together or not at all. new=True: the report was
+    inserted in this transaction, so it has none to delete yet. rows: identifier_rows()
+    made earlier."""
+    if not new:
+        db.session.execute(db.delete(Identifier).where(Identifier.report_id == report_id))
+    if rows is None:
+        rows = identifier_rows(report_id, offender)
     if rows:
-        db.session.execute(db.insert(Identifier), rows)
+        db.session.execute(Identifier.__table__.insert(), rows)
 
 
 def index_alert(alert):

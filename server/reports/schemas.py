@@ -8,7 +8,7 @@ from datetime import date, datetime, timedelta, timezone
 
 from marshmallow import RAISE, Schema, ValidationError, fields, post_load, validate, validates
 
-from ..areas.service import area_by_slug
+from ..areas.service import area_id_by_slug
 from .models import (CONTACT_METHODS, INCIDENT_TYPES, LEGACY_POLICE_CONSENT, PARTS_OF_DAY,
                      PERPETRATOR_KINDS, POLICE_CONSENT, STATUSES, TARGETED_BECAUSE)
 
@@ -168,7 +168,7 @@ class ReportSchema(StrictSchema):
 
     @validates("area")
     def _area_exists(self, value, **kwargs):
-        if area_by_slug(value) is None:
+        if area_id_by_slug(value) is None:
             raise ValidationError("Unknown area: choose one from GET /api/v1/areas.")
 
 

@@ -2,8 +2,9 @@
 
 A report's id is made on the device, so the database's primary key is what makes a
 resend harmless: we try the INSERT and let the key decide, never check-then-insert
-(two requests could both pass the check). Each report is stored in its own
-transaction and committed before we answer, so an acknowledged report survives a crash.
+(two requests could both pass the check). A report is committed before we answer, so an
+acknowledged report survives a crash; a sync batch commits once, each item in its own
+SAVEPOINT.
 """
 import base64
 import hashlib
@@ -14,15 +15,18 @@ from flask import current_app
 from marshmallow import ValidationError
 from sqlalchemy.exc import IntegrityError
 
-from ..areas.service import area_by_slug
+from ..areas.service import area_id_by_slug
 from ..crypto import encrypt_contact
 from ..extensions import db
-from ..identifiers.service import index_report
+from ..identifiers.service import identifier_rows, index_report
 from ..security import keyed_digest, same
 from .models import LEGACY_POLICE_CONSENT, STATUSES, Report
 from .schemas import ReportSchema
 
 CREATED, DUPLICATE, CONFLICT = "created", "duplicate", "conflict"
+# One instance for every item: building a schema (with its nested ones) cost more than
+# loading an item with it. A marshmallow schema keeps no state between loads.
+REPORT_SCHEMA = ReportSchema()
 RECEIPT_CHARS = 26  # base32: 130 bits
 
 
@@ -46,8 +50,8 @@ def receipt_hash(receipt):
 
 def _report_row(data, member, filed_by=None):
     """The column values of a new report from a validated payload."""
-    area = area_by_slug(data["area"])
-    if area is None:  # deleted since validation
+    area_id = area_id_by_slug(data["area"])
+    if area_id is None:  # deleted since validation
         raise LookupError(f"area {data['area']!r} is gone")
     consent = data.get("consent") or {}
     support = data.get("support") or {}
@@ -59,7 +63,7 @@ def _report_row(data, member, filed_by=None):
         status="received",
         occurred_on=data["occurred_on"],
         part_of_day=data.get("part_of_day"),
-        area_id=area.id,
+        area_id=area_id,
         incident_types=list(data["incident_types"]),
         description=data["description"],
         offender=data.get("offender") or {},
@@ -81,6 +85,23 @@ def _report_row(data, member, filed_by=None):
     )
 
 
+def _insert(row, identifiers=None):
+    """INSERT the report and its identifiers. A plain INSERT: the primary key, not a
+    prior SELECT, decides who was first. Raises IntegrityError when the id is taken.
+    Core statements on the tables (not the ORM's bulk path, which costs more than the
+    INSERT itself here), and no DELETE of identifiers a new report cannot have."""
+    db.session.execute(Report.__table__.insert(), row)
+    index_report(row["id"], row["offender"], new=True, rows=identifiers)
+
+
+def _existing_outcome(row):
+    """After the id was found taken: DUPLICATE or CONFLICT, and the stored report."""
+    report = db.session.get(Report, row["id"], populate_existing=True)
+    if report is None:
+        raise RuntimeError("report insert failed, and not on its id")
+    return (DUPLICATE if same(report.content_hash, row["content_hash"]) else CONFLICT), report
+
+
 def submit_report(data, member=None, filed_by=None):
     """Store one validated report (a ReportSchema load) and commit.
 
@@ -91,9 +112,7 @@ def submit_report(data, member=None, filed_by=None):
     """
     row = _report_row(data, member, filed_by)
     try:
-        # A plain INSERT: the primary key, not a prior SELECT, decides who was first.
-        db.session.execute(db.insert(Report).values(**row))
-        index_report(row["id"], row["offender"])
+        _insert(row)
         db.session.commit()
         outcome = CREATED
     except IntegrityError:
@@ -102,44 +121,111 @@ def submit_report(data, member=None, filed_by=None):
     except Exception:
         db.session.rollback()
         raise
-    report = db.session.get(Report, row["id"], populate_existing=True)
-    if report is None:
-        raise RuntimeError("report insert failed, and not on its id")
     if outcome is None:
-        outcome = DUPLICATE if same(report.content_hash, row["content_hash"]) else CONFLICT
+        outcome, report = _existing_outcome(row)
+    else:
+        report = db.session.get(Report, row["id"], populate_existing=True)
     return outcome, report, receipt_for(report.id) if outcome != CONFLICT else None
 
 
-def sync_item(item, member=None, filed_by=None):
-    """One item of a sync batch -> its result dict. Never raises: each item stands alone.
-    The id is echoed as sent (null when it is missing or not a string)."""
+def _begin_write():
+    """Open the write transaction now. On SQLite, Python's driver begins one only before
+    an INSERT/UPDATE/DELETE; a SAVEPOINT outside a transaction would become the outer
+    transaction, and releasing it would commit (and fsync) each item on its own.
+    BEGIN IMMEDIATE also takes the write lock at once, so the batch never has to
+    upgrade a read lock midway (which SQLite answers with "database is locked")."""
+    connection = db.session.connection()
+    if connection.dialect.name == "sqlite":
+        raw = connection.connection.dbapi_connection
+        if not raw.in_transaction:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _result(item):
     given_id = item.get("id") if isinstance(item, dict) else None
-    result = {"id": given_id if isinstance(given_id, str) else None, "errors": {},
-              "retryable": False}
+    return {"id": given_id if isinstance(given_id, str) else None, "errors": {},
+            "retryable": False}
+
+
+def _error(result, error):
+    # The id and the kind of failure only: a traceback would carry the report's
+    # content (SQL parameters) into the log.
+    current_app.logger.error("sync: could not store report %s: %s", result["id"],
+                             type(error).__name__)
+    return {**result, "result": "error", "retryable": True,
+            "errors": {"_schema": ["Could not be stored just now; send it again later."]}}
+
+
+def _prepare(item, member, filed_by):
+    """Everything about one item that needs no write: validation, the row, its
+    identifiers. Returns (result, row, identifiers); row is None when the item is
+    already answered (invalid, or failed)."""
+    result = _result(item)
     try:
-        data = ReportSchema().load(item)
-        outcome, _, receipt = submit_report(data, member, filed_by)
+        data = REPORT_SCHEMA.load(item)
     except ValidationError as error:
         messages = error.messages
         return {**result, "result": "invalid",
-                "errors": messages if isinstance(messages, dict) else {"_schema": messages}}
+                "errors": messages if isinstance(messages, dict) else {"_schema": messages}
+                }, None, None
+    try:
+        row = _report_row(data, member, filed_by)
+        return result, row, identifier_rows(row["id"], row["offender"])
     except Exception as error:
-        db.session.rollback()
-        # The id and the kind of failure only: a traceback would carry the report's
-        # content (SQL parameters) into the log.
-        current_app.logger.error("sync: could not store report %s: %s", result["id"],
-                                 type(error).__name__)
-        return {**result, "result": "error", "retryable": True,
-                "errors": {"_schema": ["Could not be stored just now; send it again later."]}}
+        return _error(result, error), None, None
+
+
+def _store(result, row, identifiers):
+    """One prepared item inside the batch's transaction, in its own SAVEPOINT: a failure
+    rolls back this item alone. Returns the result dict."""
+    try:
+        try:
+            with db.session.begin_nested():
+                _insert(row, identifiers)
+            outcome = CREATED
+        except IntegrityError:  # the savepoint is rolled back; the batch goes on
+            outcome, _ = _existing_outcome(row)
+    except Exception as error:
+        return _error(result, error)
     if outcome == CONFLICT:
         return {**result, "result": CONFLICT,
                 "errors": {"id": ["A different report with this id was already received."]}}
-    return {**result, "result": outcome, "receipt": receipt}
+    return {**result, "result": outcome, "receipt": receipt_for(row["id"])}
 
 
 def sync_reports(items, member=None, filed_by=None):
-    """A batch of raw items, each validated and stored on its own, results in order."""
-    return [sync_item(item, member, filed_by) for item in items]
+    """A batch of raw items -> one result dict per item, in order.
+
+    Each item is validated and stored on its own (a SAVEPOINT each: one bad item never
+    sinks the others), and the batch commits once before the answer, so every item
+    answered created or duplicate is durable. If that one commit fails, nothing of the
+    batch was stored and every such item is answered "error", retryable.
+    Validation, hashing, encryption and normalising happen before the write transaction
+    opens: on SQLite the batch holds the database's one write lock, so it holds it only
+    for the INSERTs.
+    """
+    prepared = [_prepare(item, member, filed_by) for item in items]
+    results = [result for result, _row, _identifiers in prepared]
+    pending = [n for n, (_result, row, _identifiers) in enumerate(prepared) if row is not None]
+    if not pending:
+        return results
+    try:
+        _begin_write()
+    except Exception as error:
+        db.session.rollback()
+        for n in pending:
+            results[n] = _error(results[n], error)
+        return results
+    for n in pending:
+        results[n] = _store(*prepared[n])
+    try:
+        db.session.commit()
+    except Exception as error:
+        db.session.rollback()
+        for n in pending:
+            if results[n]["result"] in (CREATED, DUPLICATE):
+                results[n] = _error(_result(items[n]), error)
+    return results
 
 
 def public_status(report):

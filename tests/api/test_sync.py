@@ -189,3 +189,62 @@ def test_sync_reports_service_directly(app, areas):
     assert [r["result"] for r in results] == ["created", "duplicate", "invalid"]
     assert results[2]["id"] is None  # an id that is not even a string is not echoed
     assert uuid.UUID(results[0]["id"]) == uuid.UUID(report["id"])
+
+
+@pytest.fixture
+def transaction_log(app):
+    """What the database was told while a batch ran: each statement, and on SQLite whether
+    the driver was still inside a transaction after it (a RELEASE of an outermost
+    SAVEPOINT commits on its own, which a count of COMMITs would not see)."""
+    log = {"commits": 0, "released_outside": 0, "savepoints": 0}
+
+    def after(conn, cursor, statement, parameters, context, executemany):
+        if statement.startswith("SAVEPOINT"):
+            log["savepoints"] += 1
+        if statement.startswith("RELEASE") and conn.dialect.name == "sqlite" \
+                and not conn.connection.dbapi_connection.in_transaction:
+            log["released_outside"] += 1
+
+    def commit(conn):
+        log["commits"] += 1
+
+    sa.event.listen(db.engine, "after_cursor_execute", after)
+    sa.event.listen(db.engine, "commit", commit)
+    yield log
+    sa.event.remove(db.engine, "after_cursor_execute", after)
+    sa.event.remove(db.engine, "commit", commit)
+
+
+def test_a_batch_commits_once_and_a_database_failure_sinks_only_its_item(
+        app, client, areas, database_refuses, transaction_log, monkeypatch):
+    monkeypatch.setattr(app.logger, "disabled", False)
+    stored = new_report()
+    assert client.post("/api/v1/reports", json=stored).status_code == 201
+    transaction_log["commits"] = 0
+    items = [new_report() for _ in range(100)]
+    items[40] = new_report(description=database_refuses)          # the database refuses it
+    items[60] = dict(stored, description="Another story, same id")  # a conflict on the key
+    results = sync(client, items).get_json()["results"]
+    expected = ["created"] * 100
+    expected[40], expected[60] = "error", "conflict"
+    assert [r["result"] for r in results] == expected
+    assert results[40]["retryable"] and not results[60]["retryable"]
+    # 98 new reports and the earlier one, unchanged; the refused one is not there.
+    db.session.expire_all()
+    rows = {str(r.id): r for r in stored_reports()}
+    assert set(rows) == {stored["id"]} | {i["id"] for n, i in enumerate(items) if n not in (40, 60)}
+    assert rows[stored["id"]].description == stored["description"]
+    # One transaction: one COMMIT for the whole batch, a SAVEPOINT per stored item, and
+    # on SQLite no SAVEPOINT that was a transaction (and a commit) of its own.
+    assert transaction_log["commits"] == 1
+    assert transaction_log["savepoints"] >= 99
+    assert transaction_log["released_outside"] == 0
+
+
+def test_a_batch_resent_after_a_lost_answer_is_all_duplicates(client, areas):
+    items = [new_report() for _ in range(30)]
+    first = sync(client, items).get_json()["results"]
+    again = sync(client, items).get_json()["results"]
+    assert [r["result"] for r in again] == ["duplicate"] * 30
+    assert [r["receipt"] for r in again] == [r["receipt"] for r in first]
+    assert row_count() == 30

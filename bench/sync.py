@@ -1,0 +1,66 @@
+"""Sync batches against single POSTs, and the single POST against GET /healthz.
+
+The app runs under gunicorn with gunicorn.conf.py (as in production) on a fresh database;
+wrk sends, in interleaved rounds: GET /healthz (the baseline), POST /api/v1/reports (one
+new report per request), and POST /api/v1/sync with 100 new reports per request. Prints
+requests/s and reports/s, and the ratios. Goals: sync reports/s >= 20x single POST
+reports/s on both engines.
+
+    .venv/bin/python bench/sync.py [--engine sqlite|postgresql|both] [--seconds 8]
+                                   [--rounds 3] [--tree PATH]   (another checkout, to compare)
+"""
+import argparse
+import os
+import statistics
+
+from harness import ROOT, database, gunicorn, make_app, migrate_and_seed_areas, wrk
+
+SCRIPT = ROOT / "bench" / "report.lua"
+
+
+def run(engine, seconds, rounds, tree, connections):
+    with database(engine) as url:
+        migrate_and_seed_areas(make_app(url))
+        figures = {"healthz": [], "single": [], "sync": []}
+        with gunicorn(url, tree=tree) as base:
+            wrk(base + "/healthz", seconds=2)  # warm up
+            for _ in range(rounds):
+                figures["healthz"].append(wrk(base + "/healthz", seconds=seconds,
+                                              connections=connections))
+                os.environ["BATCH"] = "1"
+                figures["single"].append(wrk(base, SCRIPT, seconds=seconds,
+                                             connections=connections))
+                os.environ["BATCH"] = "100"
+                figures["sync"].append(wrk(base, SCRIPT, seconds=seconds,
+                                           connections=min(connections, 4)))
+    med = {k: {f: statistics.median(r[f] for r in v) for f in ("rps", "p50", "p99", "errors")}
+           for k, v in figures.items()}
+    health, single, sync = med["healthz"], med["single"], med["sync"]
+    print(f"\n{engine}: medians of {rounds} rounds of {seconds} s, {connections} connections "
+          "(sync: 4)")
+    print(f"  GET /healthz          {health['rps']:8.0f} req/s   p50 {health['p50']:7.1f} ms"
+          f"  p99 {health['p99']:7.1f} ms")
+    print(f"  POST /reports         {single['rps']:8.0f} req/s   p50 {single['p50']:7.1f} ms"
+          f"  p99 {single['p99']:7.1f} ms   ratio to healthz {single['rps'] / health['rps']:.2f}")
+    print(f"  POST /sync (100)      {sync['rps']:8.1f} req/s   p50 {sync['p50']:7.1f} ms"
+          f"  p99 {sync['p99']:7.1f} ms   = {sync['rps'] * 100:.0f} reports/s")
+    print(f"  sync / single (reports/s): {sync['rps'] * 100 / single['rps']:.1f}x"
+          f"   errors: {single['errors'] + sync['errors']:.0f}")
+    return med
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--engine", default="both")
+    parser.add_argument("--seconds", type=int, default=8)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--tree", default=str(ROOT))
+    args = parser.parse_args()
+    engines = ["sqlite", "postgresql"] if args.engine == "both" else [args.engine]
+    for engine in engines:
+        run(engine, args.seconds, args.rounds, args.tree, args.connections)
+
+
+if __name__ == "__main__":
+    main()
