@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from ..areas.service import area_id_by_slug
 from ..crypto import encrypt_contact
 from ..extensions import db
+from ..identifiers.models import Identifier
 from ..identifiers.service import identifier_rows, index_report
 from ..security import keyed_digest, same
 from .models import LEGACY_POLICE_CONSENT, STATUSES, Report
@@ -27,6 +28,7 @@ CREATED, DUPLICATE, CONFLICT = "created", "duplicate", "conflict"
 # One instance for every item: building a schema (with its nested ones) cost more than
 # loading an item with it. A marshmallow schema keeps no state between loads.
 REPORT_SCHEMA = ReportSchema()
+CONFLICT_MESSAGE = "A different report with this id was already received."
 RECEIPT_CHARS = 26  # base32: 130 bits
 
 
@@ -189,15 +191,52 @@ def _store(result, row, identifiers):
         return _error(result, error)
     if outcome == CONFLICT:
         return {**result, "result": CONFLICT,
-                "errors": {"id": ["A different report with this id was already received."]}}
+                "errors": {"id": [CONFLICT_MESSAGE]}}
     return {**result, "result": outcome, "receipt": receipt_for(row["id"])}
+
+
+def _store_all_at_once(prepared, pending, results):
+    """The common case first: items whose ids the database does not hold yet, stored by
+    one multi-row INSERT per table inside one SAVEPOINT. Ids already stored are answered
+    from one SELECT. Returns the items still to store one by one: all of them when an id
+    repeats within the batch or the multi-row INSERT fails (a race on an id, or a row the
+    database refuses): its SAVEPOINT is rolled back and each item then gets its own."""
+    ids = [prepared[n][1]["id"] for n in pending]
+    if len(set(ids)) != len(ids):
+        return pending
+    stored = dict(db.session.execute(
+        db.select(Report.id, Report.content_hash).where(Report.id.in_(ids))).all())
+    fresh = []
+    for n in pending:
+        result, row, _identifiers = prepared[n]
+        if row["id"] not in stored:
+            fresh.append(n)
+        elif same(stored[row["id"]], row["content_hash"]):
+            results[n] = {**result, "result": DUPLICATE, "receipt": receipt_for(row["id"])}
+        else:
+            results[n] = {**result, "result": CONFLICT, "errors": {"id": [CONFLICT_MESSAGE]}}
+    if not fresh:
+        return []
+    try:
+        with db.session.begin_nested():
+            db.session.execute(Report.__table__.insert(), [prepared[n][1] for n in fresh])
+            identifiers = [i for n in fresh for i in prepared[n][2]]
+            if identifiers:
+                db.session.execute(Identifier.__table__.insert(), identifiers)
+    except Exception:  # rolled back to the SAVEPOINT: nothing of the attempt remains
+        return fresh
+    for n in fresh:
+        results[n] = {**prepared[n][0], "result": CREATED,
+                      "receipt": receipt_for(prepared[n][1]["id"])}
+    return []
 
 
 def sync_reports(items, member=None, filed_by=None):
     """A batch of raw items -> one result dict per item, in order.
 
-    Each item is validated and stored on its own (a SAVEPOINT each: one bad item never
-    sinks the others), and the batch commits once before the answer, so every item
+    Each item stands alone: the new items are first tried together in one SAVEPOINT,
+    and if the database refuses any of them each gets its own SAVEPOINT, so one bad item
+    never sinks the others. The batch commits once before the answer, so every item
     answered created or duplicate is durable. If that one commit fails, nothing of the
     batch was stored and every such item is answered "error", retryable.
     Validation, hashing, encryption and normalising happen before the write transaction
@@ -216,7 +255,13 @@ def sync_reports(items, member=None, filed_by=None):
         for n in pending:
             results[n] = _error(results[n], error)
         return results
-    for n in pending:
+    try:
+        remaining = _store_all_at_once(prepared, pending, results)
+    except Exception:  # e.g. the SELECT failed: start the transaction over, item by item
+        db.session.rollback()
+        _begin_write()
+        remaining = pending
+    for n in remaining:
         results[n] = _store(*prepared[n])
     try:
         db.session.commit()

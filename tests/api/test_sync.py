@@ -248,3 +248,16 @@ def test_a_batch_resent_after_a_lost_answer_is_all_duplicates(client, areas):
     assert [r["result"] for r in again] == ["duplicate"] * 30
     assert [r["receipt"] for r in again] == [r["receipt"] for r in first]
     assert row_count() == 30
+
+
+def test_stored_ids_are_answered_without_sinking_the_new_ones(client, areas, transaction_log):
+    stored = new_report()
+    client.post("/api/v1/reports", json=stored)
+    transaction_log["commits"] = 0
+    first, last = new_report(), new_report()
+    items = [first, stored, dict(stored, description="Another story, same id"), last]
+    results = sync(client, items).get_json()["results"]
+    assert [r["result"] for r in results] == ["created", "duplicate", "conflict", "created"]
+    assert results[1]["receipt"] == service.receipt_for(stored["id"])
+    assert {str(r.id) for r in stored_reports()} == {stored["id"], first["id"], last["id"]}
+    assert transaction_log["commits"] == 1
