@@ -15,6 +15,7 @@ import statistics
 
 from harness import ROOT, database, gunicorn, make_app, migrate_and_seed_areas, wrk
 
+SYNC_CONNECTIONS = int(os.environ.get("SYNC_CONNECTIONS", "4"))
 SCRIPT = ROOT / "bench" / "report.lua"
 
 
@@ -32,12 +33,12 @@ def run(engine, seconds, rounds, tree, connections):
                                              connections=connections))
                 os.environ["BATCH"] = "100"
                 figures["sync"].append(wrk(base, SCRIPT, seconds=seconds,
-                                           connections=min(connections, 4)))
+                                           connections=SYNC_CONNECTIONS))
     med = {k: {f: statistics.median(r[f] for r in v) for f in ("rps", "p50", "p99", "errors")}
            for k, v in figures.items()}
     health, single, sync = med["healthz"], med["single"], med["sync"]
     print(f"\n{engine}: medians of {rounds} rounds of {seconds} s, {connections} connections "
-          "(sync: 4)")
+          "(sync: {SYNC_CONNECTIONS})")
     print(f"  GET /healthz          {health['rps']:8.0f} req/s   p50 {health['p50']:7.1f} ms"
           f"  p99 {health['p99']:7.1f} ms")
     print(f"  POST /reports         {single['rps']:8.0f} req/s   p50 {single['p50']:7.1f} ms"
