@@ -21,7 +21,7 @@ use_json_error_pages()
 
 
 def post_worker_init(worker):
-    # PUSH_WORKER_IN_PROCESS (`make run`): one worker at a time also runs the push sender,
+    # PUSH_WORKER_IN_PROCESS (`make run`): up to one worker per core also runs a push sender,
     # so the embedded setup needs no second process. Production runs `flask push worker`.
     from server.push.embedded import start_in_process
     start_in_process(worker.wsgi)

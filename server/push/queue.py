@@ -3,8 +3,9 @@ them needs, record what happened. Short transactions, each committed.
 
 Claims are leases. Claiming a delivery moves its next_attempt_at to the end of the lease
 (PUSH_LEASE_SECONDS) in one committed UPDATE; on PostgreSQL the rows are picked with
-FOR UPDATE SKIP LOCKED, so senders running at once never claim the same row. A sender
-that dies loses its claims when the lease runs out; they are then sent again.
+FOR UPDATE SKIP LOCKED, and on SQLite the one statement holds the database's write lock,
+so senders running at once never claim the same row. A sender that dies loses its claims
+when the lease runs out; they are then sent again.
 """
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -73,8 +74,11 @@ def claim_due(session, now, limit, lease_seconds):
     d = DELIVERY
     # A read first: an idle sender looking for work takes no write lock.
     due = sa.select(d.c.id).where(d.c.status == "queued", d.c.next_attempt_at <= now).limit(1)
-    if session.execute(due).first() is None:
-        session.rollback()
+    found = session.execute(due).first() is not None
+    # End the read before writing: SQLite cannot turn a read snapshot that another sender
+    # has written past into a write (it fails at once instead of waiting for the lock).
+    session.rollback()
+    if not found:
         return []
     claim = claim_statement(session.get_bind().dialect.name, now, limit, lease_seconds)
     ids = [row[0] for row in session.execute(claim)]

@@ -5,13 +5,13 @@
 
 PostgreSQL: NOTIFY in the transaction that queues the deliveries. The database delivers
 it on commit (never on rollback) to every sender that LISTENs, on any machine.
-SQLite: after the commit, one datagram to the sender's local socket (a Linux abstract
-socket named after the database file; no file to clean up). It reaches the sender
-wherever it runs on this machine: a thread of this process or of another gunicorn worker
-(`PUSH_WORKER_IN_PROCESS`), or `flask push worker`.
+SQLite: after the commit, a datagram to each sender's local socket (Linux abstract
+sockets named after the database file, one per sender, up to SLOTS; no file to clean
+up). It reaches the senders wherever they run on this machine: a thread of this process
+or of another gunicorn worker (`PUSH_WORKER_IN_PROCESS`), or `flask push worker`.
 
 The sender's poll (PUSH_POLL_SECONDS) stays as the fallback: a listener reconnecting,
-another operating system, two senders on one SQLite file (only one gets the socket).
+another operating system, more than SLOTS senders on one SQLite file.
 """
 import asyncio
 import hashlib
@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 log = logging.getLogger(__name__)
 
 CHANNEL = "push_deliveries"
+SLOTS = 8  # senders on one SQLite database that a publish wakes (one per core is plenty)
 _PENDING = "push_wake"
 
 
@@ -35,19 +36,20 @@ def announce(session):
     if bind.dialect.name == "postgresql":
         session.execute(sa.text(f"NOTIFY {CHANNEL}"))
     else:
-        session.info[_PENDING] = socket_name(bind.url)
+        session.info[_PENDING] = socket_names(bind.url)
 
 
 @event.listens_for(Session, "after_commit")
 def _after_commit(session):
-    name = session.info.pop(_PENDING, None)
-    if name is not None:
-        try:
-            with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as sock:
-                sock.setblocking(False)
-                sock.sendto(b"!", name)
-        except OSError:
-            pass  # no sender listening here, or its queue is full (so it is awake anyway)
+    names = session.info.pop(_PENDING, None)
+    if names:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as sock:
+            sock.setblocking(False)
+            for name in names:
+                try:
+                    sock.sendto(b"!", name)
+                except OSError:
+                    pass  # no sender in this slot, or its queue is full (so it is awake)
 
 
 @event.listens_for(Session, "after_rollback")
@@ -55,10 +57,10 @@ def _after_rollback(session):
     session.info.pop(_PENDING, None)
 
 
-def socket_name(url):
-    """The abstract socket name of the sender for this SQLite database."""
+def socket_names(url):
+    """The abstract socket names of the senders for this SQLite database, one per slot."""
     digest = hashlib.sha256((url.database or "").encode()).hexdigest()[:32]
-    return f"\0redflag-push-{digest}"
+    return [f"\0redflag-push-{digest}-{slot}" for slot in range(SLOTS)]
 
 
 class Wakeup:
@@ -102,11 +104,16 @@ class Wakeup:
 
     def _bind(self):
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-        try:
-            sock.bind(socket_name(self.engine.url))
-        except OSError as error:
+        for name in socket_names(self.engine.url):
+            try:
+                sock.bind(name)
+                break
+            except OSError as error:
+                failure = error  # the slot is taken by another sender (or no such sockets)
+        else:
             sock.close()
-            log.warning("push: no wake-up socket (%s): polling only", error.strerror or error)
+            log.warning("push: no wake-up socket (%s): polling only",
+                        failure.strerror or failure)
             return
         sock.setblocking(False)
         self._socket = sock

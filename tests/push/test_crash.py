@@ -1,5 +1,5 @@
-"""A sender killed part-way loses nothing; senders running at once (PostgreSQL) never
-send one delivery twice."""
+"""A sender killed part-way loses nothing; senders running at once never send one
+delivery twice."""
 import signal
 import time
 from collections import Counter
@@ -60,8 +60,7 @@ def test_killed_sender_resumes_with_every_delivery_made_once(app, areas, member,
     assert count("sent") == 60
 
 
-# Several senders at once is a PostgreSQL setup (SQLite runs one sender): these tests are
-# not collected for SQLite at all (see tests/conftest.py).
+# SKIP LOCKED is PostgreSQL's: this test is not collected for SQLite (tests/conftest.py).
 @pytest.mark.postgresql_only
 def test_claims_skip_rows_another_sender_is_claiming(app, areas, member):
     for n in range(30):
@@ -80,7 +79,6 @@ def test_claims_skip_rows_another_sender_is_claiming(app, areas, member):
     assert claim_due(db.session, now, 100, LEASE) == []
 
 
-@pytest.mark.postgresql_only
 def test_two_senders_at_once_send_each_delivery_once(app, areas, member, vapid_key, endpoint):
     for n in range(120):
         subscribe(member, Device(endpoint.url(n)), ["hackney"])
