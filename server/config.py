@@ -102,9 +102,12 @@ class Config:
         self.SMS_DEFAULT_LANGUAGE = os.environ.get("SMS_DEFAULT_LANGUAGE", "en")
         # A text from a number that is not a member: one neutral reply a day, or none.
         self.SMS_REPLY_TO_UNKNOWN = _bool("SMS_REPLY_TO_UNKNOWN", False)
-        # The sender: texts handed to the gateway at once (also the most that can be sent
-        # twice after a crash), the claim's lease, one request's timeout, retries.
-        self.SMS_CONCURRENCY = _int("SMS_CONCURRENCY", 8)
+        # The sender: texts claimed at once; texts handed over between two commits (the
+        # most a crash can send twice); requests to the gateway at once (Kannel is fastest
+        # with one); the claim's lease, one request's timeout, retries.
+        self.SMS_BATCH_SIZE = _int("SMS_BATCH_SIZE", 64)
+        self.SMS_RECORD_EVERY = _int("SMS_RECORD_EVERY", 8)
+        self.SMS_CONCURRENCY = _int("SMS_CONCURRENCY", 1)
         self.SMS_LEASE_SECONDS = _int("SMS_LEASE_SECONDS", 60)
         self.SMS_TIMEOUT_SECONDS = _int("SMS_TIMEOUT_SECONDS", 10)
         self.SMS_MAX_ATTEMPTS = _int("SMS_MAX_ATTEMPTS", 8)

@@ -144,6 +144,7 @@ class PhoneNetwork:
 class Kannel:
     def __init__(self, workdir, callback_url, secret):
         self.workdir = Path(workdir)
+        self.workdir.mkdir(parents=True, exist_ok=True)
         self.ports = {name: free_port() for name in ("admin", "smsbox", "sendsms", "smsc")}
         self.config = self.workdir / "kannel.conf"
         smsc = (f"smsc = fake\nsmsc-id = fake\nport = {self.ports['smsc']}\n"
@@ -159,25 +160,29 @@ class Kannel:
 
     def start(self):
         out = open(self.workdir / "boxes.out", "ab")
-        for box in (BEARERBOX, SMSBOX):
-            self.processes.append(subprocess.Popen([box, str(self.config)], stdout=out,
-                                                   stderr=out, cwd=self.workdir))
-            time.sleep(0.2)
-        self._wait_for_sendsms()
+        self.processes.append(subprocess.Popen([BEARERBOX, str(self.config)], stdout=out,
+                                               stderr=out, cwd=self.workdir))
+        # smsbox gives up at once if bearerbox is not listening yet.
+        self._wait_until_answers(f"http://127.0.0.1:{self.ports['admin']}/status.txt", "bearerbox")
+        self.processes.append(subprocess.Popen([SMSBOX, str(self.config)], stdout=out,
+                                               stderr=out, cwd=self.workdir))
+        self._wait_until_answers(self.sendsms_url, "smsbox")
         self.phones.listen()
         self._wait_for_smsc()
 
-    def _wait_for_sendsms(self, timeout=20):
+    def _wait_until_answers(self, url, box, timeout=20):
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             try:
-                urllib.request.urlopen(self.sendsms_url, timeout=1)
+                urllib.request.urlopen(url, timeout=1)
                 return
             except urllib.error.HTTPError:
                 return  # it answers (400/403 for a request with no user): it is up
             except OSError:
+                if any(p.poll() is not None for p in self.processes):
+                    break  # a box exited (its port taken by someone else, say)
                 time.sleep(0.1)
-        raise RuntimeError(f"Kannel's smsbox did not start: see {self.workdir}")
+        raise RuntimeError(f"Kannel's {box} did not start: see {self.workdir}")
 
     def status(self):
         url = f"http://127.0.0.1:{self.ports['admin']}/status.txt?password=kannel-admin"
@@ -205,11 +210,20 @@ class Kannel:
 
 
 @contextmanager
-def running_kannel(workdir, callback_url, secret):
-    """Kannel with a fake SMSC and fakesmsc connected; stopped on exit."""
-    kannel = Kannel(workdir, callback_url, secret)
+def running_kannel(workdir, callback_url, secret, attempts=3):
+    """Kannel with a fake SMSC and fakesmsc connected; stopped on exit. Free ports are
+    picked by binding to port 0 and letting go, so another program may take one first:
+    then it starts again on other ports."""
+    for attempt in range(attempts):
+        kannel = Kannel(Path(workdir) / f"try{attempt}", callback_url, secret)
+        try:
+            kannel.start()
+            break
+        except RuntimeError:
+            kannel.stop()
+            if attempt == attempts - 1:
+                raise
     try:
-        kannel.start()
         yield kannel
     finally:
         kannel.stop()

@@ -12,11 +12,15 @@ or of another gunicorn worker (`PUSH_WORKER_IN_PROCESS`), or `flask push worker`
 
 The sender's poll (PUSH_POLL_SECONDS) stays as the fallback: a listener reconnecting,
 another operating system, more than SLOTS senders on one SQLite file.
+
+Each queue has its own channel: push deliveries use CHANNEL, text messages
+"sms_deliveries" (server/sms/sender.py waits with SyncWakeup, from a thread).
 """
 import asyncio
 import hashlib
 import logging
 import socket
+import time
 
 import psycopg
 import sqlalchemy as sa
@@ -30,13 +34,13 @@ SLOTS = 8  # senders on one SQLite database that a publish wakes (one per core i
 _PENDING = "push_wake"
 
 
-def announce(session):
-    """Wake the senders once this session's transaction commits."""
+def announce(session, channel=CHANNEL):
+    """Wake the senders of `channel` once this session's transaction commits."""
     bind = session.get_bind()
     if bind.dialect.name == "postgresql":
-        session.execute(sa.text(f"NOTIFY {CHANNEL}"))
+        session.execute(sa.text(f"NOTIFY {channel}"))
     else:
-        session.info[_PENDING] = socket_names(bind.url)
+        session.info.setdefault(_PENDING, set()).update(socket_names(bind.url, channel))
 
 
 @event.listens_for(Session, "after_commit")
@@ -57,18 +61,20 @@ def _after_rollback(session):
     session.info.pop(_PENDING, None)
 
 
-def socket_names(url):
+def socket_names(url, channel=CHANNEL):
     """The abstract socket names of the senders for this SQLite database, one per slot."""
     digest = hashlib.sha256((url.database or "").encode()).hexdigest()[:32]
-    return [f"\0redflag-push-{digest}-{slot}" for slot in range(SLOTS)]
+    prefix = "push" if channel == CHANNEL else channel
+    return [f"\0redflag-{prefix}-{digest}-{slot}" for slot in range(SLOTS)]
 
 
 class Wakeup:
     """Within `async with`, wait(seconds) returns when deliveries may have been queued
     since the last clear(), or after `seconds`."""
 
-    def __init__(self, engine):
+    def __init__(self, engine, channel=CHANNEL):
         self.engine = engine
+        self.channel = channel
         self._event = asyncio.Event()
         self._tasks = []
         self._socket = None
@@ -104,7 +110,7 @@ class Wakeup:
 
     def _bind(self):
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-        for name in socket_names(self.engine.url):
+        for name in socket_names(self.engine.url, self.channel):
             try:
                 sock.bind(name)
                 break
@@ -134,7 +140,7 @@ class Wakeup:
             try:
                 async with await psycopg.AsyncConnection.connect(
                         conninfo, autocommit=True) as conn:
-                    await conn.execute(f"LISTEN {CHANNEL}")
+                    await conn.execute(f"LISTEN {self.channel}")
                     listening.set()
                     # (Re)connected: a NOTIFY may have gone by while we were not listening.
                     self._event.set()
@@ -145,3 +151,65 @@ class Wakeup:
                             type(error).__name__)
                 listening.set()  # poll meanwhile rather than not start at all
                 await asyncio.sleep(5)
+
+
+class SyncWakeup:
+    """Wakeup for a sender that runs in a thread without an event loop: within `with`,
+    wait(seconds) returns True when woken, False after `seconds`."""
+
+    def __init__(self, engine, channel=CHANNEL):
+        self.engine = engine
+        self.channel = channel
+        self._conn = None
+        self._socket = None
+
+    def __enter__(self):
+        if self.engine.dialect.name == "postgresql":
+            try:
+                conninfo = self.engine.url.set(drivername="postgresql").render_as_string(
+                    hide_password=False)
+                self._conn = psycopg.connect(conninfo, autocommit=True)
+                self._conn.execute(f"LISTEN {self.channel}")
+            except (psycopg.Error, OSError) as error:
+                log.warning("%s: no LISTEN (%s): polling only", self.channel, type(error).__name__)
+            return self
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        for name in socket_names(self.engine.url, self.channel):
+            try:
+                sock.bind(name)
+                self._socket = sock
+                return self
+            except OSError:
+                continue  # the slot is taken by another sender
+        sock.close()
+        log.warning("%s: no wake-up socket: polling only", self.channel)
+        return self
+
+    def __exit__(self, *exc):
+        if self._conn is not None:
+            self._conn.close()
+        if self._socket is not None:
+            self._socket.close()
+
+    def wait(self, seconds):
+        if self._socket is not None:
+            self._socket.settimeout(seconds)
+            try:
+                self._socket.recv(16)
+            except TimeoutError:
+                return False
+            self._socket.setblocking(False)
+            try:  # several wake-ups at once count as one
+                while self._socket.recv(16):
+                    pass
+            except BlockingIOError:
+                pass
+            return True
+        if self._conn is not None:
+            try:
+                return any(True for _ in self._conn.notifies(timeout=seconds, stop_after=1))
+            except (psycopg.Error, OSError):
+                log.warning("%s: LISTEN connection lost: polling only", self.channel)
+                self._conn = None
+        time.sleep(seconds)
+        return False

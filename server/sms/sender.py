@@ -1,8 +1,9 @@
 """The SMS sender: claims due texts, hands them to the gateway, records what happened.
 
-    claim up to SMS_CONCURRENCY due texts (one committed UPDATE: a lease)
-    -> hand them to the gateway at once, one thread each (gateway.send)
-    -> record every outcome (one commit) -> the next round
+    claim up to SMS_BATCH_SIZE due texts (one committed UPDATE: a lease)
+    -> write each in its member's language
+    -> hand SMS_RECORD_EVERY of them to the gateway (gateway.send; SMS_CONCURRENCY at once)
+    -> record their outcomes (one commit) -> the next SMS_RECORD_EVERY ... -> next batch
 
 Claims are leases, as in the push sender (server/push/sender.py): claiming moves a
 row's next_attempt_at to the end of the lease; on PostgreSQL rows are picked with
@@ -10,13 +11,18 @@ FOR UPDATE SKIP LOCKED, so senders running at once never claim the same row. Eve
 request has a timeout well inside the lease, so a live sender records a round before
 anyone else could claim its rows again.
 
-The window, exactly: outcomes are committed after every round. A sender killed in the
-middle of a round leaves at most SMS_CONCURRENCY texts that the gateway may have taken
-but that are not recorded; they are sent again when the lease runs out. A text is
-never lost: an unrecorded text stays queued.
+The window, exactly: outcomes are committed every SMS_RECORD_EVERY texts (8). A sender
+killed in between leaves at most that many texts that the gateway may have taken but
+that are not recorded; they are sent again when the lease runs out. A text is never
+lost: an unrecorded text stays queued.
+
+One text at a time (SMS_CONCURRENCY 1) is the default because Kannel answers that way
+fastest: measured here, sendsms takes about 0.3 ms a request one after another, and
+about 40 ms a round when 8 requests arrive at once.
 """
 import logging
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -32,9 +38,10 @@ from ..extensions import db
 from ..push.service import aware
 from ..reports.models import utcnow
 from . import texts
+from ..push.wake import SyncWakeup
 from .gateway import GatewayError, gateway_for
 from .models import SmsAlert, SmsDelivery, SmsMember, sms_member_area
-from .service import decrypt
+from .service import CHANNEL, decrypt
 
 log = logging.getLogger(__name__)
 
@@ -191,7 +198,8 @@ def retry_or_fail(job, now, error, base_seconds, max_attempts):
 
 class Sender:
     def __init__(self, app, gateway=None, clock=utcnow, **overrides):
-        """`overrides`: concurrency, lease_seconds, poll_seconds (else SMS_* settings)."""
+        """`overrides`: concurrency, batch_size, record_every, lease_seconds, poll_seconds
+        (else the SMS_* settings)."""
         config = app.config
         self.app = app
         self.clock = clock
@@ -199,8 +207,14 @@ class Sender:
         if self.gateway is None:
             raise ValueError("No SMS gateway: set SMS_GATEWAY (see the README).")
         self.concurrency = overrides.get("concurrency") or config["SMS_CONCURRENCY"]
+        self.batch_size = overrides.get("batch_size") or config["SMS_BATCH_SIZE"]
+        self.record_every = overrides.get("record_every") or config["SMS_RECORD_EVERY"]
         self.lease = overrides.get("lease_seconds") or config["SMS_LEASE_SECONDS"]
         self.poll = overrides.get("poll_seconds") or config["SMS_POLL_SECONDS"]
+        # A request never outlasts a third of the lease (the gateway is told so too).
+        self.timeout = min(config["SMS_TIMEOUT_SECONDS"], self.lease / 3)
+        if hasattr(self.gateway, "timeout"):
+            self.gateway.timeout = self.timeout
         self.max_attempts = config["SMS_MAX_ATTEMPTS"]
         self.retry_base = config["SMS_RETRY_BASE_SECONDS"]
         self.project = config["SMS_PROJECT_NAME"]
@@ -212,8 +226,10 @@ class Sender:
 
     def run_forever(self, stop=None):
         """Send texts as they become due until `stop` (a threading.Event) is set; with
-        stop None, only until nothing is due."""
-        with self.app.app_context(), ThreadPoolExecutor(self.concurrency) as pool:
+        stop None, only until nothing is due. Publishing (or a reply) wakes it at once;
+        SMS_POLL_SECONDS is the fallback."""
+        with self.app.app_context(), ThreadPoolExecutor(self.concurrency) as pool, \
+                SyncWakeup(db.engine, CHANNEL) as wakeup:
             while not (stop and stop.is_set()):
                 try:
                     if self.round(pool):
@@ -229,20 +245,33 @@ class Sender:
                 if stop is None:
                     break
                 db.session.remove()  # hold no connection (or SQLite snapshot) while idle
-                stop.wait(self.poll)
+                wakeup.wait(self.poll)
         return dict(self.totals)
 
     def round(self, pool):
-        """Claim, send and record one round. False when nothing was due."""
-        ids = claim_due(db.session, self.clock(), self.concurrency, self.lease)
+        """Claim a batch, then hand it over and record it, SMS_RECORD_EVERY texts at a
+        time. False when nothing was due."""
+        claimed_at = time.monotonic()
+        ids = claim_due(db.session, self.clock(), self.batch_size, self.lease)
         if not ids:
             return False
+        # No text starts after this, and each has a timeout: every outcome is recorded
+        # before the lease could run out and another sender claim the row.
+        last_start = claimed_at + self.lease - self.timeout * 2
         jobs = load_jobs(db.session, ids, self.clock(), self.project)
-        outcomes = list(pool.map(self.attempt, jobs))
-        record(db.session, outcomes)
-        for outcome in outcomes:
-            key = "retry" if outcome.status == "queued" else outcome.status
-            self.totals[key] += 1
+        for at in range(0, len(jobs), self.record_every):
+            group = jobs[at:at + self.record_every]
+            if at and time.monotonic() > last_start:  # late in the lease: unclaim the rest
+                now = self.clock()
+                outcomes = [Outcome(job.delivery_id, "queued", now, attempted=False)
+                            for job in jobs[at:]]
+                record(db.session, outcomes)
+                break
+            outcomes = list(pool.map(self.attempt, group))
+            record(db.session, outcomes)
+            for outcome in outcomes:
+                key = "retry" if outcome.status == "queued" else outcome.status
+                self.totals[key] += 1
         log.info("sms: %s", ", ".join(f"{k} {v}" for k, v in self.totals.items()))
         return True
 

@@ -19,12 +19,15 @@ from ..checks import service as checks
 from ..crypto import contact_cipher
 from ..extensions import db, limiter
 from ..push.service import UnknownAreas, areas_from_slugs
+from ..push.wake import announce
 from ..reports.models import utcnow
 from ..security import hash_token, keyed_digest, new_token
 from . import texts
 from .models import SMS_STATUSES, SmsAlert, SmsDelivery, SmsMember, sms_member_area
 
 UNKNOWN_SENDER_LIMIT = "1 per day"
+# The sender's wake-up channel (server/push/wake.py): queued texts wake it on commit.
+CHANNEL = "sms_deliveries"
 # Delivery reports that a later one may replace (the others are final).
 PROVISIONAL_REPORTS = ("queued", "accepted")
 
@@ -232,7 +235,10 @@ def enqueue_alert(alert, now=None):
     insert = d.insert().from_select(
         ["kind", "alert_id", "sms_member_id", "status", "attempts", "next_attempt_at",
          "created_at"], rows, include_defaults=False)
-    return db.session.execute(insert.execution_options(preserve_rowcount=True)).rowcount
+    queued = db.session.execute(insert.execution_options(preserve_rowcount=True)).rowcount
+    if queued:
+        announce(db.session, CHANNEL)
+    return queued
 
 
 def cancel_alert(alert, reason="alert retracted"):
@@ -295,6 +301,7 @@ def queue_reply(sms_member, text, to=None):
                         text_encrypted=encrypt(text), to_encrypted=encrypt(to) if to else None,
                         status="queued", next_attempt_at=utcnow())
     db.session.add(reply)
+    announce(db.session, CHANNEL)
     return reply
 
 

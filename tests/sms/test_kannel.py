@@ -140,3 +140,17 @@ def test_gateway_refusals_are_retried_with_backoff_then_recorded_as_failed(app, 
     publish(title="Next")
     assert run()["sent"] == 1
     assert gateway.phones.wait_for(1) == 1
+
+
+def test_publishing_and_texts_coming_in_wake_the_sender_at_once(app, areas, gateway):
+    enrol("07700 900001")
+    phones = gateway.phones
+    # A 30 s poll: only the wake-up can bring these in time.
+    with sender_thread(app, poll_seconds=30):
+        import time
+        time.sleep(0.5)  # the sender is idle, waiting
+        publish()
+        assert phones.wait_for(1, timeout=5) == 1
+        phones.text_in("447700900001", "HELP")
+        assert phones.wait_for(2, timeout=8) == 2
+    assert phones.to("+447700900001")[-1].startswith("Send CHECK")
