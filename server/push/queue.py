@@ -53,9 +53,10 @@ class Outcome:
     sent_at: datetime = None
 
 
-def claim_statement(dialect, now, limit, lease_seconds):
-    """UPDATE ... RETURNING id that claims up to `limit` due deliveries for a lease."""
-    d = DELIVERY
+def claim_statement(dialect, now, limit, lease_seconds, table=DELIVERY):
+    """UPDATE ... RETURNING id that claims up to `limit` due deliveries for a lease.
+    `table`: any queue with id, status and next_attempt_at (the SMS sender's too)."""
+    d = table
     due = (sa.select(d.c.id)
            .where(d.c.status == "queued", d.c.next_attempt_at <= now)
            .order_by(d.c.next_attempt_at, d.c.id)
@@ -69,9 +70,9 @@ def claim_statement(dialect, now, limit, lease_seconds):
             .returning(d.c.id))
 
 
-def claim_due(session, now, limit, lease_seconds):
+def claim_due(session, now, limit, lease_seconds, table=DELIVERY):
     """Claim up to `limit` due deliveries for `lease_seconds`; returns their ids."""
-    d = DELIVERY
+    d = table
     # A read first: an idle sender looking for work takes no write lock.
     due = sa.select(d.c.id).where(d.c.status == "queued", d.c.next_attempt_at <= now).limit(1)
     found = session.execute(due).first() is not None
@@ -80,7 +81,7 @@ def claim_due(session, now, limit, lease_seconds):
     session.rollback()
     if not found:
         return []
-    claim = claim_statement(session.get_bind().dialect.name, now, limit, lease_seconds)
+    claim = claim_statement(session.get_bind().dialect.name, now, limit, lease_seconds, table)
     ids = [row[0] for row in session.execute(claim)]
     session.commit()
     return ids

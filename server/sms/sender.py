@@ -5,9 +5,9 @@
     -> hand SMS_RECORD_EVERY of them to the gateway (gateway.send; SMS_CONCURRENCY at once)
     -> record their outcomes (one commit) -> the next SMS_RECORD_EVERY ... -> next batch
 
-Claims are leases, as in the push sender (server/push/sender.py): claiming moves a
-row's next_attempt_at to the end of the lease; on PostgreSQL rows are picked with
-FOR UPDATE SKIP LOCKED, so senders running at once never claim the same row. Every
+Claims are leases, with the push queue's claim (server/push/queue.py) on this table:
+claiming moves a row's next_attempt_at to the end of the lease; on PostgreSQL rows are
+picked with FOR UPDATE SKIP LOCKED, so senders running at once never claim the same row. Every
 request has a timeout well inside the lease, so a live sender records a round before
 anyone else could claim its rows again.
 
@@ -38,6 +38,7 @@ from ..extensions import db
 from ..push.service import aware
 from ..reports.models import utcnow
 from . import texts
+from ..push import queue
 from ..push.wake import SyncWakeup
 from .gateway import GatewayError, gateway_for
 from .models import SmsAlert, SmsDelivery, SmsMember, sms_member_area
@@ -73,22 +74,9 @@ class Outcome:
 # --- Claiming and recording ---------------------------------------------------------------
 
 def claim_due(session, now, limit, lease_seconds):
-    """Claim up to `limit` due texts for `lease_seconds`; returns their ids. Commits."""
-    d = DELIVERY
-    due = sa.select(d.c.id).where(d.c.status == "queued", d.c.next_attempt_at <= now)
-    # A read first: an idle sender polling every second takes no write lock.
-    if session.execute(due.limit(1)).first() is None:
-        session.rollback()
-        return []
-    due = due.order_by(d.c.next_attempt_at, d.c.id).limit(limit)
-    if session.get_bind().dialect.name == "postgresql":
-        due = due.with_for_update(skip_locked=True)
-    ids = [row[0] for row in session.execute(
-        d.update().where(d.c.id.in_(due.scalar_subquery()))
-        .values(next_attempt_at=now + timedelta(seconds=lease_seconds))
-        .returning(d.c.id))]
-    session.commit()
-    return ids
+    """Claim up to `limit` due texts for `lease_seconds` (the push queue's claim, on this
+    table); returns their ids. Commits."""
+    return queue.claim_due(session, now, limit, lease_seconds, table=DELIVERY)
 
 
 def record(session, outcomes):
