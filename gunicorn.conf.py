@@ -2,8 +2,15 @@
 import os
 
 bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '5000')}"
-workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
-threads = int(os.environ.get("GUNICORN_THREADS", "4"))
+# Rate limits count in process memory unless RATELIMIT_STORAGE_URI names a shared store
+# (Redis): memory is exact only in one process, so the embedded setup (`make run`) runs one
+# worker with threads, and more workers are refused until the counters are shared.
+_shared_limits = not os.environ.get("RATELIMIT_STORAGE_URI", "memory://").startswith("memory://")
+workers = int(os.environ.get("WEB_CONCURRENCY", "2" if _shared_limits else "1"))
+if workers > 1 and not _shared_limits:
+    raise SystemExit(f"WEB_CONCURRENCY={workers} needs RATELIMIT_STORAGE_URI (redis://...): "
+                     "in-memory rate limits count per worker process (README, Deployment)")
+threads = int(os.environ.get("GUNICORN_THREADS", "8"))
 worker_class = "gthread"
 timeout = 30
 graceful_timeout = 20

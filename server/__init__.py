@@ -128,3 +128,6 @@ def _register_error_handlers(app):
 def _quiet_request_logging():
     # werkzeug's dev-server request log starts with the client address: never log it.
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    # Flask-Limiter logs each breach at INFO with its key; keys are keyed hashes, but a
+    # per-client trail in a log is still a trail.
+    logging.getLogger("flask-limiter").setLevel(logging.WARNING)

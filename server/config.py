@@ -49,13 +49,28 @@ class Config:
         self.ANON_REPORT_COUNT_LIMIT = os.environ.get("ANON_REPORT_COUNT_LIMIT", "600 per hour")
         # Fernet key(s) for reporter contact details, comma-separated (first encrypts); else derived from SECRET_KEY.
         self.CONTACT_KEY = os.environ.get("CONTACT_KEY", "")
+        # Login attempts from one address, whatever the account (a spray over many names).
         self.LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute;50 per hour")
-        # Failed logins per username, from any address (counted in memory, like the above).
-        self.LOGIN_USER_FAILURE_LIMIT = os.environ.get("LOGIN_USER_FAILURE_LIMIT", "5 per minute;20 per hour")
+        # Attempts at one account from one address: a ladder, so the wait grows with the
+        # guessing (a minute after 5, ten after 10, an hour after 20). A login clears it.
+        # Never per account alone: that would let any stranger lock a moderator out.
+        self.LOGIN_ACCOUNT_ADDRESS_LIMIT = os.environ.get(
+            "LOGIN_ACCOUNT_ADDRESS_LIMIT", "5 per minute;10 per 10 minutes;20 per hour")
+        # Failed logins at one account from all addresses that mark it as under attack: one
+        # `login_under_attack` audit event per hour. It refuses nothing.
+        self.LOGIN_ATTACK_THRESHOLD = os.environ.get("LOGIN_ATTACK_THRESHOLD", "20 per hour")
         self.REDEEM_RATE_LIMIT = os.environ.get("REDEEM_RATE_LIMIT", "10 per minute;60 per hour")
         self.RATELIMIT_ENABLED = _bool("RATELIMIT_ENABLED", True)
-        # Limits live in process memory only: client addresses are never written anywhere.
-        self.RATELIMIT_STORAGE_URI = "memory://"
+        # Where the limit counters live. memory:// counts per process, so it is exact only in
+        # one process (gunicorn.conf.py then runs one worker with threads). Several workers or
+        # hosts share redis://host:6379/0, a Redis that keeps nothing on disk (README): the
+        # counters are keyed by a keyed hash of the client address, held only for the window.
+        self.RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+        # Several deployments (or test runs) may share one Redis.
+        self.RATELIMIT_KEY_PREFIX = os.environ.get("RATELIMIT_KEY_PREFIX", "redflag")
+        # Redis down: count in each process's memory until it is back, and keep taking reports
+        # (limits are then per process) rather than refusing every request with a 500.
+        self.RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
         self.RATELIMIT_HEADERS_ENABLED = True
         # A refused request must not eat into the allowance (fixed windows count it).
         self.RATELIMIT_STRATEGY = "moving-window"

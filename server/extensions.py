@@ -1,6 +1,6 @@
 """Extension objects, bound to the app in create_app() with init_app."""
+from flask import current_app, request
 from flask_limiter import Limiter
-from flask_limiter.util import get_remote_address
 from flask_migrate import Migrate
 from flask_smorest import Api
 from flask_sqlalchemy import SQLAlchemy
@@ -18,6 +18,18 @@ NAMING = {
 db = SQLAlchemy(metadata=MetaData(naming_convention=NAMING))
 migrate = Migrate()
 api = Api()
-# In-memory counters keyed by client address: the address is held only for the window
-# and never written to the database or a log.
-limiter = Limiter(key_func=get_remote_address, default_limits=[])
+
+
+def client_key():
+    """The client address as a rate-limit key: an HMAC under the app secret (32 hex chars).
+
+    The counters (process memory, or a Redis that keeps nothing on disk) hold it only for
+    the window; the raw address is never a key, so it is in no store, dump or log line.
+    """
+    from .security import keyed_digest
+    address = request.remote_addr or ""
+    return keyed_digest(current_app.config["SECRET_KEY"], "ratelimit", address).hex()[:32]
+
+
+# Storage from RATELIMIT_STORAGE_URI (see config.py): memory for one process, Redis for several.
+limiter = Limiter(key_func=client_key, default_limits=[])

@@ -134,7 +134,7 @@ def authenticate(username, password, otp=None):
     if staff.totp_secret:
         if not otp:
             raise LoginFailed(otp_required=True)
-        if not _accept_totp(staff, decrypt_text(staff.totp_secret), otp):
+        if not accept_totp(staff, decrypt_text(staff.totp_secret), otp):
             _login_failed(staff)
     return staff
 
@@ -205,7 +205,7 @@ def enable_totp(staff, otp):
         raise AccountError("A second factor is already on for this account.")
     if not staff.totp_pending_secret:
         raise AccountError("Start with /api/v1/staff/totp/setup.")
-    if not _accept_totp(staff, decrypt_text(staff.totp_pending_secret), otp):
+    if not accept_totp(staff, decrypt_text(staff.totp_pending_secret), otp):
         raise AccountError("That code is not right; check the time on your phone and try again.")
     staff.totp_secret = staff.totp_pending_secret
     staff.totp_pending_secret = None
@@ -222,24 +222,32 @@ def reset_totp(staff, by=None):
     db.session.commit()
 
 
-def _accept_totp(staff, secret, otp):
+def totp_matches(secret, otp):
+    """The 30 s step whose code `otp` is (the current one or one either side, for clock
+    drift), or None. Claims nothing: accept_totp does."""
+    totp = pyotp.TOTP(secret)
+    current = totp.timecode(utcnow())
+    for step in (current - 1, current, current + 1):
+        if same(totp.generate_otp(step).encode(), str(otp).encode()):
+            return step
+    return None
+
+
+def accept_totp(staff, secret, otp):
     """A code from this secret for the current 30 s step (or one either side, for clock
     drift), never one already used: the step is claimed with a conditional UPDATE, so
     the same code cannot log in twice, even concurrently."""
-    totp = pyotp.TOTP(secret)
-    now = utcnow()
-    current = totp.timecode(now)
-    for step in (current - 1, current, current + 1):
-        if same(totp.generate_otp(step).encode(), str(otp).encode()):
-            claimed = db.session.execute(
-                db.update(Staff)
-                .where(Staff.id == staff.id,
-                       db.or_(Staff.totp_last_step.is_(None), Staff.totp_last_step < step))
-                .values(totp_last_step=step)
-                .execution_options(synchronize_session=False))
-            db.session.commit()
-            return claimed.rowcount == 1
-    return False
+    step = totp_matches(secret, otp)
+    if step is None:
+        return False
+    claimed = db.session.execute(
+        db.update(Staff)
+        .where(Staff.id == staff.id,
+               db.or_(Staff.totp_last_step.is_(None), Staff.totp_last_step < step))
+        .values(totp_last_step=step)
+        .execution_options(synchronize_session=False))
+    db.session.commit()
+    return claimed.rowcount == 1
 
 
 # --- Invites and members ----------------------------------------------------------------

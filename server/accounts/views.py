@@ -3,7 +3,7 @@ from flask import after_this_request, current_app, g, request
 from flask_smorest import Blueprint, abort
 
 from ..extensions import limiter
-from . import service
+from . import service, throttle
 from .auth import (STAFF_COOKIE, deny_undeclared_staff_routes, public_staff_route,
                    require_member, staff_required)
 from .schemas import (InviteRequestSchema, InviteSchema, LoginSchema, MemberMeSchema,
@@ -21,14 +21,6 @@ staff_blp.before_app_request(deny_undeclared_staff_routes)
 LOGIN_FAILED = "Wrong username or password."
 
 
-def _login_username():
-    # Per-name failure counter, in memory like the per-address one: it applies alike to
-    # names that exist and names that do not, so a 429 tells nothing about accounts.
-    body = request.get_json(silent=True)
-    name = body.get("username") if isinstance(body, dict) else None
-    return "login-user:" + service.normalise_username(name if isinstance(name, str) else "")
-
-
 def _staff_body(session):
     staff = session.staff
     return {"username": staff.username, "role": staff.role, "csrf_token": session.csrf_token,
@@ -37,21 +29,25 @@ def _staff_body(session):
 
 @staff_blp.route("/login", methods=["POST"])
 @public_staff_route
-@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], scope="staff-login")
-@limiter.limit(lambda: current_app.config["LOGIN_USER_FAILURE_LIMIT"], key_func=_login_username,
-               scope="staff-login-user", deduct_when=lambda response: response.status_code == 401)
 @staff_blp.arguments(LoginSchema)
 @staff_blp.response(200, StaffSchema)
 @staff_blp.alt_response(401, description="Wrong username or password (one answer for both), "
                         "or a second-factor code is needed (errors.json.otp)")
+@staff_blp.alt_response(429, description="Too many attempts from this address, or at this "
+                        "account from this address (Retry-After); the right password with a "
+                        "right second-factor code still logs in")
 def login(credentials):
     """Log in; sets the session cookie and returns the CSRF token for later requests.
 
     The body must be JSON: a cross-site form cannot send that, and the cookie is
-    SameSite=Strict, so login needs no CSRF token of its own."""
+    SameSite=Strict, so login needs no CSRF token of its own. Throttled as
+    accounts/throttle.py says."""
     try:
-        staff = service.authenticate(credentials["username"], credentials["password"],
-                                     credentials.get("otp"))
+        staff = throttle.login(credentials["username"], credentials["password"],
+                               credentials.get("otp"))
+    except throttle.LoginThrottled as refused:
+        abort(429, message="Too many login attempts. Wait a few minutes and try again.",
+              headers={"Retry-After": str(refused.retry_after)})
     except service.LoginFailed as failure:
         if failure.otp_required:
             abort(401, message="Enter the six-digit code from your authenticator app.",

@@ -322,22 +322,70 @@ def test_login_throttled_per_address(app, client):
     assert login(client, environ_overrides={"REMOTE_ADDR": "192.0.2.7"}).status_code == 200
 
 
-def test_login_failures_throttled_per_username_across_addresses(app, client):
-    app.config["LOGIN_USER_FAILURE_LIMIT"] = "3 per minute"
+def from_address(n):
+    return {"environ_overrides": {"REMOTE_ADDR": f"192.0.2.{n}"}}
+
+
+def test_guessing_is_throttled_per_account_and_address(app, client):
     make_staff("mod")
-    make_staff("other")
-
-    def attempt(username, password, n):
-        return login(client, username, password,
-                     environ_overrides={"REMOTE_ADDR": f"192.0.2.{n}"}).status_code
-
-    # Successful logins do not count against a name.
-    assert [attempt("mod", PASSWORD, n) for n in range(1, 4)] == [200, 200, 200]
-    assert [attempt("mod", "wrong password!", n) for n in range(4, 7)] == [401, 401, 401]
-    assert attempt("MOD", PASSWORD, 8) == 429  # from yet another address, right password
-    assert attempt("other", PASSWORD, 9) == 200
+    tries = [login(client, "mod", "wrong password!", **from_address(1)) for _ in range(8)]
+    assert [r.status_code for r in tries] == [401] * 5 + [429] * 3
+    assert 1 <= int(tries[-1].headers["Retry-After"]) <= 60
+    assert tries[-1].get_json()["code"] == 429
+    # From this address even the right password waits (no second factor on this account) ...
+    assert login(client, "mod", **from_address(1)).status_code == 429
+    # ... but the guesser there cannot stop anyone elsewhere.
+    assert login(client, "MOD", **from_address(2)).status_code == 200
     # A name that does not exist is throttled just the same: a 429 reveals nothing.
-    assert [attempt("nobody", "wrong password!", n) for n in range(10, 14)] == [401, 401, 401, 429]
+    statuses = [login(client, "nobody", "wrong password!", **from_address(3)).status_code
+                for _ in range(6)]
+    assert statuses == [401] * 5 + [429]
+
+
+def test_a_login_clears_the_account_and_address_count(app, client):
+    make_staff("mod")
+    assert [login(client, "mod", "wrong password!", **from_address(1)).status_code
+            for _ in range(4)] == [401] * 4
+    assert login(client, "mod", **from_address(1)).status_code == 200
+    assert [login(client, "mod", "wrong password!", **from_address(1)).status_code
+            for _ in range(5)] == [401] * 5
+
+
+def test_strangers_everywhere_cannot_lock_an_account_and_it_is_flagged(app, client):
+    staff = make_staff("mod")
+    # 200 wrong passwords from 50 addresses, 4 each: none over a limit of its own ...
+    statuses = [login(client, "mod", "wrong password!", **from_address(n % 50 + 10)).status_code
+                for n in range(200)]
+    assert statuses == [401] * 200
+    # ... the owner, from an address of their own, logs in ...
+    assert login(client, "mod", **from_address(99)).status_code == 200
+    # ... and the account was flagged once in the audit log (LOGIN_ATTACK_THRESHOLD 20 an hour).
+    flagged = db.session.execute(db.select(AuditEvent).filter_by(action="login_under_attack")).scalars().all()
+    assert [(e.target_type, e.target_id, e.staff_id) for e in flagged] == [("staff", str(staff.id), None)]
+
+
+def test_the_right_password_and_code_get_in_past_every_limit(app, client):
+    app.config["LOGIN_RATE_LIMIT"] = "3 per minute"
+    client_with_totp = app.test_client()
+    headers = logged_in(client_with_totp)
+    secret = client_with_totp.post("/api/v1/staff/totp/setup", headers=headers).get_json()["secret"]
+    totp = pyotp.TOTP(secret)
+    assert client_with_totp.post("/api/v1/staff/totp/enable", json={"otp": totp.now()},
+                                 headers=headers).status_code == 200
+    db.session.execute(db.update(Staff).values(totp_last_step=None))  # the enable code again
+    db.session.commit()
+    # A stranger who shares the address fills both limits.
+    statuses = [login(client, "mod", "wrong password!", **from_address(5)).status_code
+                for _ in range(6)]
+    assert statuses[-1] == 429
+    code = totp.now()
+    wrong_code = str((int(code) + 1) % 1_000_000).zfill(6)
+    assert login(client, "mod", otp=wrong_code, **from_address(5)).status_code == 429
+    assert login(client, "mod", "wrong password!", otp=code, **from_address(5)).status_code == 429
+    assert login(client, "mod", **from_address(5)).status_code == 429  # no code, no way past
+    assert login(client, "mod", otp=code, **from_address(5)).status_code == 200
+    # A code works once, past the limit too.
+    assert login(client, "mod", otp=code, **from_address(5)).status_code == 429
 
 
 def test_roles_are_ordered(app):

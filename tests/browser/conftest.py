@@ -58,7 +58,7 @@ def server(tmp_path_factory, neutral_site):
     env = dict(os.environ, REDFLAG_INSTANCE=str(base / "instance"), FLASK_APP="server",
                SECRET_KEY="browser-test-secret-key-0123456789abcdef",
                REDFLAG_WEB_ROOT=str(webroot), QUICK_EXIT_URL=neutral_site,
-               HOST="127.0.0.1", PORT=str(port), WEB_CONCURRENCY="2",
+               HOST="127.0.0.1", PORT=str(port), WEB_CONCURRENCY="1",
                PUSH_ALLOW_LOCAL_ENDPOINTS="1")  # the local push service (test_push.py)
     for name in ("DATABASE_URL", "REDFLAG_ENV", "WEB_ROOT"):
         env.pop(name, None)
