@@ -8,7 +8,7 @@ PORT ?= 5000
 export FLASK_APP := server
 export HOST PORT
 
-.PHONY: run test install browser kannel node migration bench clean
+.PHONY: run test test-scale install browser kannel node migration bench clean
 
 install: $(STAMP)
 
@@ -45,11 +45,16 @@ node_modules/.installed: package.json package-lock.json
 
 # The front end first: its pure modules (Node's own test runner, web/ as ES modules) and
 # the JSDoc types of the modules marked // @ts-check (tsconfig.json); then the server, the
-# push path and the browser.
+# push path, the scale tests (PostgreSQL and Redis on 127.0.0.1) and the browser.
 test: install browser kannel node
 	node --test tests/js/
 	npx --no-install tsc -p .
 	$(BIN)/pytest
+
+# Real gunicorn hosts and senders: every rate limit over real sockets, the two-host chaos
+# test and the backup test (PostgreSQL and Redis on 127.0.0.1).
+test-scale: install node
+	$(BIN)/pytest -m scale
 
 # Regenerate the initial migration from the models (until the first release ships).
 migration: install
