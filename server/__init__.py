@@ -112,6 +112,8 @@ def _register_blueprints(app):
     app.cli.add_command(demo.demo)
     app.cli.add_command(push_cli.push)
     app.cli.add_command(sms_cli.sms)
+    from .backup import backup
+    app.cli.add_command(backup)
 
 
 def _register_error_handlers(app):

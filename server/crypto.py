@@ -7,7 +7,8 @@ encrypts and every one decrypts, so a deployer can rotate keys. Without it, the 
 derived from SECRET_KEY with HKDF, which ties the contact details to SECRET_KEY: change
 one and the old contact details can no longer be read. Production setups should set
 CONTACT_KEY (make one with `python -c "from cryptography.fernet import Fernet;
-print(Fernet.generate_key().decode())"`) and keep it out of the database backups.
+print(Fernet.generate_key().decode())"`). `flask backup create` puts it beside the database in
+one encrypted-at-rest-by-the-operator file (or leaves it out with --no-secrets).
 """
 import base64
 import json
@@ -20,17 +21,20 @@ from flask import current_app
 HKDF_INFO = b"redflag contact details v1"
 
 
-def _keys(config):
+def contact_key_setting(config):
+    """The CONTACT_KEY value that reads every stored contact detail: the configured keys,
+    or the one derived from SECRET_KEY. For backups, so a restore needs no derivation."""
     keys = [k.strip() for k in (config.get("CONTACT_KEY") or "").split(",") if k.strip()]
     if keys:
-        return [Fernet(k) for k in keys]
+        return ",".join(keys)
     derived = HKDF(algorithm=hashes.SHA256(), length=32, salt=None,
                    info=HKDF_INFO).derive(config["SECRET_KEY"].encode("utf-8"))
-    return [Fernet(base64.urlsafe_b64encode(derived))]
+    return base64.urlsafe_b64encode(derived).decode("ascii")
 
 
 def contact_cipher(config=None):
-    return MultiFernet(_keys(config if config is not None else current_app.config))
+    setting = contact_key_setting(config if config is not None else current_app.config)
+    return MultiFernet([Fernet(key) for key in setting.split(",")])
 
 
 def encrypt_contact(details, config=None):

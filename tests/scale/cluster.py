@@ -84,7 +84,7 @@ class Deployment:
             self.database_url = f"sqlite:///{self.instance / 'redflag.db'}"
         self.env = dict(os.environ, FLASK_APP="server", REDFLAG_INSTANCE=str(self.instance),
                         DATABASE_URL=self.database_url,
-                        SECRET_KEY="scale-test-secret-key-0123456789abcdef0123",
+                        SECRET_KEY=f"scale-test-{uuid.uuid4().hex}{uuid.uuid4().hex}",
                         PUSH_ALLOW_LOCAL_ENDPOINTS="1")
         for name in ("REDFLAG_ENV", "WEB_CONCURRENCY", "RATELIMIT_STORAGE_URI",
                      "RATELIMIT_KEY_PREFIX", "PUSH_WORKER_IN_PROCESS", "TRUST_PROXY"):
