@@ -13,6 +13,7 @@ push sender is at-least-once by design (README, Web Push). So the alert is publi
 the kills, not during one.
 """
 import collections
+import http.client
 import random
 import threading
 import time
@@ -57,7 +58,7 @@ class Chaos:
             try:
                 status, body, _ = call(url, "POST", "/api/v1/reports", report, source=source,
                                        timeout=15)
-            except OSError as error:
+            except (OSError, http.client.HTTPException) as error:  # cut off: resend, as the outbox does
                 with self.lock:
                     self.errors[type(error).__name__] += 1
                 time.sleep(0.05)
