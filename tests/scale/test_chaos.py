@@ -77,9 +77,8 @@ class Chaos:
 def test_two_hosts_two_senders_survive_kills(tmp_path):
     started = time.monotonic()
     marker = f"chaos-{uuid.uuid4().hex[:8]}"
-    host_env = {"WEB_CONCURRENCY": "2", "PUSH_MAX_SUBSCRIPTIONS_PER_MEMBER": "100",
-                "PUSH_POLL_SECONDS": "0.5"}
-    sender_env = {"PUSH_POLL_SECONDS": "0.5"}
+    host_env = {"WEB_CONCURRENCY": "2", "PUSH_MAX_SUBSCRIPTIONS_PER_MEMBER": "100"}
+    sender_env = {}  # production settings: woken by publishing
     with Deployment(tmp_path, "postgresql", redis=True) as deployment, \
             running_push_service(tmp_path) as push_service:
         deployment.setup()
