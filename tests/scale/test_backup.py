@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from server.demo import DEMO_INVITE, DEMO_MODERATOR, DEMO_PASSWORD
 
-from .cluster import Deployment, call
+from .cluster import Deployment, call, wait_until
 
 pytestmark = pytest.mark.scale
 
@@ -96,17 +96,18 @@ def test_backup_of_a_running_instance_restores_everything(tmp_path, engine):
         for thread in threads:
             thread.start()
         try:
-            time.sleep(2)
+            wait_until(lambda: len(acked) >= 50, 60, "50 acknowledged reports")
             began = time.monotonic()
             made = live.flask("backup", "create", str(tmp_path / "backup.tar"))
-            time.sleep(1)
+            after = len(acked)
+            wait_until(lambda: len(acked) >= after + 20, 60, "writes after the backup")
         finally:
             stop.set()
             for thread in threads:
                 thread.join(timeout=30)
         before = {rid for at, rid, _ in acked if at < began} | {first["id"]}
         during = {rid for at, rid, _ in acked if at >= began}
-        assert len(before) > 20 and during, (len(before), len(during))
+        assert len(before) > 50 and during, (len(before), len(during))
         assert oct((tmp_path / "backup.tar").stat().st_mode & 0o777) == "0o600"
 
         # A fresh instance: an empty database and instance folder, then restore.
