@@ -43,10 +43,12 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-# The front end first: its pure modules (Node's own test runner, web/ as ES modules) and
-# the JSDoc types of the modules marked // @ts-check (tsconfig.json); then the server, the
-# push path, the scale tests (PostgreSQL and Redis on 127.0.0.1) and the browser.
+# Lint first (seconds); then the front end: its pure modules (Node's own test runner,
+# web/ as ES modules) and the JSDoc types of the modules marked // @ts-check
+# (tsconfig.json); then the server, the push path, SMS, the scale tests (PostgreSQL and
+# Redis on 127.0.0.1) and the browser. tests/test_architecture.py runs lint-imports.
 test: install browser kannel node
+	$(BIN)/ruff check server tests bench
 	node --test tests/js/
 	npx --no-install tsc -p .
 	$(BIN)/pytest

@@ -195,17 +195,19 @@ def run(args, url, tmp):
     import sqlalchemy as sa
     from flask_migrate import upgrade
 
-    from pushservice import running_push_service
     from server import create_app
     from server.accounts.models import Member
     from server.alerts import service as alerts
     from server.areas.models import Area, Region
+    from server.clock import utc
     from server.extensions import db
     from server.push import embedded, wake
     from server.push.models import Delivery, Subscription, subscription_area
-    from server.push.service import aware, delivery_counts
+    from server.push.service import delivery_counts
     from server.push.vapid import create_key, load_key, public_key
     from server.security import hash_token
+
+    from pushservice import running_push_service
 
     settings = {"SQLALCHEMY_DATABASE_URI": url, "VAPID_PRIVATE_KEY_FILE": str(tmp / "vapid.pem"),
                 "PUSH_ALLOW_LOCAL_ENDPOINTS": True}
@@ -263,7 +265,7 @@ def run(args, url, tmp):
             sa.select(sa.func.min(Delivery.sent_at), sa.func.max(Delivery.sent_at))
             .where(Delivery.alert_id == alert_id)).one()
         db.session.rollback()
-        return aware(first).timestamp(), aware(last).timestamp()
+        return utc(first).timestamp(), utc(last).timestamp()
 
     def wait_for_senders(count, timeout=120):
         """Until `count` senders listen for wake-ups (and so are idle, waiting)."""
@@ -363,7 +365,7 @@ def run(args, url, tmp):
     print(f"  (b) encryption only, {senders} process(es): "
           f"{' '.join(f'{r:.0f}/s' for r in encrypt)}")
     print(f"      sender / encryption only, same round: "
-          f"{' '.join(f'{r / e:.2f}' for r, e in zip(rates, encrypt))}  "
+          f"{' '.join(f'{r / e:.2f}' for r, e in zip(rates, encrypt, strict=True))}  "
           f"(best round {rates[best] / encrypt[best]:.2f})")
 
 

@@ -12,14 +12,13 @@ prints p50 and p99 for both and their ratio. Target: check p99 <= 20 ms.
                                      [--database-url postgresql+psycopg://...]
 """
 import argparse
-import os
 import random
 import statistics
 import sys
 import tempfile
 import time
 import uuid
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -37,7 +36,8 @@ def phone(n):
 
 def plate(n):
     letters = "ABCDEFGHJKLMNPRSTUVWXYZ"
-    return f"{letters[n % 23]}{letters[n // 23 % 23]}{n % 100:02d} {letters[n // 529 % 23]}{letters[n // 12167 % 23]}{letters[n // 7 % 23]}"
+    return (f"{letters[n % 23]}{letters[n // 23 % 23]}{n % 100:02d} "
+            f"{letters[n // 529 % 23]}{letters[n // 12167 % 23]}{letters[n // 7 % 23]}")
 
 
 def load(app, reports, alerts):
@@ -55,7 +55,7 @@ def load(app, reports, alerts):
     upgrade()
     areas.import_areas(areas.parse_areas((DEMO_DIR / "london-areas.csv").read_text(), "csv"))
     area_ids = {a.slug: a.id for a in areas.list_areas()}
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     rng = random.Random(7)
     batch = 5000
     for start in range(0, reports, batch):
@@ -70,7 +70,7 @@ def load(app, reports, alerts):
                 area_id=area_ids[rng.choice(AREAS)], incident_types=["robbery"],
                 description="Bench report.", offender=offender, consent_publish=True,
                 consent_police="none", support_requested=False, on_behalf=False))
-            for kind, value, _ in normalise.from_offender(offender):
+            for kind, value, _ in normalise.from_offender(offender, "GB"):
                 idents.append(dict(kind=kind, value=value, report_id=rid))
         db.session.execute(db.insert(Report), rows)
         db.session.execute(db.insert(Identifier), idents)
@@ -84,7 +84,7 @@ def load(app, reports, alerts):
             identifiers=[{"kind": "phone", "value": phone(n * 37), "display": display}]))
         db.session.execute(db.insert(alert_area).values(alert_id=aid, area_id=area_ids["hackney"]))
         db.session.execute(db.insert(Identifier).values(
-            kind="phone", value=normalise.phone(phone(n * 37)), alert_id=aid, display=display))
+            kind="phone", value=normalise.phone(phone(n * 37), "GB"), alert_id=aid, display=display))
     db.session.add(Member(token_hash=hash_token("bench-member")))
     db.session.commit()
     return db.session.execute(db.select(db.func.count()).select_from(Identifier)).scalar()

@@ -24,8 +24,8 @@ import sys
 import tempfile
 import time
 import uuid
-from datetime import timezone
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -33,7 +33,6 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))  # kannel.py: the real gateway for tests and benches
 
 import sqlalchemy as sa  # noqa: E402
-
 from kannel import GATEWAY_NUMBER, PASSWORD, USERNAME, installed, running_kannel  # noqa: E402
 
 SECRET = "bench-gateway-secret-0123456789abcdef"
@@ -112,7 +111,7 @@ def redflag(app, kannel, numbers, round_no):
     kannel.phones.settle(quiet=0.5)
     got = sorted(to for _, to, _ in kannel.phones.received)
     assert got == sorted(numbers), "not exactly one text per member"
-    stamp = lambda t: (t if t.tzinfo else t.replace(tzinfo=timezone.utc)).timestamp()  # noqa: E731
+    stamp = lambda t: (t if t.tzinfo else t.replace(tzinfo=UTC)).timestamp()  # noqa: E731
     return stamp(last_sent) - started_at, last - start, stamp(first_sent) - started_at
 
 
@@ -128,6 +127,7 @@ def main():
         sys.exit("Kannel is not installed: `make kannel` (apt-get install kannel kannel-extras)")
 
     from flask_migrate import upgrade
+
     from server import create_app
     from server.areas import service as areas
     from server.demo import DEMO_DIR
@@ -184,7 +184,7 @@ def main():
         print(f"{label} last handed to Kannel {handed:.2f} s ({n / handed:,.0f} texts/s), "
               f"last at fakesmsc {printed:.2f} s ({n / printed:,.0f} texts/s)")
     print("every round: " + "; ".join(
-        f"(a) {a[0]:.2f}/{a[1]:.2f} s (b) {b[0]:.2f}/{b[1]:.2f} s" for a, b in zip(ours, theirs))
+        f"(a) {a[0]:.2f}/{a[1]:.2f} s (b) {b[0]:.2f}/{b[1]:.2f} s" for a, b in zip(ours, theirs, strict=True))
           + " (handed over / at fakesmsc)")
     print(f"rate (a)/(b), handed to Kannel: {best_theirs[0] / best_ours[0]:.2f}; "
           f"at the phones: {best_theirs[1] / best_ours[1]:.2f}")

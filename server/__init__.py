@@ -5,10 +5,9 @@ from pathlib import Path
 from flask import Flask, jsonify
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
-from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import serving
+from . import errors, serving
 from .config import INSTANCE_DIR, load_config
 from .extensions import api, db, limiter, migrate
 from .security import private_file, private_folder, set_security_headers
@@ -51,7 +50,7 @@ def create_app(config=None):
     from . import models  # noqa: F401  (every table known to SQLAlchemy and Alembic)
 
     _register_blueprints(app)
-    _register_error_handlers(app)
+    errors.register(app)  # after api.init_app: one handler for every error body
     app.after_request(set_security_headers)
 
     @app.get("/healthz")
@@ -81,18 +80,22 @@ def _private_files(app):
 
 
 def _register_blueprints(app):
-    from .accounts import cli as accounts_cli, views as accounts_views
-    from .areas import cli as areas_cli, views as areas_views
-    from .reports import views as reports_views
-    from .push import cli as push_cli, views as push_views
-    from .moderation import views as moderation_views
+    from . import demo, web
+    from .accounts import cli as accounts_cli
+    from .accounts import views as accounts_views
     from .alerts import views as alerts_views
-    from .checks import views as checks_views
-    from .police import views as police_views
+    from .areas import cli as areas_cli
+    from .areas import views as areas_views
     from .bulletins import views as bulletins_views
+    from .checks import views as checks_views
+    from .moderation import views as moderation_views
+    from .police import views as police_views
+    from .push import cli as push_cli
+    from .push import views as push_views
+    from .reports import views as reports_views
+    from .sms import cli as sms_cli
+    from .sms import views as sms_views
     from .stats import views as stats_views
-    from .sms import cli as sms_cli, views as sms_views
-    from . import web, demo
 
     api.register_blueprint(areas_views.blp)
     api.register_blueprint(reports_views.blp)
@@ -114,17 +117,6 @@ def _register_blueprints(app):
     app.cli.add_command(sms_cli.sms)
     from .backup import backup
     app.cli.add_command(backup)
-
-
-def _register_error_handlers(app):
-    @app.errorhandler(Exception)
-    def internal_error(error):
-        if isinstance(error, HTTPException):
-            return error
-        # The log gets the exception, the client a generic message and nothing of the stack.
-        app.logger.exception("unhandled error")
-        return jsonify(code=500, status="Internal Server Error",
-                       message="Something went wrong. Nothing was lost; please try again."), 500
 
 
 def _quiet_request_logging():

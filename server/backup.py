@@ -20,7 +20,7 @@ import sqlite3
 import subprocess
 import tarfile
 import tempfile
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import click
@@ -90,7 +90,7 @@ def create_backup(destination, include_secrets=True):
     url = config["SQLALCHEMY_DATABASE_URI"]
     engine = _engine_name(url)
     destination = Path(destination)
-    created = datetime.now(timezone.utc)
+    created = datetime.now(UTC)
     if destination.is_dir():
         destination = destination / f"redflag-backup-{created:%Y%m%dT%H%M%SZ}.tar"
     with tempfile.TemporaryDirectory(prefix="redflag-backup-") as work:

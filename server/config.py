@@ -21,6 +21,10 @@ def _int(name, default):
     return int(os.environ.get(name, default))
 
 
+def _float(name, default):
+    return float(os.environ.get(name, default))
+
+
 def _database_url():
     url = os.environ.get("DATABASE_URL")
     if not url:
@@ -47,7 +51,8 @@ class Config:
         # Requests to /reports and /sync per address; and reports (each item of a sync) per address.
         self.ANON_REPORT_RATE_LIMIT = os.environ.get("ANON_REPORT_RATE_LIMIT", "120 per minute")
         self.ANON_REPORT_COUNT_LIMIT = os.environ.get("ANON_REPORT_COUNT_LIMIT", "600 per hour")
-        # Fernet key(s) for reporter contact details, comma-separated (first encrypts); else derived from SECRET_KEY.
+        # Fernet key(s) for reporter contact details, comma-separated (first encrypts); else
+        # derived from SECRET_KEY.
         self.CONTACT_KEY = os.environ.get("CONTACT_KEY", "")
         # Login attempts from one address, whatever the account (a spray over many names).
         self.LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute;50 per hour")
@@ -88,6 +93,31 @@ class Config:
             "VAPID_PRIVATE_KEY_FILE", str(INSTANCE_DIR / "vapid_private.pem"))
         self.VAPID_SUBJECT = os.environ.get("VAPID_SUBJECT", "mailto:admin@redflag.invalid")
         self.PUSH_WORKER_IN_PROCESS = _bool("PUSH_WORKER_IN_PROCESS", False)
+        # How long a push service keeps a message for a phone that is offline (seconds).
+        self.PUSH_TTL_SECONDS = _int("PUSH_TTL_SECONDS", 86400)
+        # Requests in flight at once, over reused connections.
+        self.PUSH_CONCURRENCY = _int("PUSH_CONCURRENCY", 32)
+        # Deliveries claimed per batch.
+        self.PUSH_BATCH_SIZE = _int("PUSH_BATCH_SIZE", 500)
+        # A claim lasts this long; a sender that dies loses its claims when it runs out.
+        self.PUSH_LEASE_SECONDS = _int("PUSH_LEASE_SECONDS", 120)
+        # One request to a push service, connect to last byte.
+        self.PUSH_TIMEOUT_SECONDS = _int("PUSH_TIMEOUT_SECONDS", 10)
+        # After this many failed attempts a delivery stops as `failed`, its reason kept.
+        self.PUSH_MAX_ATTEMPTS = _int("PUSH_MAX_ATTEMPTS", 8)
+        # Backoff after a failure: base * 2**(attempts - 1), at most one hour.
+        self.PUSH_RETRY_BASE_SECONDS = _int("PUSH_RETRY_BASE_SECONDS", 30)
+        # How often an idle sender looks for new deliveries anyway: publishing wakes it at
+        # once (push/wake.py), so this is only the fallback.
+        self.PUSH_POLL_SECONDS = _float("PUSH_POLL_SECONDS", 10.0)
+        # Devices (subscriptions) one member may register.
+        self.PUSH_MAX_SUBSCRIPTIONS_PER_MEMBER = _int("PUSH_MAX_SUBSCRIPTIONS_PER_MEMBER", 10)
+        # Accept http:// and loopback endpoints (local push services in tests and
+        # benchmarks). None (unset): on when TESTING is on; never needed in production.
+        self.PUSH_ALLOW_LOCAL_ENDPOINTS = _bool("PUSH_ALLOW_LOCAL_ENDPOINTS", None)
+        # Allow-list of push-service hosts (push/endpoints.py): empty allows every host with
+        # only public addresses; "browsers" stands for the browser vendors' push services.
+        self.PUSH_SERVICE_HOSTS = os.environ.get("PUSH_SERVICE_HOSTS", "")
         # flask-smorest: the OpenAPI document only; no interactive page that loads a CDN.
         self.API_TITLE = "Redflag"
         self.API_VERSION = "v1"

@@ -48,12 +48,12 @@ DEMO_REPORTS = [
 def load_demo_content(moderator):
     """Two demo reports sharing a phone (so the repeat-offender link shows), one of them
     published as an alert in Hackney, so a member can check 07700 900123 at once."""
-    from .moderation import service as moderation
+    from .moderation import publishing
     from .reports import service as reports
     from .reports.schemas import ReportSchema
 
     stored = [reports.submit_report(ReportSchema().load(r))[1] for r in DEMO_REPORTS]
-    alert = moderation.create_alert(moderator, {
+    alert = publishing.create_alert(moderator, {
         "reports": [stored[0].id], "title": "Demo: robbery by a man met online",
         "summary": "Arranged by an online ad, then took the money back by force. Heavy build, "
                    "40-50, silver car.",
@@ -61,7 +61,7 @@ def load_demo_content(moderator):
         "areas": ["hackney"],
         "identifiers": [{"kind": "phone", "value": "07700 900123", "display": "full"},
                         {"kind": "plate", "value": "AB12 CDE", "display": "masked"}]})
-    moderation.publish_alert(moderator, alert)
+    publishing.publish_alert(moderator, alert)
 
 
 @click.group(help="Demo data (never in production).")

@@ -1,8 +1,8 @@
 """Every model, imported in one place so that Alembic and create_app see them all."""
 from .accounts.models import AuditEvent, Invite, Member, Staff, StaffSession  # noqa: F401
+from .alerts.models import Alert  # noqa: F401
 from .areas.models import Area, Region  # noqa: F401
 from .identifiers.models import Identifier  # noqa: F401
-from .reports.models import Report  # noqa: F401
-from .alerts.models import Alert  # noqa: F401
 from .push.models import Delivery, Subscription  # noqa: F401
+from .reports.models import Report  # noqa: F401
 from .sms.models import SmsAlert, SmsDelivery, SmsMember  # noqa: F401

@@ -22,6 +22,7 @@ import time
 
 from flask import abort, current_app, request
 
+from . import errors
 from .security import SECURITY_HEADERS
 
 ADDRESS_REMOVED = "[address]"
@@ -110,8 +111,8 @@ MESSAGES = {
 def error_response_bytes(status_int, reason):
     """The bytes of a complete HTTP/1.1 error answer: the app's JSON error body (never
     the request's content echoed back) with the app's security headers."""
-    body = json.dumps({"code": status_int, "status": reason,
-                       "message": MESSAGES.get(status_int, reason)}).encode()
+    body = json.dumps(errors.body(status_int, errors.BY_STATUS.get(status_int, "bad_request"),
+                                  MESSAGES.get(status_int, reason), reason=reason)).encode()
     headers = [f"HTTP/1.1 {status_int} {reason}", "Connection: close",
                "Content-Type: application/json", f"Content-Length: {len(body)}",
                "Cache-Control: no-store"]

@@ -5,7 +5,6 @@ migrations `make run` applies); each test ends by emptying every table, so tests
 need real commits (concurrency, durability) behave as in production.
 """
 import os
-import uuid
 
 import pytest
 import sqlalchemy as sa
@@ -13,19 +12,9 @@ import sqlalchemy as sa
 from server import create_app
 from server.extensions import db
 
+from databases import postgres_database
+
 ENGINES = [e for e in os.environ.get("REDFLAG_TEST_ENGINES", "sqlite,postgresql").split(",") if e]
-PG_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://@127.0.0.1:5432/test")
-
-
-def _postgres_database():
-    name = f"redflag_test_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    url = sa.engine.make_url(PG_ADMIN_URL).set(database=name)
-    return admin, name, url.render_as_string(hide_password=False)
-
-
 @pytest.fixture(scope="session", params=ENGINES)
 def database_url(request, tmp_path_factory):
     if request.param == "sqlite":
@@ -33,7 +22,7 @@ def database_url(request, tmp_path_factory):
         url = f"sqlite:///{path}"
         admin = None
     else:
-        admin, name, url = _postgres_database()
+        admin, name, url = postgres_database()
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "TESTING": True})
     with app.app_context():
         from flask_migrate import upgrade

@@ -19,8 +19,9 @@ import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
 
-from pushservice import free_port
 from server.sms.kannel import kannel_config
+
+from pushservice import free_port
 
 FAKESMSC = "/usr/lib/kannel/test/fakesmsc"
 # Debian puts the boxes in /usr/sbin, which is not on a normal user's PATH.

@@ -5,8 +5,8 @@ Views call these; the accounts service owns how tokens and sessions are made.
 import functools
 
 from flask import current_app, g, request
-from flask_smorest import abort
 
+from ..errors import Forbidden, Unauthorized
 from ..extensions import db
 from ..security import CSRF_HEADER, UNSAFE_METHODS, csrf_ok, hash_token
 from . import service
@@ -39,7 +39,7 @@ def member_from_request():
         member = db.session.execute(
             db.select(Member).filter_by(token_hash=hash_token(token))).scalar_one_or_none()
         if member is None or member.revoked_at is not None:
-            abort(401, message="This device is not (or no longer) a member.")
+            raise Unauthorized(code="member_token_invalid")
     request.redflag_member = member
     g.member = member
     return member
@@ -48,7 +48,7 @@ def member_from_request():
 def require_member():
     member = member_from_request()
     if member is None:
-        abort(401, message="Members only: redeem an invite code first.")
+        raise Unauthorized(code="member_required")
     return member
 
 
@@ -98,12 +98,12 @@ def staff_required(role="outreach"):
         def wrapper(*args, **kwargs):
             session = current_session()
             if session is None:
-                abort(401, message="Please log in.")
+                raise Unauthorized(code="staff_login_required")
             if request.method in UNSAFE_METHODS and not csrf_ok(
                     session.csrf_token, request.headers.get(CSRF_HEADER)):
-                abort(403, message="Missing or wrong X-CSRF-Token header.")
+                raise Forbidden(code="csrf_failed")
             if not service.role_at_least(session.staff.role, role):
-                abort(403, message=f"This needs the {role} role or higher.")
+                raise Forbidden(f"This needs the {role} role or higher.", code="role_required")
             service.touch_session(session)
             g.staff = session.staff
             g.staff_session = session
@@ -128,4 +128,4 @@ def deny_undeclared_staff_routes():
         return
     view = current_app.view_functions.get(request.endpoint)
     if getattr(view, "staff_role", None) is None and not getattr(view, "staff_public", False):
-        abort(403, message="This staff route declares no access rule.")
+        raise Forbidden(code="staff_route_undeclared")

@@ -36,7 +36,7 @@ def create(username, role, password_stdin):
     try:
         created = service.create_staff(username, password, role)
     except service.AccountError as error:
-        raise click.ClickException(str(error))
+        raise click.ClickException(str(error)) from None
     click.echo(f"Created {created.role} {created.username}.")
 
 

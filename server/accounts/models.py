@@ -1,5 +1,5 @@
+from ..clock import utcnow
 from ..extensions import db
-from ..reports.models import utcnow
 
 ROLES = ("outreach", "moderator", "admin")
 
@@ -28,7 +28,8 @@ class StaffSession(db.Model):
     id = db.Column(db.Integer, primary_key=True)
     token_hash = db.Column(db.String(64), nullable=False, unique=True)
     csrf_token = db.Column(db.String(64), nullable=False)
-    staff_id = db.Column(db.Integer, db.ForeignKey("staff.id", ondelete="CASCADE"), nullable=False, index=True)
+    staff_id = db.Column(db.Integer, db.ForeignKey("staff.id", ondelete="CASCADE"), nullable=False,
+                         index=True)
     created_at = db.Column(db.DateTime(timezone=True), nullable=False, default=utcnow)
     last_seen_at = db.Column(db.DateTime(timezone=True), nullable=False, default=utcnow)
     revoked_at = db.Column(db.DateTime(timezone=True))

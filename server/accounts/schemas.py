@@ -1,17 +1,7 @@
-from datetime import timezone
-
 from marshmallow import Schema, fields, validate
 
+from ..schemas import UtcDateTime
 from ..security import PASSWORD_MAX_LENGTH
-
-
-class UtcDateTime(fields.DateTime):
-    """Every stored time is UTC; SQLite returns them without an offset, so add it back."""
-
-    def _serialize(self, value, attr, obj, **kwargs):
-        if value is not None and value.tzinfo is None:
-            value = value.replace(tzinfo=timezone.utc)
-        return super()._serialize(value, attr, obj, **kwargs)
 
 
 class LoginSchema(Schema):
@@ -69,6 +59,7 @@ class MemberSchema(Schema):
 
     def _revocable(self, member):
         from flask import g
+
         from .service import invites_made_by, role_at_least
         staff = getattr(g, "staff", None)
         if staff is None:

@@ -5,16 +5,26 @@ tokens, invite codes) are returned once to the caller and stored only as hashes.
 """
 import re
 import secrets
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 
 import pyotp
 from flask import current_app
 from sqlalchemy.exc import IntegrityError
 
+from ..clock import utc, utcnow
 from ..crypto import decrypt_text, encrypt_text
+from ..errors import DomainError
 from ..extensions import db
-from ..security import (hash_password, hash_token, keyed_digest, new_csrf_token, new_token,
-                        password_problem, same, verify_password)
+from ..security import (
+    hash_password,
+    hash_token,
+    keyed_digest,
+    new_csrf_token,
+    new_token,
+    password_problem,
+    same,
+    verify_password,
+)
 from .models import ROLES, AuditEvent, Invite, Member, Staff, StaffSession
 
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,79}$")
@@ -25,8 +35,9 @@ _CODE_CONFUSIONS = str.maketrans({"O": "0", "I": "1", "L": "1"})
 TOTP_ISSUER = "Redflag"
 
 
-class AccountError(Exception):
-    """A request the accounts service refuses, with a message fit to show."""
+class AccountError(DomainError):
+    """A request the accounts service refuses; the code says which (server/errors.py)."""
+    code = "account_invalid"
 
 
 class LoginFailed(Exception):
@@ -36,17 +47,6 @@ class LoginFailed(Exception):
     def __init__(self, otp_required=False):
         super().__init__("otp required" if otp_required else "login failed")
         self.otp_required = otp_required
-
-
-def utcnow():
-    return datetime.now(timezone.utc)
-
-
-def aware(moment):
-    """SQLite hands back naive datetimes; every stored time is UTC."""
-    if moment is not None and moment.tzinfo is None:
-        return moment.replace(tzinfo=timezone.utc)
-    return moment
 
 
 # --- Audit ------------------------------------------------------------------------------
@@ -90,7 +90,8 @@ def create_staff(username, password, role):
     if problem:
         raise AccountError(problem)
     if get_staff(username) is not None:
-        raise AccountError(f"There is already a staff account called {username}.")
+        raise AccountError(f"There is already a staff account called {username}.",
+                           code="account_exists")
     staff = Staff(username=username, password_hash=hash_password(password), role=role, active=True)
     db.session.add(staff)
     db.session.flush()
@@ -169,9 +170,9 @@ def session_for_token(token):
         return None
     config = current_app.config
     now = utcnow()
-    if aware(session.last_seen_at) + timedelta(minutes=config["SESSION_IDLE_MINUTES"]) <= now:
+    if utc(session.last_seen_at) + timedelta(minutes=config["SESSION_IDLE_MINUTES"]) <= now:
         return None
-    if aware(session.created_at) + timedelta(hours=config["SESSION_MAX_HOURS"]) <= now:
+    if utc(session.created_at) + timedelta(hours=config["SESSION_MAX_HOURS"]) <= now:
         return None
     return session
 
@@ -192,7 +193,7 @@ def end_session(session):
 def begin_totp(staff):
     """Offer a new TOTP secret; it becomes active only once enable_totp sees a code from it."""
     if staff.totp_secret:
-        raise AccountError("A second factor is already on for this account.")
+        raise AccountError(code="totp_already_on")
     secret = pyotp.random_base32()
     staff.totp_pending_secret = encrypt_text(secret)
     db.session.commit()
@@ -202,11 +203,11 @@ def begin_totp(staff):
 
 def enable_totp(staff, otp):
     if staff.totp_secret:
-        raise AccountError("A second factor is already on for this account.")
+        raise AccountError(code="totp_already_on")
     if not staff.totp_pending_secret:
-        raise AccountError("Start with /api/v1/staff/totp/setup.")
+        raise AccountError(code="totp_not_started")
     if not accept_totp(staff, decrypt_text(staff.totp_pending_secret), otp):
-        raise AccountError("That code is not right; check the time on your phone and try again.")
+        raise AccountError(code="totp_code_wrong")
     staff.totp_secret = staff.totp_pending_secret
     staff.totp_pending_secret = None
     record(staff, "totp_enabled", "staff", staff.id)
@@ -285,12 +286,12 @@ def create_invite(staff, note=None, valid_hours=None, code=None):
         except IntegrityError:
             db.session.rollback()
             if code:
-                raise AccountError("That invite code exists already.")
+                raise AccountError(code="invite_code_taken") from None
             continue  # a 1 in 10^12 clash with an earlier code: draw again
         record(staff, "invite_created", "invite", invite.id)
         db.session.commit()
         return format_code(plain), invite
-    raise AccountError("Could not make a unique invite code; try again.")
+    raise AccountError("Could not make a unique invite code; try again.", code="conflict")
 
 
 def redeem_invite(code_text):
@@ -324,7 +325,8 @@ def list_members():
 
 
 class NotYourMember(AccountError):
-    """An outreach worker may revoke only the members who joined with their invites."""
+    """An outreach worker may revoke only the members who joined with their invites (403)."""
+    code = "member_not_yours"
 
 
 def invites_made_by(staff):

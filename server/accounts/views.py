@@ -1,14 +1,29 @@
 """Staff login, sessions and second factor; invite codes; members."""
 from flask import after_this_request, current_app, g, request
-from flask_smorest import Blueprint, abort
+from flask_smorest import Blueprint
 
+from ..errors import DomainError, NotFound, Unauthorized
 from ..extensions import limiter
 from . import service, throttle
-from .auth import (STAFF_COOKIE, deny_undeclared_staff_routes, public_staff_route,
-                   require_member, staff_required)
-from .schemas import (InviteRequestSchema, InviteSchema, LoginSchema, MemberMeSchema,
-                      MemberSchema, OtpSchema, RedeemSchema, StaffSchema, TokenSchema,
-                      TotpSetupSchema)
+from .auth import (
+    STAFF_COOKIE,
+    deny_undeclared_staff_routes,
+    public_staff_route,
+    require_member,
+    staff_required,
+)
+from .schemas import (
+    InviteRequestSchema,
+    InviteSchema,
+    LoginSchema,
+    MemberMeSchema,
+    MemberSchema,
+    OtpSchema,
+    RedeemSchema,
+    StaffSchema,
+    TokenSchema,
+    TotpSetupSchema,
+)
 
 staff_blp = Blueprint("staff", __name__, url_prefix="/api/v1/staff",
                       description="Staff login, invites and members")
@@ -17,8 +32,6 @@ members_blp = Blueprint("members", __name__, url_prefix="/api/v1/members",
 blueprints = [staff_blp, members_blp]
 # Deny by default, for every blueprint's staff routes (auth.STAFF_PREFIXES).
 staff_blp.before_app_request(deny_undeclared_staff_routes)
-
-LOGIN_FAILED = "Wrong username or password."
 
 
 def _staff_body(session):
@@ -46,13 +59,13 @@ def login(credentials):
         staff = throttle.login(credentials["username"], credentials["password"],
                                credentials.get("otp"))
     except throttle.LoginThrottled as refused:
-        abort(429, message="Too many login attempts. Wait a few minutes and try again.",
-              headers={"Retry-After": str(refused.retry_after)})
+        raise DomainError(code="login_throttled",
+                          headers={"Retry-After": str(refused.retry_after)}) from None
     except service.LoginFailed as failure:
         if failure.otp_required:
-            abort(401, message="Enter the six-digit code from your authenticator app.",
-                  errors={"json": {"otp": ["Required for this account."]}})
-        abort(401, message=LOGIN_FAILED)
+            raise Unauthorized(code="login_otp_required",
+                               errors={"otp": ["Required for this account."]}) from None
+        raise Unauthorized(code="login_failed") from None
     token, session = service.start_session(staff)
 
     @after_this_request
@@ -96,10 +109,7 @@ def me():
 @staff_blp.response(200, TotpSetupSchema)
 def totp_setup():
     """A new TOTP secret for an authenticator app; not active until /totp/enable."""
-    try:
-        secret, uri = service.begin_totp(g.staff)
-    except service.AccountError as error:
-        abort(409, message=str(error))
+    secret, uri = service.begin_totp(g.staff)
     return {"secret": secret, "provisioning_uri": uri}
 
 
@@ -109,10 +119,7 @@ def totp_setup():
 @staff_blp.response(200, StaffSchema)
 def totp_enable(body):
     """Turn the second factor on with a code from the app; from now on login needs one."""
-    try:
-        service.enable_totp(g.staff, body["otp"])
-    except service.AccountError as error:
-        abort(400, message=str(error))
+    service.enable_totp(g.staff, body["otp"])
     return _staff_body(g.staff_session)
 
 
@@ -141,12 +148,9 @@ def revoke_member(member_id):
     """Revoke a member: its token gets 401 from the next request on. Outreach may revoke
     only members who joined with their own invites (403 otherwise); every attempt is
     audited."""
-    try:
-        member = service.revoke_member(g.staff, member_id)
-    except service.NotYourMember as error:
-        abort(403, message=str(error))
+    member = service.revoke_member(g.staff, member_id)
     if member is None:
-        abort(404, message="No such member.")
+        raise NotFound(code="member_not_found")
     return member
 
 
@@ -159,8 +163,7 @@ def redeem(body):
     """Swap an invite code for this device's member token (shown once, never again)."""
     redeemed = service.redeem_invite(body["code"])
     if redeemed is None:
-        abort(404, message="This code is not valid: it may be mistyped, used or expired. "
-                           "Ask for a new one.")
+        raise NotFound(code="invite_not_valid")
     return {"token": redeemed[0]}
 
 

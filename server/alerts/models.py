@@ -1,7 +1,7 @@
 import uuid
 
+from ..clock import utcnow
 from ..extensions import db
-from ..reports.models import utcnow
 
 SEVERITIES = ("dangerous", "risky", "nuisance")
 # How an offender identifier is shown in the published alert (moderation chooses per item).

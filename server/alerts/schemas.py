@@ -4,14 +4,12 @@ MemberAlertSchema is the only shape in which an alert reaches a member. It is an
 allow-list: a field not declared here is never sent, so nothing of the reports, the
 reporters or the staff can leak into the feed by someone adding a column or a relation.
 """
-from datetime import timezone
+from datetime import UTC
 
-from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates
+from marshmallow import Schema, fields
 
-from ..accounts.schemas import UtcDateTime
-from ..areas.models import Area
-from ..areas.schemas import SLUG
-from ..extensions import db
+from ..areas.fields import area_slugs
+from ..schemas import StrictSchema, UtcDateTime
 from .service import member_identifiers
 
 MEMBER_ALERT_KEYS = ("id", "title", "summary", "severity", "incident_types", "areas",
@@ -51,24 +49,11 @@ class MemberAlertSchema(Schema):
         return member_identifiers(alert)[1]
 
 
-class FeedQuerySchema(Schema):
-    class Meta:
-        unknown = RAISE
-
-    area = fields.List(fields.String(validate=[validate.Length(1, 80), SLUG]),
-                       validate=validate.Length(max=200),
-                       metadata={"description": "An area slug; repeat for several"})
-    since = fields.AwareDateTime(default_timezone=timezone.utc, metadata={
+class FeedQuerySchema(StrictSchema):
+    area = area_slugs()
+    since = fields.AwareDateTime(default_timezone=UTC, metadata={
         "description": "The `now` of the previous reply: only alerts published since "
                        "then, and the ids retracted since then"})
-
-    @validates("area")
-    def _areas_exist(self, value, **kwargs):
-        known = set(db.session.execute(
-            db.select(Area.slug).where(Area.slug.in_(set(value)))).scalars())
-        unknown = sorted(set(value) - known)
-        if unknown:
-            raise ValidationError(f"Unknown area: {', '.join(unknown)}.")
 
 
 class FeedSchema(Schema):

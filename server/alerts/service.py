@@ -4,17 +4,23 @@ Moderation (staff screens, audit) builds on publish and retract; it adds who may
 what and the audit rows, and commits. These functions never commit, so the alert, its
 deliveries and the audit row land in one transaction or not at all.
 """
-from datetime import timedelta, timezone
+from datetime import timedelta
 
-from flask import current_app
-from phonenumbers import (NumberParseException, PhoneNumberFormat, format_number,
-                          is_possible_number, national_significant_number, parse)
+from phonenumbers import (
+    NumberParseException,
+    PhoneNumberFormat,
+    format_number,
+    is_possible_number,
+    national_significant_number,
+    parse,
+)
 from sqlalchemy.orm.attributes import set_committed_value
 
 from ..areas.models import Area
+from ..clock import utc, utcnow
+from ..events import alert_published, alert_retracted, total
 from ..extensions import db
-from ..push.service import aware, cancel_deliveries, enqueue_deliveries
-from ..reports.models import utcnow
+from ..identifiers.normalise import default_region
 from .models import Alert
 
 MASK = "•"
@@ -36,8 +42,9 @@ def new_alert(*, title, summary, severity, areas, incident_types=(), identifiers
 
 
 def publish(alert, now=None):
-    """Publish: the alert goes live and one delivery is queued per matching subscription,
-    in the caller's transaction. Returns the number of deliveries queued.
+    """Publish: the alert goes live and `alert_published` is sent, in the caller's
+    transaction (push queues one delivery per matching subscription there). Returns the
+    number of deliveries queued.
 
     The draft is claimed with a conditional UPDATE, so two moderators pressing Publish at
     once publish it once (on PostgreSQL the second waits for the first and finds it taken)."""
@@ -51,24 +58,20 @@ def publish(alert, now=None):
     if claimed.rowcount != 1:
         raise ValueError("This alert is already published.")
     set_committed_value(alert, "published_at", now)
-    from ..sms.service import enqueue_alert  # here: sms builds on this module
-    enqueue_alert(alert, now)
-    return enqueue_deliveries(alert, now)
+    return total(alert_published.send(alert, now=now))
 
 
 def retract(alert, now=None):
-    """Retract: the alert leaves the feed and deliveries not yet sent are stopped.
-    Returns the number of deliveries stopped."""
+    """Retract: the alert leaves the feed and `alert_retracted` is sent (push stops the
+    deliveries not yet sent). Returns the number of deliveries stopped."""
     alert.retracted_at = now or utcnow()
-    from ..sms.service import cancel_alert
-    cancel_alert(alert)
-    return cancel_deliveries(alert, "alert retracted")
+    return total(alert_retracted.send(alert, reason="alert retracted"))
 
 
 def is_live(alert, now=None):
     now = now or utcnow()
     return (alert.published_at is not None and alert.retracted_at is None
-            and (alert.expires_at is None or aware(alert.expires_at) > now))
+            and (alert.expires_at is None or utc(alert.expires_at) > now))
 
 
 def status_of(alert, now=None):
@@ -82,11 +85,7 @@ def status_of(alert, now=None):
 
 # --- Identifiers as members see them -----------------------------------------------------
 
-def _region():
-    return current_app.config.get("DEFAULT_PHONE_REGION", "GB")
-
-
-def _mask_phone(value, region="GB"):
+def _mask_phone(value, region):
     """Keep the last 3 digits and, on long numbers, the first few (country and network),
     with at least 5 digits masked: "+44 7700 900123" -> "+44 77•• •••123"."""
     try:
@@ -142,7 +141,7 @@ def _mask_start(value, keep=2):
 def mask(kind, value, region=None):
     """Enough of an identifier to act on, not all of it."""
     if kind == "phone":
-        return _mask_phone(value, region or _region())
+        return _mask_phone(value, region or default_region())
     if kind == "email":
         return _mask_email(value)
     if kind == "plate":
@@ -163,7 +162,7 @@ def shown_as(item, region=None):
 def member_identifiers(alert):
     """(identifiers members may see as [{"kind", "value"}], how many are withheld).
     A hidden identifier never leaves the server through the members' API."""
-    region = _region()
+    region = default_region()
     shown, withheld = [], 0
     for item in alert.identifiers or []:
         value = shown_as(item, region)
@@ -179,11 +178,6 @@ def member_identifiers(alert):
 def live_clause(now):
     return db.and_(Alert.published_at.is_not(None), Alert.retracted_at.is_(None),
                    db.or_(Alert.expires_at.is_(None), Alert.expires_at > now))
-
-
-def utc(moment):
-    """An aware time in UTC (naive means UTC): SQLite compares the stored text."""
-    return aware(moment).astimezone(timezone.utc)
 
 
 def feed(area_slugs=(), since=None, now=None):

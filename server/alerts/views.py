@@ -1,17 +1,15 @@
 """Alerts for members: the live feed, with incremental sync, and one alert by id."""
-from flask_smorest import Blueprint, abort
+from flask_smorest import Blueprint
 from marshmallow import RAISE
 
 from ..accounts.auth import member_required
-from ..reports.models import utcnow
+from ..clock import utcnow
+from ..errors import NotFound
 from . import service
 from .schemas import FeedQuerySchema, FeedSchema, MemberAlertSchema
 
 blp = Blueprint("alerts", __name__, url_prefix="/api/v1/alerts",
                 description="Alerts for members (Authorization: Bearer <member token>)")
-
-NOT_FOUND = "No live alert with this id."
-
 
 def as_cursor(moment):
     # "Z", not "+00:00": a "+" pasted into a query string unencoded would read as a space.
@@ -44,5 +42,5 @@ def get_alert(alert_id):
     """One live alert (a tapped notification opens it)."""
     alert = service.live_alert(alert_id)
     if alert is None:
-        abort(404, message=NOT_FOUND)
+        raise NotFound(code="live_alert_not_found")
     return alert

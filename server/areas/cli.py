@@ -21,6 +21,6 @@ def import_command(file):
     try:
         rows = service.parse_areas(file.read_text(encoding="utf-8"), fmt)
     except (ValidationError, ValueError) as error:
-        raise click.ClickException(f"{file}: {getattr(error, 'messages', error)}")
+        raise click.ClickException(f"{file}: {getattr(error, 'messages', error)}") from None
     created, updated = service.import_areas(rows)
     click.echo(f"{created} areas created, {updated} updated")

@@ -7,9 +7,20 @@ import re
 from flask import has_request_context, request
 from marshmallow import ValidationError
 
+from ..errors import Invalid
 from ..extensions import db
 from .models import Area, Region
 from .schemas import AreaSchema
+
+
+class UnknownAreas(Invalid):
+    """Slugs that name no area (422). `slugs`: the unknown ones, sorted."""
+    code = "unknown_area"
+
+    def __init__(self, slugs, field="areas"):
+        self.slugs = sorted(set(slugs))
+        message = f"Unknown area: {', '.join(self.slugs)}. Choose from GET /api/v1/areas."
+        super().__init__({field: [message]}, message)
 
 
 def slugify(text):
@@ -19,6 +30,11 @@ def slugify(text):
 def list_areas():
     return (db.session.execute(
         db.select(Area).join(Region).order_by(Region.name, Area.name)).scalars().all())
+
+
+def areas_by_name():
+    """Every area, by name (the printable pages' filter forms and tables)."""
+    return db.session.execute(db.select(Area).order_by(Area.name)).scalars().all()
 
 
 def area_by_slug(slug):
@@ -38,6 +54,34 @@ def area_id_by_slug(slug):
     if cache is not None:
         cache[slug] = area_id
     return area_id
+
+
+def known_area_id(slug):
+    """area_id_by_slug() for a slug that must name an area: UnknownAreas otherwise."""
+    area_id = area_id_by_slug(slug)
+    if area_id is None:
+        raise UnknownAreas([slug], field="area")
+    return area_id
+
+
+def areas_by_slugs(slugs):
+    """The areas these slugs name, in the order given, each once. The one answer to "is
+    this a known area": raises UnknownAreas naming every slug that is not."""
+    slugs = list(dict.fromkeys(slugs))
+    found = {area.slug: area for area in db.session.execute(
+        db.select(Area).where(Area.slug.in_(slugs))).scalars()}
+    unknown = [slug for slug in slugs if slug not in found]
+    if unknown:
+        raise UnknownAreas(unknown)
+    return [found[slug] for slug in slugs]
+
+
+def known_areas(slugs):
+    """Field validator (marshmallow): every slug names an area."""
+    try:
+        areas_by_slugs(slugs)
+    except UnknownAreas as error:
+        raise ValidationError(error.message) from None
 
 
 def parse_areas(text, fmt):

@@ -1,10 +1,6 @@
-from marshmallow import RAISE, Schema
+from ..areas.fields import area_slugs
+from ..schemas import StrictSchema
 
-from ..printing import area_list
 
-
-class BulletinQuerySchema(Schema):
-    class Meta:
-        unknown = RAISE
-
-    area = area_list("Alerts for this area (slug); repeat for several; none: all areas")
+class BulletinQuerySchema(StrictSchema):
+    area = area_slugs("Alerts for this area (slug); repeat for several; none: all areas")

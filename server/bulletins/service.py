@@ -6,8 +6,8 @@ masked one is masked, a hidden one is never on paper (only a count of what is wi
 from ..accounts.service import record
 from ..alerts import service as alerts
 from ..alerts.models import SEVERITIES
+from ..clock import utc, utcnow
 from ..extensions import db
-from ..reports.models import utcnow
 
 
 def bulletin_items(area_slugs=(), now=None):
@@ -26,7 +26,7 @@ def bulletin_items(area_slugs=(), now=None):
             "areas": [area.name for area in alert.areas],
             "identifiers": shown,
             "withheld_identifiers": withheld,
-            "published_on": alerts.utc(alert.published_at).date(),
+            "published_on": utc(alert.published_at).date(),
         })
     return items
 

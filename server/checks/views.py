@@ -1,7 +1,6 @@
 """Check a number (or email, handle, plate) before a meeting: members only, rate-limited."""
 from flask import current_app
-from flask_limiter.errors import RateLimitExceeded
-from flask_smorest import Blueprint, abort
+from flask_smorest import Blueprint
 
 from ..accounts.auth import member_required, require_member
 from ..extensions import limiter
@@ -12,21 +11,13 @@ blp = Blueprint("checks", __name__, url_prefix="/api/v1/checks",
                 description="Check an identifier against published alerts (members)")
 
 
-@blp.errorhandler(RateLimitExceeded)
-def rate_limited(error):
-    return {"code": 429, "status": "Too Many Requests",
-            "message": "Too many checks from this device. Try again later."}, 429
-
-
 @blp.route("", methods=["POST"])
 @member_required
 @limiter.limit(lambda: current_app.config["CHECK_RATE_LIMIT"],
-               key_func=lambda: f"member-{require_member().id}")
+               key_func=lambda: f"member-{require_member().id}",
+               error_message="Too many checks from this device. Try again later.")
 @blp.arguments(CheckSchema)
 @blp.response(200, CheckResultSchema)
 def check(data):
     """Check one identifier (POST, so the number never sits in a URL or a log)."""
-    try:
-        return service.check_identifier(require_member(), data["kind"], data["value"])
-    except service.NotAnIdentifier as error:
-        abort(422, errors={"json": {"value": [str(error)]}})
+    return service.check_identifier(require_member(), data["kind"], data["value"])

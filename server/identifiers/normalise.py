@@ -6,6 +6,7 @@ import re
 import unicodedata
 
 import phonenumbers
+from flask import current_app
 
 KINDS = ("phone", "email", "handle", "plate", "name")
 _NOT_ALNUM = re.compile(r"[^0-9a-z]+")
@@ -36,13 +37,13 @@ def _matches(text, region):
     try:
         found = list(phonenumbers.PhoneNumberMatcher(
             text, region, leniency=phonenumbers.Leniency.POSSIBLE))
-    except Exception:  # noqa: BLE001  (the library's own limits on odd input)
+    except Exception:  # the library's own limits on odd input
         return []
     return [m for m in found if phonenumbers.is_possible_number_with_reason(m.number)
             == phonenumbers.ValidationResult.IS_POSSIBLE]
 
 
-def read_phone(raw, region="GB"):
+def read_phone(raw, region):
     """A phone number as people write it -> (E.164 or None, problem or None).
 
     Words, notes and brackets around the number are left out ("07700 900124 (Dave)",
@@ -84,7 +85,7 @@ def read_phone(raw, region="GB"):
     return (digits if len(digits) >= 5 else None), "unreadable"
 
 
-def suggest_phone(raw, region="GB"):
+def suggest_phone(raw, region):
     """For staff only: the number a flagged spelling most likely means (keypad words as
     their digits, look-alike letters next to digits as digits), or None. Never indexed."""
     value, problem = read_phone(raw, region)
@@ -105,7 +106,13 @@ def suggest_phone(raw, region="GB"):
     return _e164(number) if phonenumbers.is_possible_number(number) else None
 
 
-def phone(raw, region="GB"):
+def default_region():
+    """The region a phone number without a country code is read in: the deployment's
+    DEFAULT_PHONE_REGION (server/config.py holds its default)."""
+    return current_app.config["DEFAULT_PHONE_REGION"]
+
+
+def phone(raw, region):
     """The indexed form of a phone number (read_phone's value), or None."""
     return read_phone(raw, region)[0]
 
@@ -131,13 +138,13 @@ def name(raw):
     return text or None
 
 
-def normalise(kind, raw, region="GB"):
+def normalise(kind, raw, region):
     if kind == "phone":
         return phone(raw, region)
     return {"email": email, "handle": handle, "plate": plate, "name": name}[kind](raw)
 
 
-def phone_problems(offender, region="GB"):
+def phone_problems(offender, region):
     """The offender's phone numbers that could not be read as exactly one number, for
     staff: [{"kind": "phone", "value": as written, "problem": PHONE_PROBLEMS item,
     "suggestion": E.164 or None}]."""
@@ -150,7 +157,7 @@ def phone_problems(offender, region="GB"):
     return found
 
 
-def from_offender(offender, region="GB"):
+def from_offender(offender, region):
     """The (kind, normalised, raw) identifiers in a report's offender description."""
     offender = offender or {}
     found = []

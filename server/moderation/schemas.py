@@ -5,57 +5,36 @@ malformed ids are 422s with field-level messages. Staff output may carry more th
 members ever see (the stored identifiers, the reports an alert came from, counts);
 members see alerts only through alerts.schemas.MemberAlertSchema.
 """
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
-from marshmallow import (RAISE, Schema, ValidationError, fields, validate, validates,
-                         validates_schema)
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from ..accounts.schemas import UtcDateTime
 from ..alerts.models import IDENTIFIER_DISPLAYS, SEVERITIES
 from ..alerts.schemas import AreaRefSchema
-from ..areas.schemas import SLUG
-from ..identifiers.normalise import KINDS, PHONE_PROBLEMS, read_phone
-from ..reports.models import (INCIDENT_TYPES, PERPETRATOR_KINDS, POLICE_CONSENT, POLICE_HANDLING,
-                              STATUSES, TARGETED_BECAUSE)
-from ..reports.schemas import _no_nul, _not_blank
-from . import service
+from ..areas.fields import area_slugs
+from ..identifiers.normalise import KINDS, PHONE_PROBLEMS, default_region, read_phone
+from ..reports.models import (
+    INCIDENT_TYPES,
+    PERPETRATOR_KINDS,
+    POLICE_CONSENT,
+    POLICE_HANDLING,
+    STATUSES,
+    TARGETED_BECAUSE,
+)
+from ..schemas import PageQuerySchema, StrictSchema, UtcDateTime, text, unique
+from . import publishing
 
 ALERT_STATUSES = ("draft", "published", "expired", "retracted")
-MAX_PAGE = 200
-
-
-def _unique(values):
-    if len(set(values)) != len(values):
-        raise ValidationError("Name each one only once.")
 
 
 def _text(max_length, **kwargs):
-    return fields.String(validate=[validate.Length(1, max_length), _no_nul, _not_blank],
-                         **kwargs)
-
-
-class Strict(Schema):
-    class Meta:
-        unknown = RAISE
-
-
-def _known_areas(slugs):
-    try:
-        service.areas_for(slugs)
-    except service.Invalid as error:
-        raise ValidationError(error.errors["areas"]) from None
+    return text(max_length, blank=False, **kwargs)
 
 
 # --- Queries -----------------------------------------------------------------------------
 
-class PageQuery(Strict):
-    limit = fields.Integer(load_default=50, validate=validate.Range(1, MAX_PAGE))
-    offset = fields.Integer(load_default=0, validate=validate.Range(0, 10_000_000))
-
-
-class QueueQuerySchema(PageQuery):
-    area = fields.List(fields.String(validate=[validate.Length(1, 80), SLUG]),
-                       metadata={"description": "Area slug; repeat for several"})
+class QueueQuerySchema(PageQuerySchema):
+    area = area_slugs("Area slug; repeat for several", max_items=10_000)
     incident_type = fields.List(fields.String(validate=validate.OneOf(INCIDENT_TYPES)),
                                 metadata={"description": "Repeat for several (any of them)"})
     status = fields.List(fields.String(validate=validate.OneOf(STATUSES)),
@@ -71,12 +50,8 @@ class QueueQuerySchema(PageQuery):
             raise ValidationError("Give identifier and identifier_kind together.",
                                   "identifier")
 
-    @validates("area")
-    def _areas_exist(self, value, **kwargs):
-        _known_areas(value)
 
-
-class AlertQuerySchema(PageQuery):
+class AlertQuerySchema(PageQuerySchema):
     status = fields.List(fields.String(validate=validate.OneOf(ALERT_STATUSES)),
                          metadata={"description": "Repeat for several"})
 
@@ -174,18 +149,18 @@ class ReportDetailSchema(ReportSummarySchema):
                        "indexed, so they link to no other report until staff look"})
 
 
-class RejectSchema(Strict):
+class RejectSchema(StrictSchema):
     reason = _text(1000, required=True, metadata={
         "description": "For staff only: never shown to the reporter or members"})
 
 
-class LinkSchema(Strict):
+class LinkSchema(StrictSchema):
     to = fields.UUID(required=True, metadata={"description": "A report of the same incident"})
 
 
 # --- Alerts ------------------------------------------------------------------------------
 
-class IdentifierSchema(Strict):
+class IdentifierSchema(StrictSchema):
     kind = fields.String(required=True, validate=validate.OneOf(KINDS))
     value = _text(254, required=True)
     display = fields.String(required=True, validate=validate.OneOf(IDENTIFIER_DISPLAYS),
@@ -196,37 +171,31 @@ class IdentifierSchema(Strict):
     def _one_phone_number(self, data, **kwargs):
         # An alert's phone is what members' checks match: it must be one number.
         if data.get("kind") == "phone" and data.get("value"):
-            if read_phone(data["value"])[1] in ("several_numbers", "letters_in_number"):
+            if read_phone(data["value"], default_region())[1] in ("several_numbers", "letters_in_number"):
                 raise ValidationError("Write one phone number, in digits.", "value")
 
 
 def _in_future(value):
-    if value <= datetime.now(timezone.utc):
+    if value <= datetime.now(UTC):
         raise ValidationError("Must be in the future.")
 
 
-class AlertDraftSchema(Strict):
+class AlertDraftSchema(StrictSchema):
     """A new draft (POST); PATCH takes any of the same fields."""
     reports = fields.List(fields.UUID(), required=True,
-                          validate=[validate.Length(1, 50), _unique],
+                          validate=[validate.Length(1, 50), unique()],
                           metadata={"description": "The reports it is written from"})
     title = _text(120, required=True)
     summary = _text(2000, required=True)
     severity = fields.String(required=True, validate=validate.OneOf(SEVERITIES))
     incident_types = fields.List(
         fields.String(validate=validate.OneOf(INCIDENT_TYPES)), required=True,
-        validate=[validate.Length(1, len(INCIDENT_TYPES)), _unique])
-    areas = fields.List(fields.String(validate=[validate.Length(1, 80), SLUG]), required=True,
-                        validate=[validate.Length(1, 200), _unique],
-                        metadata={"description": "Area slugs it warns"})
+        validate=[validate.Length(1, len(INCIDENT_TYPES)), unique()])
+    areas = area_slugs("Area slugs it warns", min_items=1, extra=[unique()], required=True)
     identifiers = fields.List(fields.Nested(IdentifierSchema), validate=validate.Length(max=50))
-    expires_at = fields.AwareDateTime(default_timezone=timezone.utc, allow_none=True,
+    expires_at = fields.AwareDateTime(default_timezone=UTC, allow_none=True,
                                       validate=_in_future, metadata={
                                           "description": "When it leaves the feed; null: never"})
-
-    @validates("areas")
-    def _areas_exist(self, value, **kwargs):
-        _known_areas(value)
 
     @validates_schema
     def _something(self, data, **kwargs):
@@ -262,7 +231,7 @@ class DeliveryCountsSchema(Schema):
 
 class StaffAlertSchema(Schema):
     id = fields.UUID()
-    status = fields.Function(lambda alert: service.alerts.status_of(alert),
+    status = fields.Function(lambda alert: publishing.alerts.status_of(alert),
                              metadata={"enum": list(ALERT_STATUSES)})
     title = fields.String()
     summary = fields.String()
@@ -270,7 +239,7 @@ class StaffAlertSchema(Schema):
     incident_types = fields.List(fields.String())
     areas = fields.List(fields.Nested(AreaRefSchema))
     identifiers = fields.Function(
-        lambda alert: IdentifierOutSchema(many=True).dump(service.staff_identifiers(alert)),
+        lambda alert: IdentifierOutSchema(many=True).dump(publishing.staff_identifiers(alert)),
         metadata={"type": "array", "items": {"type": "object"}})
     reports = fields.Function(lambda alert: [str(r.id) for r in alert.reports],
                               metadata={"type": "array", "items": {"type": "string"}})
@@ -280,7 +249,7 @@ class StaffAlertSchema(Schema):
     published_at = UtcDateTime(allow_none=True)
     retracted_at = UtcDateTime(allow_none=True)
     expires_at = UtcDateTime(allow_none=True)
-    deliveries = fields.Function(lambda alert: service.alert_deliveries(alert), metadata={
+    deliveries = fields.Function(lambda alert: publishing.alert_deliveries(alert), metadata={
         "type": "object", "description": "queued, sent, gone, failed"})
 
 

@@ -4,44 +4,30 @@ Outreach workers (and up) may read the queue, the reports (without the reporter'
 contact details) and the alerts; every decision needs a moderator (or admin).
 """
 from flask import g
-from flask_smorest import Blueprint, abort
+from flask_smorest import Blueprint
 from marshmallow import RAISE
 
 from ..accounts.auth import staff_required
-from . import service
-from .schemas import (AlertDraftSchema, AlertPageSchema, AlertQuerySchema, LinkSchema,
-                      QueuePageSchema, QueueQuerySchema, RejectSchema, ReportDetailSchema,
-                      ReportSummarySchema, StaffAlertSchema, edit_schema)
+from ..errors import Invalid, NotFound
+from ..reports import service as reports
+from . import decisions, publishing, reading
+from .schemas import (
+    AlertDraftSchema,
+    AlertPageSchema,
+    AlertQuerySchema,
+    LinkSchema,
+    QueuePageSchema,
+    QueueQuerySchema,
+    RejectSchema,
+    ReportDetailSchema,
+    ReportSummarySchema,
+    StaffAlertSchema,
+    edit_schema,
+)
 
 blp = Blueprint("moderation", __name__, url_prefix="/api/v1/staff",
                 description="Moderation: the report queue and alerts (staff session + "
                             "X-CSRF-Token on POST/PATCH/DELETE)")
-
-
-# The service says no in two ways; every view answers them alike.
-@blp.errorhandler(service.Refused)
-def refused(error):
-    return {"code": 409, "status": "Conflict", "message": str(error)}, 409
-
-
-@blp.errorhandler(service.Invalid)
-def invalid(error):
-    return {"code": 422, "status": "Unprocessable Entity", "message": "Some fields are not valid.",
-            "errors": {"json": error.errors}}, 422
-
-
-def _report(report_id):
-    report = service.get_report(report_id)
-    if report is None:
-        abort(404, message="No report with this id.")
-    return report
-
-
-def _alert(alert_id):
-    alert = service.get_alert(alert_id)
-    if alert is None:
-        abort(404, message="No alert with this id.")
-    return alert
 
 
 # --- Reports -----------------------------------------------------------------------------
@@ -55,10 +41,10 @@ def queue(query):
     every report by one identifier (identifier_kind + identifier)."""
     identifier = ((query["identifier_kind"], query["identifier"])
                   if "identifier" in query else None)
-    reports, total = service.report_queue(
+    reports, total = reading.report_queue(
         query.get("area") or (), query.get("incident_type") or (), query.get("status") or (),
         query["limit"], query["offset"], identifier)
-    return {"reports": [service.report_summary(r) for r in reports], "total": total,
+    return {"reports": [reading.report_summary(r) for r in reports], "total": total,
             "limit": query["limit"], "offset": query["offset"]}
 
 
@@ -70,7 +56,7 @@ def report_detail(report_id):
     """A report in full, its linked reports and the alerts made from it (audited:
     report_viewed). Moderators also get the decrypted contact details (audited:
     report_contact_viewed), and opening a `received` report puts it `in_review`."""
-    return service.open_report(g.staff, _report(report_id))
+    return reading.open_report(g.staff, reports.get_report(report_id))
 
 
 @blp.route("/reports/<uuid:report_id>/review", methods=["POST"])
@@ -79,8 +65,8 @@ def report_detail(report_id):
 @blp.alt_response(409, description="Already in a published alert")
 def review(report_id):
     """Mark a report in review (received -> in_review), or reopen a rejected one."""
-    report = service.start_review(g.staff, _report(report_id))
-    return service.report_summary(report)
+    report = decisions.start_review(g.staff, reports.get_report(report_id))
+    return reading.report_summary(report)
 
 
 @blp.route("/reports/<uuid:report_id>/reject", methods=["POST"])
@@ -91,8 +77,8 @@ def review(report_id):
 def reject(body, report_id):
     """Do not publish: the reporter's receipt shows "not published". The reason is for
     staff only."""
-    report = service.reject(g.staff, _report(report_id), body["reason"])
-    return service.report_summary(report)
+    report = decisions.reject(g.staff, reports.get_report(report_id), body["reason"])
+    return reading.report_summary(report)
 
 
 @blp.route("/reports/<uuid:report_id>/link", methods=["POST"])
@@ -101,12 +87,13 @@ def reject(body, report_id):
 @blp.response(200, ReportSummarySchema)
 def link(body, report_id):
     """Mark as the same incident as another report."""
-    report = _report(report_id)
-    other = service.get_report(body["to"])
-    if other is None:
-        raise service.Invalid({"to": ["No report with this id."]})
-    report = service.link(g.staff, report, other)
-    return service.report_summary(report)
+    report = reports.get_report(report_id)
+    try:
+        other = reports.get_report(body["to"])
+    except NotFound:
+        raise Invalid({"to": ["No report with this id."]}) from None
+    report = decisions.link(g.staff, report, other)
+    return reading.report_summary(report)
 
 
 @blp.route("/reports/<uuid:report_id>/unlink", methods=["POST"])
@@ -115,8 +102,8 @@ def link(body, report_id):
 @blp.alt_response(409, description="Not linked")
 def unlink(report_id):
     """Take a report out of its incident group."""
-    report = service.unlink(g.staff, _report(report_id))
-    return service.report_summary(report)
+    report = decisions.unlink(g.staff, reports.get_report(report_id))
+    return reading.report_summary(report)
 
 
 # --- Alerts ------------------------------------------------------------------------------
@@ -127,7 +114,7 @@ def unlink(report_id):
 @blp.response(200, AlertPageSchema)
 def list_alerts(query):
     """Alerts, newest first, with their delivery counts; filter by status."""
-    alerts, total = service.list_alerts(query.get("status") or (), query["limit"],
+    alerts, total = publishing.list_alerts(query.get("status") or (), query["limit"],
                                         query["offset"])
     return {"alerts": alerts, "total": total, "limit": query["limit"],
             "offset": query["offset"]}
@@ -140,7 +127,7 @@ def list_alerts(query):
 @blp.alt_response(409, description="A report may not be published (consent, rejected)")
 def create_alert(body):
     """Write a draft alert from one or more reports."""
-    return service.create_alert(g.staff, body)
+    return publishing.create_alert(g.staff, body)
 
 
 @blp.route("/alerts/<uuid:alert_id>")
@@ -150,7 +137,7 @@ def create_alert(body):
 def get_alert(alert_id):
     """One alert as staff see it: stored identifiers, what members see, its reports,
     delivery counts."""
-    return _alert(alert_id)
+    return publishing.get_alert(alert_id)
 
 
 @blp.route("/alerts/<uuid:alert_id>", methods=["PATCH"])
@@ -160,7 +147,7 @@ def get_alert(alert_id):
 @blp.alt_response(409, description="Not a draft, or a report may not be published")
 def edit_alert(body, alert_id):
     """Change a draft: only the fields sent change."""
-    return service.edit_alert(g.staff, _alert(alert_id), body)
+    return publishing.edit_alert(g.staff, publishing.get_alert(alert_id), body)
 
 
 @blp.route("/alerts/<uuid:alert_id>", methods=["DELETE"])
@@ -169,7 +156,7 @@ def edit_alert(body, alert_id):
 @blp.alt_response(409, description="Not a draft")
 def delete_alert(alert_id):
     """Throw a draft away."""
-    service.delete_draft(g.staff, _alert(alert_id))
+    publishing.delete_draft(g.staff, publishing.get_alert(alert_id))
 
 
 @blp.route("/alerts/<uuid:alert_id>/publish", methods=["POST"])
@@ -179,8 +166,8 @@ def delete_alert(alert_id):
 def publish(alert_id):
     """Publish a draft: members see it, and every device subscribed to one of its areas
     is sent a push (deliveries queued in the same transaction)."""
-    alert = _alert(alert_id)
-    service.publish_alert(g.staff, alert)
+    alert = publishing.get_alert(alert_id)
+    publishing.publish_alert(g.staff, alert)
     return alert
 
 
@@ -190,6 +177,6 @@ def publish(alert_id):
 @blp.alt_response(409, description="A draft, or already retracted")
 def retract(alert_id):
     """Take a published alert back: it leaves the feed and devices drop it."""
-    alert = _alert(alert_id)
-    service.retract_alert(g.staff, alert)
+    alert = publishing.get_alert(alert_id)
+    publishing.retract_alert(g.staff, alert)
     return alert

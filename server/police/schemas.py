@@ -1,17 +1,15 @@
-from marshmallow import RAISE, Schema, fields, validate
+from marshmallow import Schema, fields, validate
 
-from ..printing import DateRangeQuerySchema, area_list
+from ..areas.fields import area_slugs
 from ..reports.models import POLICE_HANDLING
+from ..schemas import DateRangeQuerySchema, StrictSchema
 
 
 class PackQuerySchema(DateRangeQuerySchema):
-    area = area_list("Only reports from this area (slug); repeat for several")
+    area = area_slugs("Only reports from this area (slug); repeat for several")
 
 
-class HandlingSchema(Schema):
-    class Meta:
-        unknown = RAISE
-
+class HandlingSchema(StrictSchema):
     handling = fields.String(required=True, validate=validate.OneOf(POLICE_HANDLING), metadata={
         "description": "The handling note the police pack carries for this report"})
 

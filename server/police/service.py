@@ -26,7 +26,7 @@ from ..accounts.service import record
 from ..areas.models import Area
 from ..crypto import decrypt_contact
 from ..extensions import db
-from ..printing import t
+from ..pages import t
 from ..reports.models import POLICE_HANDLING, Report
 from ..security import keyed_digest
 

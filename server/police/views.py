@@ -2,15 +2,15 @@
 
 Both are GET, behind the staff session; every pack produced is audited."""
 from flask import g, url_for
-from flask_smorest import Blueprint, abort
+from flask_smorest import Blueprint
 from marshmallow import RAISE
 
 from ..accounts.auth import staff_required
-from ..printing import all_areas, csv_download, page_query, render_page
-from ..reports.models import utcnow
+from ..areas.service import areas_by_name
+from ..clock import utcnow
+from ..pages import PRINTABLE_PAGE, csv_download, page_query, render_page
+from ..reports import service as reports
 from . import service
-from ..extensions import db
-from ..reports.models import Report
 from .schemas import HandlingOutSchema, HandlingSchema, PackQuerySchema
 
 blp = Blueprint("police", __name__,
@@ -42,12 +42,11 @@ def pack_csv(query):
 
 @blp.route("/staff/print/police-pack")
 @staff_required("moderator")
-@blp.doc(responses={"200": {"description": "A printable HTML page",
-                            "content": {"text/html": {}}}})
+@blp.doc(**PRINTABLE_PAGE)
 def pack_page():
     """The police pack as a printable page (audited: police_pack). Query as for the CSV."""
     query, errors = page_query(PackQuerySchema())
-    context = {"areas": all_areas(), "query": query, "errors": errors,
+    context = {"areas": areas_by_name(), "query": query, "errors": errors,
                "groups": {"offender": service.OFFENDER_FIELDS,
                           "contact": service.CONTACT_FIELDS},
                "given": lambda row, keys: any(row.get(key) for key in keys)}
@@ -69,8 +68,6 @@ def pack_page():
 def set_handling(data, report_id):
     """Choose the handling note this report carries in police packs (audited:
     police_handling_set)."""
-    report = db.session.get(Report, report_id)
-    if report is None:
-        abort(404, message="No report with this id.")
+    report = reports.get_report(report_id)
     service.set_handling(g.staff, report, data["handling"])
     return {"id": report.id, "police_handling": report.police_handling}

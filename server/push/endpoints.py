@@ -14,7 +14,7 @@ Three rules keep the check and the connection in agreement:
   addresses checked are the very addresses connected to; IP literals, which aiohttp
   connects to without a resolver, are checked by `refusal()` just before the request.
 
-Settings (app.config or the environment, see push/settings.py):
+Settings (server/config.py):
 - PUSH_ALLOW_LOCAL_ENDPOINTS: also allow loopback addresses and http:// (local test
   push services only). Private, link-local, reserved and multicast stay refused.
 - PUSH_SERVICE_HOSTS: an allow-list of push-service host names, comma-separated; a
@@ -26,6 +26,7 @@ import socket
 
 from aiohttp.abc import AbstractResolver
 from aiohttp.resolver import DefaultResolver
+from flask import current_app
 from yarl import URL
 
 # The push services of the browsers our members carry (PUSH_SERVICE_HOSTS=browsers):
@@ -86,6 +87,18 @@ def host_allowed(host, allowed_hosts):
         elif host == entry:
             return True
     return False
+
+
+def allow_local_endpoints(app=None):
+    """PUSH_ALLOW_LOCAL_ENDPOINTS when it is set, else TESTING."""
+    app = app or current_app
+    value = app.config["PUSH_ALLOW_LOCAL_ENDPOINTS"]
+    return bool(app.testing) if value is None else bool(value)
+
+
+def allowed_push_hosts(app=None):
+    """PUSH_SERVICE_HOSTS as a tuple of host names ("" -> (): any public host)."""
+    return allowed_hosts_setting((app or current_app).config["PUSH_SERVICE_HOSTS"])
 
 
 def allowed_hosts_setting(value):

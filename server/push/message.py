@@ -4,7 +4,7 @@ import json
 
 from pywebpush import WebPusher
 
-from .service import aware
+from ..clock import utc
 
 
 def payload(alert, area):
@@ -22,7 +22,7 @@ def request(job, data, now, authorization, ttl):
     info = {"endpoint": job.endpoint, "keys": {"p256dh": job.p256dh, "auth": job.auth}}
     body = WebPusher(info).encode(data, "aes128gcm")["body"]
     if alert.expires_at is not None:
-        ttl = max(0, min(ttl, int((aware(alert.expires_at) - now).total_seconds())))
+        ttl = max(0, min(ttl, int((utc(alert.expires_at) - now).total_seconds())))
     headers = {
         "Authorization": authorization,
         "TTL": str(ttl),

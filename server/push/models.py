@@ -1,7 +1,7 @@
 import uuid
 
+from ..clock import utcnow
 from ..extensions import db
-from ..reports.models import utcnow
 
 DELIVERY_STATUSES = ("queued", "sent", "gone", "failed")
 

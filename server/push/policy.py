@@ -3,8 +3,8 @@ push service (or its absence) means for it. Pure functions of a Job and the time
 import email.utils
 from datetime import timedelta
 
+from ..clock import utc
 from .queue import Outcome
-from .service import aware
 
 MAX_RETRY_SECONDS = 3600
 MAX_RETRY_AFTER_SECONDS = 6 * 3600
@@ -19,7 +19,7 @@ def unsendable(job, now):
         return "failed", "alert not published"
     if alert.retracted_at is not None:
         return "failed", "alert retracted"
-    if alert.expires_at is not None and aware(alert.expires_at) <= now:
+    if alert.expires_at is not None and utc(alert.expires_at) <= now:
         return "failed", "alert expired"
     return None
 

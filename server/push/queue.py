@@ -14,8 +14,9 @@ import sqlalchemy as sa
 
 from ..alerts.models import Alert
 from ..areas.models import Area
+from ..clock import utc
 from .models import Delivery, Subscription
-from .service import aware, delete_subscriptions
+from .service import delete_subscriptions
 
 DELIVERY = Delivery.__table__
 
@@ -93,7 +94,7 @@ def next_due(session):
     moment = session.execute(sa.select(sa.func.min(d.c.next_attempt_at))
                              .where(d.c.status == "queued")).scalar()
     session.rollback()
-    return aware(moment)
+    return utc(moment)
 
 
 def load_jobs(session, ids):

@@ -6,12 +6,9 @@ import binascii
 from cryptography.hazmat.primitives.asymmetric import ec
 from marshmallow import Schema, ValidationError, fields, validate, validates
 
-from ..accounts.schemas import UtcDateTime
-from ..areas.models import Area
-from ..areas.schemas import SLUG
-from ..extensions import db
+from ..areas.fields import area_slugs
+from ..schemas import UtcDateTime
 from . import endpoints
-from .settings import allow_local_endpoints, allowed_push_hosts
 
 
 def _b64url(value):
@@ -25,7 +22,7 @@ def check_endpoint(value):
     """An https URL of a push service whose addresses are public (push/endpoints.py),
     on the PUSH_SERVICE_HOSTS allow-list when there is one."""
     try:
-        endpoints.check(value, allow_local_endpoints(), allowed_push_hosts())
+        endpoints.check(value, endpoints.allow_local_endpoints(), endpoints.allowed_push_hosts())
     except endpoints.EndpointRefused as refused:
         raise ValidationError(str(refused)) from None
 
@@ -54,28 +51,13 @@ class PushSubscriptionSchema(Schema):
     """The browser's PushSubscription.toJSON()."""
     endpoint = fields.String(required=True, validate=[validate.Length(1, 1024), check_endpoint])
     # Sent by browsers (usually null); not used.
-    expirationTime = fields.Float(allow_none=True, load_default=None)  # noqa: N815
+    expirationTime = fields.Float(allow_none=True, load_default=None)
     keys = fields.Nested(KeysSchema, required=True)
 
 
-def areas_field():
-    return fields.List(
-        fields.String(validate=[validate.Length(1, 80), SLUG]), required=True,
-        validate=validate.Length(1, 200),
-        metadata={"description": "Area slugs (GET /api/v1/areas) this device wants warnings for."})
-
-
 class AreasSchema(Schema):
-    areas = areas_field()
-
-    @validates("areas")
-    def _areas_exist(self, value, **kwargs):
-        known = set(db.session.execute(
-            db.select(Area.slug).where(Area.slug.in_(set(value)))).scalars())
-        unknown = sorted(set(value) - known)
-        if unknown:
-            raise ValidationError(f"Unknown area: {', '.join(unknown)}. "
-                                  "Choose from GET /api/v1/areas.")
+    areas = area_slugs("Area slugs (GET /api/v1/areas) this device wants warnings for.",
+                       min_items=1, required=True)
 
 
 class SubscribeSchema(AreasSchema):

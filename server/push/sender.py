@@ -23,12 +23,12 @@ import logging
 import threading
 import time
 
+from ..clock import utcnow
 from ..extensions import db
-from ..reports.models import utcnow
 from . import endpoints, message, policy
 from .client import ProtocolError, PushClient, origin
+from .endpoints import allow_local_endpoints, allowed_push_hosts
 from .queue import Outcome, claim_due, load_jobs, next_due, record
-from .settings import allow_local_endpoints, allowed_push_hosts, setting
 from .vapid import AuthorizationCache, load_key
 from .wake import Wakeup
 
@@ -43,7 +43,7 @@ class Sender:
         """overrides: lower-case push settings (push_batch_size=...) over app.config."""
         self.app = app
         self.clock = clock
-        get = lambda name: overrides.get(name.lower(), setting(name, app))  # noqa: E731
+        get = lambda name: overrides.get(name.lower(), app.config[name])  # noqa: E731
         self.concurrency = get("PUSH_CONCURRENCY")
         self.batch_size = get("PUSH_BATCH_SIZE")
         self.lease = get("PUSH_LEASE_SECONDS")

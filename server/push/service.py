@@ -1,37 +1,23 @@
 """Subscriptions, deliveries and their counts: plain functions that views, the alerts
 service and tests call."""
-from datetime import timezone
-
 import sqlalchemy as sa
+from flask import current_app
 from sqlalchemy.exc import IntegrityError
 
 from ..accounts.models import Member
 from ..alerts.models import alert_area
-from ..areas.models import Area
+from ..areas.service import areas_by_slugs
+from ..clock import utcnow
+from ..errors import Refused
+from ..events import alert_published, alert_retracted
 from ..extensions import db
-from ..reports.models import utcnow
 from .models import DELIVERY_STATUSES, Delivery, Subscription, subscription_area
-from .settings import setting
 from .wake import announce
 
 
-class TooManySubscriptions(Exception):
-    pass
-
-
-class UnknownAreas(Exception):
-    def __init__(self, slugs):
-        super().__init__(", ".join(slugs))
-        self.slugs = slugs
-
-
-def areas_from_slugs(slugs):
-    slugs = list(dict.fromkeys(slugs))
-    areas = db.session.execute(db.select(Area).where(Area.slug.in_(slugs))).scalars().all()
-    unknown = sorted(set(slugs) - {area.slug for area in areas})
-    if unknown:
-        raise UnknownAreas(unknown)
-    return areas
+class TooManySubscriptions(Refused):
+    """The member has PUSH_MAX_SUBSCRIPTIONS_PER_MEMBER devices already (409)."""
+    code = "too_many_subscriptions"
 
 
 def member_subscriptions(member):
@@ -50,7 +36,7 @@ def member_subscription(member, subscription_id):
 def save_subscription(member, endpoint, p256dh, auth, area_slugs):
     """Create the subscription, or update the one with this endpoint (a device that
     subscribes again, perhaps after redeeming a new invite). Returns (subscription, created)."""
-    areas = areas_from_slugs(area_slugs)
+    areas = areas_by_slugs(area_slugs)
     for attempt in range(2):
         subscription = db.session.execute(
             db.select(Subscription).filter_by(endpoint=endpoint)).scalar_one_or_none()
@@ -58,7 +44,7 @@ def save_subscription(member, endpoint, p256dh, auth, area_slugs):
         if created or subscription.member_id != member.id:
             count = db.session.scalar(
                 db.select(sa.func.count()).select_from(Subscription).filter_by(member_id=member.id))
-            if count >= setting("PUSH_MAX_SUBSCRIPTIONS_PER_MEMBER"):
+            if count >= current_app.config["PUSH_MAX_SUBSCRIPTIONS_PER_MEMBER"]:
                 raise TooManySubscriptions()
         if created:
             subscription = Subscription(endpoint=endpoint)
@@ -80,7 +66,7 @@ def save_subscription(member, endpoint, p256dh, auth, area_slugs):
 
 
 def change_areas(subscription, area_slugs):
-    subscription.areas = areas_from_slugs(area_slugs)
+    subscription.areas = areas_by_slugs(area_slugs)
     subscription.updated_at = utcnow()
     db.session.commit()
     return subscription
@@ -145,6 +131,16 @@ def enqueue_deliveries(alert, now=None):
     return queued
 
 
+@alert_published.connect
+def _queue_on_publish(alert, now=None, **_):
+    return enqueue_deliveries(alert, now)
+
+
+@alert_retracted.connect
+def _stop_on_retract(alert, reason="alert retracted", **_):
+    return cancel_deliveries(alert, reason)
+
+
 def cancel_deliveries(alert, reason="alert retracted"):
     """Stop the deliveries of an alert that have not gone out yet (on retraction).
     Does not commit. Returns how many were stopped."""
@@ -162,11 +158,4 @@ def delivery_counts(alert_id):
     counts = dict.fromkeys(DELIVERY_STATUSES, 0)
     counts.update({status: n for status, n in rows})
     return counts
-
-
-def aware(moment):
-    """SQLite hands back naive datetimes; every time we store is UTC."""
-    if moment is not None and moment.tzinfo is None:
-        return moment.replace(tzinfo=timezone.utc)
-    return moment
 

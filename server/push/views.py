@@ -1,17 +1,15 @@
 """Push API: the VAPID public key, and a member's device subscriptions."""
 from flask import current_app
-from flask_smorest import Blueprint, abort
+from flask_smorest import Blueprint
 
 from ..accounts.auth import member_required, require_member
+from ..errors import NotFound, Unavailable
 from . import service
 from .schemas import AreasSchema, PublicKeySchema, SubscribeSchema, SubscriptionSchema
 from .vapid import NoKey, load_key, public_key
 
 blp = Blueprint("push", __name__, url_prefix="/api/v1/push",
                 description="Web Push: the server key and device subscriptions")
-
-NOT_FOUND = "No such subscription on this device's account."
-
 
 @blp.route("/key")
 @blp.response(200, PublicKeySchema)
@@ -20,7 +18,7 @@ def key():
     try:
         vapid = load_key(current_app.config["VAPID_PRIVATE_KEY_FILE"])
     except NoKey:
-        abort(503, message="Push is not set up on this server yet (flask push keys).")
+        raise Unavailable(code="push_not_set_up") from None
     return {"public_key": public_key(vapid)}
 
 
@@ -41,11 +39,8 @@ def subscribe(body):
     """Subscribe this device, or update it (same endpoint): keys and areas."""
     member = require_member()
     sub = body["subscription"]
-    try:
-        subscription, created = service.save_subscription(
-            member, sub["endpoint"], sub["keys"]["p256dh"], sub["keys"]["auth"], body["areas"])
-    except service.TooManySubscriptions:
-        abort(409, message="Too many devices on this account: remove one first.")
+    subscription, created = service.save_subscription(
+        member, sub["endpoint"], sub["keys"]["p256dh"], sub["keys"]["auth"], body["areas"])
     return subscription, (201 if created else 200)
 
 
@@ -57,7 +52,7 @@ def change_areas(body, subscription_id):
     """Change the areas a device subscription wants."""
     subscription = service.member_subscription(require_member(), subscription_id)
     if subscription is None:
-        abort(404, message=NOT_FOUND)
+        raise NotFound(code="subscription_not_found")
     return service.change_areas(subscription, body["areas"])
 
 
@@ -68,5 +63,5 @@ def unsubscribe(subscription_id):
     """Stop push to this device."""
     subscription = service.member_subscription(require_member(), subscription_id)
     if subscription is None:
-        abort(404, message=NOT_FOUND)
+        raise NotFound(code="subscription_not_found")
     service.unsubscribe(subscription)

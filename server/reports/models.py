@@ -1,6 +1,6 @@
 import uuid
-from datetime import datetime, timezone
 
+from ..clock import utcnow
 from ..extensions import db
 
 INCIDENT_TYPES = (
@@ -37,10 +37,6 @@ POLICE_HANDLING = ("intelligence_only", "ask_project_before_action", "may_act_on
 CONTACT_METHODS = ("street", "online_ad", "phone", "venue", "app", "other")
 # received -> in_review -> published | not_published
 STATUSES = ("received", "in_review", "published", "not_published")
-
-
-def utcnow():
-    return datetime.now(timezone.utc)
 
 
 class Report(db.Model):

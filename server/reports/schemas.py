@@ -4,32 +4,25 @@ Validation only: what passes is stored as the reporter gave it (no trimming, no 
 changes), so a resend hashes the same. Unknown fields are errors at every level.
 Optional fields may be left out or sent as null.
 """
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
-from marshmallow import RAISE, Schema, ValidationError, fields, post_load, validate, validates
+from marshmallow import Schema, ValidationError, fields, post_load, validate, validates
 
-from ..areas.service import area_id_by_slug
-from .models import (CONTACT_METHODS, INCIDENT_TYPES, LEGACY_POLICE_CONSENT, PARTS_OF_DAY,
-                     PERPETRATOR_KINDS, POLICE_CONSENT, STATUSES, TARGETED_BECAUSE)
+from ..areas.service import UnknownAreas, known_area_id
+from ..schemas import StrictBoolean, StrictSchema, no_nul, not_blank, text, unique
+from .models import (
+    CONTACT_METHODS,
+    INCIDENT_TYPES,
+    LEGACY_POLICE_CONSENT,
+    PARTS_OF_DAY,
+    PERPETRATOR_KINDS,
+    POLICE_CONSENT,
+    STATUSES,
+    TARGETED_BECAUSE,
+)
 
 EARLIEST_DATE = date(2000, 1, 1)
 MAX_BATCH = 100
-
-
-def _no_nul(value):
-    # PostgreSQL cannot store NUL in text: refuse it here, not with a 500 later.
-    if "\x00" in value:
-        raise ValidationError("Must not contain NUL characters.")
-
-
-def _not_blank(value):
-    if not value.strip():
-        raise ValidationError("Must not be blank.")
-
-
-def text(max_length, **kwargs):
-    """A string of 1..max_length characters, kept exactly as given."""
-    return fields.String(validate=[validate.Length(1, max_length), _no_nul], **kwargs)
 
 
 def optional_text(max_length):
@@ -41,19 +34,7 @@ def text_list(max_length, item=None):
     return fields.List(item, validate=validate.Length(max=10), allow_none=True)
 
 
-class StrictBoolean(fields.Boolean):
-    """JSON true or false only: "yes", 1 or "0" are errors, not guesses."""
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        if not isinstance(value, bool):
-            raise self.make_error("invalid")
-        return value
-
-
-class StrictSchema(Schema):
-    class Meta:
-        unknown = RAISE
-
+class PayloadSchema(StrictSchema):
     @post_load
     def _null_is_absent(self, data, **kwargs):
         # An optional field sent as null says nothing: drop it, so that a resend that
@@ -61,14 +42,14 @@ class StrictSchema(Schema):
         return {key: value for key, value in data.items() if value is not None}
 
 
-class VehicleSchema(StrictSchema):
+class VehicleSchema(PayloadSchema):
     make = optional_text(40)
     model = optional_text(40)
     colour = optional_text(40)
     plate = optional_text(40)
 
 
-class OffenderSchema(StrictSchema):
+class OffenderSchema(PayloadSchema):
     """The offender description; every part optional."""
     gender = optional_text(80)
     age_range = optional_text(80)
@@ -80,13 +61,13 @@ class OffenderSchema(StrictSchema):
     marks = optional_text(500)
     names = text_list(80)
     phones = text_list(40)
-    emails = text_list(254, item=fields.Email(validate=[validate.Length(1, 254), _no_nul]))
+    emails = text_list(254, item=fields.Email(validate=[validate.Length(1, 254), no_nul]))
     handles = text_list(80)
     vehicle = fields.Nested(VehicleSchema, allow_none=True)
     contact_method = fields.String(validate=validate.OneOf(CONTACT_METHODS), allow_none=True)
 
 
-class ConsentSchema(StrictSchema):
+class ConsentSchema(PayloadSchema):
     publish = StrictBoolean(load_default=True)
     police = fields.String(
         validate=validate.OneOf(POLICE_CONSENT + tuple(LEGACY_POLICE_CONSENT)),
@@ -96,38 +77,28 @@ class ConsentSchema(StrictSchema):
             "anonymous_intelligence and full_report.")})
 
 
-class ContactSchema(StrictSchema):
+class ContactSchema(PayloadSchema):
     """How support staff may reach the reporter. Encrypted at rest."""
     name = optional_text(80)
     phone = optional_text(40)
-    email = fields.Email(validate=[validate.Length(1, 254), _no_nul], allow_none=True)
+    email = fields.Email(validate=[validate.Length(1, 254), no_nul], allow_none=True)
     note = optional_text(500)
 
 
-class SupportSchema(StrictSchema):
+class SupportSchema(PayloadSchema):
     requested = StrictBoolean(load_default=False)
     contact = fields.Nested(ContactSchema, allow_none=True)
 
 
-def _unique(values):
-    if len(set(values)) != len(values):
-        raise ValidationError("Name each incident type only once.")
-
-
-def _each_once(values):
-    if len(set(values)) != len(values):
-        raise ValidationError("Name each one only once.")
-
-
 def _not_future(value):
     # Allow a day ahead: the reporter's calendar may be ahead of the server's (time zones).
-    if value > datetime.now(timezone.utc).date() + timedelta(days=1):
+    if value > datetime.now(UTC).date() + timedelta(days=1):
         raise ValidationError("Must not be in the future.")
     if value < EARLIEST_DATE:
         raise ValidationError("Must not be before 2000.")
 
 
-class ReportSchema(StrictSchema):
+class ReportSchema(PayloadSchema):
     """One report. `id` is a UUID made on the device, so a resend is recognised."""
     id = fields.UUID(required=True)
     occurred_on = fields.Date(required=True, validate=_not_future)
@@ -136,9 +107,10 @@ class ReportSchema(StrictSchema):
                          metadata={"description": "An area slug from GET /api/v1/areas"})
     incident_types = fields.List(
         fields.String(validate=validate.OneOf(INCIDENT_TYPES)), required=True,
-        validate=[validate.Length(1, len(INCIDENT_TYPES)), _unique])
+        validate=[validate.Length(1, len(INCIDENT_TYPES)),
+                  unique("Name each incident type only once.")])
     description = fields.String(required=True,
-                                validate=[validate.Length(1, 5000), _no_nul, _not_blank])
+                                validate=[validate.Length(1, 5000), no_nul, not_blank])
     offender = fields.Nested(OffenderSchema, allow_none=True)
     consent = fields.Nested(ConsentSchema, allow_none=True)
     support = fields.Nested(SupportSchema, allow_none=True)
@@ -146,7 +118,7 @@ class ReportSchema(StrictSchema):
                                 metadata={"description": "Who did it, if the reporter says"})
     targeted_because = fields.List(
         fields.String(validate=validate.OneOf(TARGETED_BECAUSE)), allow_none=True,
-        validate=[validate.Length(max=len(TARGETED_BECAUSE)), _each_once],
+        validate=[validate.Length(max=len(TARGETED_BECAUSE)), unique()],
         metadata={"description": "Hate crime, on the reporter's perception: what they feel "
                                  "they were targeted for. Empty or left out: not said."})
     on_behalf = StrictBoolean(load_default=False,
@@ -168,8 +140,10 @@ class ReportSchema(StrictSchema):
 
     @validates("area")
     def _area_exists(self, value, **kwargs):
-        if area_id_by_slug(value) is None:
-            raise ValidationError("Unknown area: choose one from GET /api/v1/areas.")
+        try:
+            known_area_id(value)
+        except UnknownAreas as error:
+            raise ValidationError(error.message) from None
 
 
 class ReceiptSchema(Schema):
@@ -184,7 +158,7 @@ class StatusSchema(Schema):
     status = fields.String(required=True, metadata={"enum": list(STATUSES)})
 
 
-class SyncRequestSchema(StrictSchema):
+class SyncRequestSchema(PayloadSchema):
     # Items are Raw here and validated one by one in the service, so that one bad item
     # gets its own "invalid" result instead of sinking the whole batch.
     reports = fields.List(

@@ -15,14 +15,16 @@ from flask import current_app
 from marshmallow import ValidationError
 from sqlalchemy.exc import IntegrityError
 
-from ..areas.service import area_id_by_slug
+from ..areas.service import known_area_id
 from ..crypto import encrypt_contact
+from ..errors import NotFound
 from ..extensions import db
 from ..identifiers.models import Identifier
 from ..identifiers.service import identifier_rows, index_report
 from ..security import keyed_digest, same
 from .models import LEGACY_POLICE_CONSENT, STATUSES, Report
 from .schemas import ReportSchema
+from .status import INITIAL
 
 CREATED, DUPLICATE, CONFLICT = "created", "duplicate", "conflict"
 # One instance for every item: building a schema (with its nested ones) cost more than
@@ -52,9 +54,7 @@ def receipt_hash(receipt):
 
 def _report_row(data, member, filed_by=None):
     """The column values of a new report from a validated payload."""
-    area_id = area_id_by_slug(data["area"])
-    if area_id is None:  # deleted since validation
-        raise LookupError(f"area {data['area']!r} is gone")
+    area_id = known_area_id(data["area"])  # UnknownAreas if deleted since validation
     consent = data.get("consent") or {}
     support = data.get("support") or {}
     contact = support.get("contact")
@@ -62,7 +62,7 @@ def _report_row(data, member, filed_by=None):
         id=data["id"],
         content_hash=content_hash(data),
         receipt_hash=receipt_hash(receipt_for(data["id"])),
-        status="received",
+        status=INITIAL,
         occurred_on=data["occurred_on"],
         part_of_day=data.get("part_of_day"),
         area_id=area_id,
@@ -271,6 +271,14 @@ def sync_reports(items, member=None, filed_by=None):
             if results[n]["result"] in (CREATED, DUPLICATE):
                 results[n] = _error(_result(items[n]), error)
     return results
+
+
+def get_report(report_id):
+    """The report with this id (staff use); NotFound (404) when there is none."""
+    report = db.session.get(Report, report_id)
+    if report is None:
+        raise NotFound(code="report_not_found")
+    return report
 
 
 def public_status(report):

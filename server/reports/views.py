@@ -2,19 +2,22 @@
 import functools
 
 from flask import current_app, g, request
-from flask_limiter.errors import RateLimitExceeded
-from flask_smorest import Blueprint, abort
+from flask_smorest import Blueprint
 
 from ..accounts.auth import current_staff, member_from_request
+from ..errors import NotFound, Refused, Unauthorized
 from ..extensions import limiter
 from . import service
-from .schemas import (MAX_BATCH, ReceiptSchema, ReportSchema, StatusSchema, SyncRequestSchema,
-                      SyncResponseSchema)
+from .schemas import (
+    MAX_BATCH,
+    ReceiptSchema,
+    ReportSchema,
+    StatusSchema,
+    SyncRequestSchema,
+    SyncResponseSchema,
+)
 
 blp = Blueprint("reports", __name__, url_prefix="/api/v1", description="Reports and sync")
-
-NOT_FOUND = "No report with this id and receipt."
-
 
 # Rate limits for anonymous senders, per client address, in memory only. Two counters,
 # shared by /reports and /sync: requests, and reports (a sync of 40 counts 40), so that
@@ -44,11 +47,6 @@ anon_report_limit = limiter.shared_limit(
     exempt_when=_sent_by_member, error_message=RATE_MESSAGE, cost=_reports_in_request)
 
 
-@blp.errorhandler(RateLimitExceeded)
-def rate_limited(error):
-    return {"code": 429, "status": "Too Many Requests", "message": error.description}, 429
-
-
 def reporter(view):
     """Who sends: a member (token) or nobody. Checked before the body is read, so a
     closed deployment answers 401 even to a malformed report."""
@@ -56,7 +54,7 @@ def reporter(view):
     def wrapper(*args, **kwargs):
         g.reporter = member_from_request()
         if g.reporter is None and not current_app.config["ANONYMOUS_REPORTS"]:
-            abort(401, message="This service takes reports from members only.")
+            raise Unauthorized(code="members_only_reports")
         return view(*args, **kwargs)
     return wrapper
 
@@ -77,7 +75,7 @@ def send_report(data):
     Sending the same report again is safe: it answers 200 with the same receipt."""
     outcome, report, receipt = service.submit_report(data, g.reporter, current_staff())
     if outcome == service.CONFLICT:
-        abort(409, message="A different report with this id was already received.")
+        raise Refused(code="report_conflict")
     body = {"id": report.id, "status": "received", "receipt": receipt}
     return body, 201 if outcome == service.CREATED else 200
 
@@ -105,5 +103,5 @@ def report_status(report_id):
     """What became of a report: received, in_review, published or not_published."""
     status = service.report_status(report_id, request.headers.get("X-Receipt", ""))
     if status is None:
-        abort(404, message=NOT_FOUND)
+        raise NotFound(code="receipt_not_found")
     return status

@@ -14,8 +14,11 @@ def kannel_config(*, callback_url, secret, username, password, admin_password=No
     port 10000, for trying it out with fakesmsc). log_level 2 (warnings) keeps texts and
     numbers out of Kannel's logs; Kannel logs each text it handles at level 1 and below."""
     smsc = smsc or "smsc = fake\nsmsc-id = fake\nport = 10000\nconnect-allow-ip = 127.0.0.1"
-    logs = (lambda name: f'log-file = "{log_dir}/{name}.log"\nlog-level = {log_level}\n'
-            if log_dir else f"log-level = {log_level}\n")
+    def logs(name):
+        if log_dir:
+            return f'log-file = "{log_dir}/{name}.log"\nlog-level = {log_level}\n'
+        return f"log-level = {log_level}\n"
+
     incoming = f"{callback_url.rstrip('/')}/api/v1/sms/kannel/incoming?secret={quote(secret, safe='')}"
     return f"""# Kannel for Redflag. Start `bearerbox kannel.conf`, then `smsbox kannel.conf`.
 group = core

@@ -1,6 +1,6 @@
 """Text members, their alert texts and replies (durable rows, like push deliveries)."""
+from ..clock import utcnow
 from ..extensions import db
-from ..reports.models import utcnow
 
 STYLES = ("neutral", "detailed")
 SMS_STATUSES = ("queued", "sent", "gone", "failed")

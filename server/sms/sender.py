@@ -34,12 +34,11 @@ from ..accounts.models import Member
 from ..alerts import service as alerts
 from ..alerts.models import Alert, alert_area
 from ..areas.models import Area
+from ..clock import utc, utcnow
 from ..extensions import db
-from ..push.service import aware
-from ..reports.models import utcnow
-from . import texts
 from ..push import queue
 from ..push.wake import SyncWakeup
+from . import texts
 from .gateway import GatewayError, gateway_for
 from .models import SmsAlert, SmsDelivery, SmsMember, sms_member_area
 from .service import CHANNEL, decrypt
@@ -169,7 +168,7 @@ def _unsendable(row, alert, now):
         return "failed", "alert not published"
     if alert.retracted_at is not None:
         return "failed", "alert retracted"
-    if alert.expires_at is not None and aware(alert.expires_at) <= now:
+    if alert.expires_at is not None and utc(alert.expires_at) <= now:
         return "failed", "alert expired"
     return None
 

@@ -15,12 +15,14 @@ from ..accounts.models import Member
 from ..accounts.service import record, role_at_least
 from ..alerts import service as alerts
 from ..alerts.models import alert_area
+from ..areas.service import UnknownAreas, areas_by_slugs
 from ..checks import service as checks
+from ..clock import utcnow
 from ..crypto import contact_cipher
+from ..errors import Forbidden, Invalid, Refused
+from ..events import alert_published, alert_retracted
 from ..extensions import db, limiter
-from ..push.service import UnknownAreas, areas_from_slugs
 from ..push.wake import announce
-from ..reports.models import utcnow
 from ..security import hash_token, keyed_digest, new_token
 from . import texts
 from .models import SMS_STATUSES, SmsAlert, SmsDelivery, SmsMember, sms_member_area
@@ -32,20 +34,13 @@ CHANNEL = "sms_deliveries"
 PROVISIONAL_REPORTS = ("queued", "accepted")
 
 
-class Invalid(Exception):
-    """Bad input: {field: [messages]} (422)."""
-
-    def __init__(self, errors):
-        super().__init__(str(errors))
-        self.errors = errors
-
-
-class Conflict(Exception):
+class Conflict(Refused):
     """A request that clashes with what is stored (409)."""
 
 
-class NotYours(Exception):
+class NotYours(Forbidden):
     """An outreach worker acting on a text member someone else enrolled (403)."""
+    code = "sms_member_not_yours"
 
 
 def _check_may_manage(staff, sms_member, action):
@@ -108,7 +103,7 @@ def find_member(e164):
 
 def _areas(slugs):
     try:
-        return areas_from_slugs(slugs)
+        return areas_by_slugs(slugs)
     except UnknownAreas as error:
         raise Invalid({"areas": [f"Unknown area: {', '.join(error.slugs)}."]}) from None
 
@@ -123,7 +118,7 @@ def enrol(staff, phone, areas, language, style="neutral", note=None):
     chosen = _areas(areas)
     digest = number_hash(e164)
     if db.session.execute(db.select(SmsMember.id).filter_by(number_hash=digest)).first():
-        raise Conflict("This number is already enrolled for texts.")
+        raise Conflict("This number is already enrolled for texts.", code="sms_number_enrolled")
     # A Member row, so revocation, the check limit and counts work as for app members;
     # its token is random and thrown away: no device can use it.
     member = Member(token_hash=hash_token(new_token()), note=note or "text member")
@@ -141,7 +136,7 @@ def change_member(staff, sms_member, changes):
     """Change areas (slugs), language or style. Commits."""
     _check_may_manage(staff, sms_member, "change")
     if sms_member.wiped_at is not None:
-        raise Conflict("This text member was wiped.")
+        raise Conflict("This text member was wiped.", code="sms_member_wiped")
     if "areas" in changes:
         sms_member.areas = _areas(changes["areas"])
     for name in ("language", "style"):
@@ -214,6 +209,16 @@ def _matching_members(area_ids):
             .where(sa_.c.area_id.in_(area_ids), Member.revoked_at.is_(None),
                    SmsMember.stopped_at.is_(None), SmsMember.number_hash.is_not(None))
             .group_by(SmsMember.id, SmsMember.language, SmsMember.style))
+
+
+@alert_published.connect
+def _text_on_publish(alert, now=None, **_):
+    enqueue_alert(alert, now)  # texts are counted apart from push deliveries
+
+
+@alert_retracted.connect
+def _stop_texts_on_retract(alert, **_):
+    cancel_alert(alert)
 
 
 def enqueue_alert(alert, now=None):

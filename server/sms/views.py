@@ -1,16 +1,17 @@
 """Text members for staff (enrol, change, wipe, what an alert will text), and the
 gateway's two callbacks: a text that came in, and a delivery report."""
 from flask import current_app, g, request
-from flask_smorest import Blueprint, abort
+from flask_smorest import Blueprint
 
 from ..accounts.auth import staff_required
+from ..errors import DomainError, Forbidden, NotFound
 from ..extensions import db
 from ..moderation.schemas import edit_schema
 from ..security import same
-from . import gateway as gateways, service, texts
+from . import gateway as gateways
+from . import service, texts
 from .models import SmsMember
-from .schemas import (ChangeSchema, EnrolSchema, LanguageSchema, PreviewSchema,
-                      SmsMemberSchema)
+from .schemas import ChangeSchema, EnrolSchema, LanguageSchema, PreviewSchema, SmsMemberSchema
 
 staff_blp = Blueprint("sms_staff", __name__, url_prefix="/api/v1/staff/sms",
                       description="Text members: enrolled by staff at a drop-in")
@@ -19,26 +20,10 @@ gateway_blp = Blueprint("sms_gateway", __name__, url_prefix="/api/v1/sms",
 blueprints = [staff_blp, gateway_blp]
 
 
-@staff_blp.errorhandler(service.Invalid)
-def invalid(error):
-    return {"code": 422, "status": "Unprocessable Entity", "message": "Some fields are not valid.",
-            "errors": {"json": error.errors}}, 422
-
-
-@staff_blp.errorhandler(service.NotYours)
-def not_yours(error):
-    return {"code": 403, "status": "Forbidden", "message": str(error)}, 403
-
-
-@staff_blp.errorhandler(service.Conflict)
-def conflict(error):
-    return {"code": 409, "status": "Conflict", "message": str(error)}, 409
-
-
 def _sms_member(sms_member_id):
     found = db.session.get(SmsMember, sms_member_id)
     if found is None:
-        abort(404, message="No such text member.")
+        raise NotFound(code="sms_member_not_found")
     return found
 
 
@@ -105,9 +90,9 @@ def _gateway(name):
     config = current_app.config
     secret = config["SMS_GATEWAY_SECRET"]
     if name != config["SMS_GATEWAY"] or not secret:
-        abort(404, message="No such SMS gateway here.")
+        raise NotFound(code="sms_gateway_unknown")
     if not same(request.args.get("secret", "").encode(), secret.encode()):
-        abort(403, message="Wrong or missing secret.")
+        raise Forbidden(code="sms_gateway_secret_wrong")
     return gateways.GATEWAYS[name]
 
 
@@ -125,7 +110,7 @@ def incoming(name):
     try:
         sender, text = gateway.incoming(request)
     except gateways.BadCallback as error:
-        abort(400, message=str(error))
+        raise DomainError(str(error), code="sms_callback_bad") from None
     service.receive(sender, text[:2000])
     return _empty()
 
@@ -138,6 +123,6 @@ def report(name):
     try:
         ref, outcome = gateway.report(request)
     except gateways.BadCallback as error:
-        abort(400, message=str(error))
+        raise DomainError(str(error), code="sms_callback_bad") from None
     service.record_report(ref, outcome)
     return _empty()

@@ -1,6 +1,6 @@
 from marshmallow import Schema, fields
 
-from ..printing import DateRangeQuerySchema
+from ..schemas import DateRangeQuerySchema
 
 COUNT = {"oneOf": [{"type": "integer", "minimum": 5}, {"type": "string", "enum": ["<5"]}],
          "description": 'A count; every count under 5 is the string "<5"'}

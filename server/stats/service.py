@@ -21,7 +21,7 @@ that cell away. Months, areas and incident types are listed in full, zeros inclu
 from collections import Counter
 from datetime import date
 
-from ..areas.models import Area
+from ..areas.service import areas_by_name
 from ..extensions import db
 from ..reports.models import INCIDENT_TYPES, ONLINE_HARM, PERPETRATOR_KINDS, TARGETED_BECAUSE, Report
 
@@ -81,7 +81,7 @@ def statistics(date_from=None, date_to=None):
     """The figures for the JSON, the CSV and the page: every count under 5 is "<5"."""
     counts = _counts(date_from, date_to)
     total, months, types, areas = (counts[k] for k in ("total", "months", "types", "areas"))
-    all_areas = db.session.execute(db.select(Area).order_by(Area.name)).scalars().all()
+    all_areas = areas_by_name()
     return {
         "from": date_from.isoformat() if isinstance(date_from, date) else None,
         "to": date_to.isoformat() if isinstance(date_to, date) else None,

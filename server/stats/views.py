@@ -4,8 +4,8 @@ from flask_smorest import Blueprint
 from marshmallow import RAISE
 
 from ..accounts.auth import staff_required
-from ..printing import csv_download, format_month, page_query, render_page, t
-from ..reports.models import utcnow
+from ..clock import utcnow
+from ..pages import PRINTABLE_PAGE, csv_download, format_month, page_query, render_page, t
 from . import service
 from .schemas import StatsQuerySchema, StatsSchema
 
@@ -83,8 +83,7 @@ def chart(key, title, items):
 
 @blp.route("/staff/print/stats")
 @staff_required("moderator")
-@blp.doc(responses={"200": {"description": "A printable HTML page",
-                            "content": {"text/html": {}}}})
+@blp.doc(**PRINTABLE_PAGE)
 def stats_page():
     """The statistics as a printable page: SVG bar charts and the same figures in tables."""
     query, errors = page_query(StatsQuerySchema())

@@ -3,24 +3,17 @@ import threading
 from datetime import timedelta
 
 import pyotp
-import pytest
 import sqlalchemy as sa
 
 from server.accounts import service
 from server.accounts.auth import STAFF_COOKIE, staff_required
 from server.accounts.models import AuditEvent, Invite, Member, Staff, StaffSession
+from server.clock import utc, utcnow
 from server.demo import DEMO_INVITE, DEMO_MODERATOR, DEMO_PASSWORD
 from server.extensions import db
 from server.security import hash_password, hash_token
 
 PASSWORD = "a long staff passphrase"
-
-
-@pytest.fixture
-def app_config():
-    # Real argon2id with tiny parameters (honoured only under TESTING); one test below
-    # checks the production parameters.
-    return {"PASSWORD_HASH_FAST": True}
 
 
 def make_staff(username="mod", role="moderator", password=PASSWORD):
@@ -142,7 +135,7 @@ def test_one_code_redeemed_concurrently_makes_one_member(app):
 def test_expired_and_unknown_codes_refused(client):
     code, invite = service.create_invite(None)
     db.session.execute(sa.update(Invite).where(Invite.id == invite.id)
-                       .values(expires_at=service.utcnow() - timedelta(minutes=1)))
+                       .values(expires_at=utcnow() - timedelta(minutes=1)))
     db.session.commit()
     expired = redeem(client, code)
     unknown = redeem(client, "ZZZZ-ZZZZ")
@@ -226,11 +219,11 @@ def test_idle_session_expires(app, client):
     assert client.get("/api/v1/staff/me").status_code == 200
     idle = app.config["SESSION_IDLE_MINUTES"]
     db.session.execute(sa.update(StaffSession).values(
-        last_seen_at=service.utcnow() - timedelta(minutes=idle - 1)))
+        last_seen_at=utcnow() - timedelta(minutes=idle - 1)))
     db.session.commit()
     assert client.get("/api/v1/staff/me").status_code == 200  # and that refreshed it
     db.session.execute(sa.update(StaffSession).values(
-        last_seen_at=service.utcnow() - timedelta(minutes=idle + 1)))
+        last_seen_at=utcnow() - timedelta(minutes=idle + 1)))
     db.session.commit()
     assert client.get("/api/v1/staff/me").status_code == 401
 
@@ -238,7 +231,7 @@ def test_idle_session_expires(app, client):
 def test_session_has_an_absolute_limit(app, client):
     logged_in(client)
     db.session.execute(sa.update(StaffSession).values(
-        created_at=service.utcnow() - timedelta(hours=app.config["SESSION_MAX_HOURS"], minutes=1)))
+        created_at=utcnow() - timedelta(hours=app.config["SESSION_MAX_HOURS"], minutes=1)))
     db.session.commit()
     # Active a moment ago, yet too old.
     assert client.get("/api/v1/staff/me").status_code == 401
@@ -246,12 +239,12 @@ def test_session_has_an_absolute_limit(app, client):
 
 def test_requests_refresh_last_seen(client):
     logged_in(client)
-    old = service.utcnow() - timedelta(minutes=5)
+    old = utcnow() - timedelta(minutes=5)
     db.session.execute(sa.update(StaffSession).values(last_seen_at=old))
     db.session.commit()
     client.get("/api/v1/staff/me")
     db.session.expire_all()
-    seen = service.aware(db.session.execute(db.select(StaffSession)).scalar_one().last_seen_at)
+    seen = utc(db.session.execute(db.select(StaffSession)).scalar_one().last_seen_at)
     assert seen > old + timedelta(minutes=4)
 
 
@@ -453,7 +446,7 @@ def test_totp_setup_enable_and_login(client):
     assert wrong_code.status_code == 401
     assert wrong_code.get_data() == login(client, password="wrong password!").get_data()
     # The code used to enable cannot log in (no replay); the next one (clock drift) can.
-    next_code = totp.at(service.utcnow() + timedelta(seconds=30))
+    next_code = totp.at(utcnow() + timedelta(seconds=30))
     assert login(client, otp=next_code).status_code == 200
     assert login(client, otp=next_code).status_code == 401  # replayed
     assert ("totp_enabled", "staff") in audit_actions()
@@ -524,7 +517,7 @@ def test_demo_load_creates_demo_accounts_once(areas, client, runner):
     assert redeem(client, "demo-2026").status_code == 201
     assert redeem(client, DEMO_INVITE).status_code == 404  # single use, like any invite
     invite = db.session.execute(db.select(Invite)).scalar_one()
-    days = (service.aware(invite.expires_at) - service.aware(invite.created_at)).days
+    days = (utc(invite.expires_at) - utc(invite.created_at)).days
     assert days in (29, 30)
 
 

@@ -1,19 +1,17 @@
 """Alerts for members: only live alerts, only through the allow-listed schema, masked
 and hidden identifiers honoured, and incremental sync that tells devices what to drop."""
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from server.alerts import service
 from server.alerts.models import Alert
 from server.alerts.schemas import MEMBER_ALERT_KEYS
+from server.clock import utcnow
 from server.extensions import db
-from server.reports.models import utcnow
 
-from .test_moderation import (CONTACT, app_config, make_draft, moderator,  # noqa: F401
-                              publish, send_report)
-from .test_reports import make_member
+from factories import CONTACT, make_draft, make_member, publish, send_report
 
 FEED = "/api/v1/alerts"
 
@@ -197,13 +195,14 @@ def test_since_looks_back_over_a_publish_that_committed_late(client, areas, mode
     now = datetime.fromisoformat(feed(client, member)["now"])
     set_times(alert_id, published_at=now - timedelta(seconds=5))
     since = now.isoformat()
-    assert [a["id"] for a in feed(client, member, "?since=" + since.replace("+", "%2B"))["alerts"]] == [alert_id]
+    since_query = "?since=" + since.replace("+", "%2B")
+    assert [a["id"] for a in feed(client, member, since_query)["alerts"]] == [alert_id]
     set_times(alert_id, published_at=now - service.SYNC_OVERLAP - timedelta(seconds=1))
     assert feed(client, member, "?since=" + since.replace("+", "%2B"))["alerts"] == []
 
 
 def test_since_without_offset_means_utc(client, areas, moderator, member):
     alert_id = live_alert(moderator, client)
-    set_times(alert_id, published_at=datetime(2030, 1, 1, 12, 0, tzinfo=timezone.utc))
+    set_times(alert_id, published_at=datetime(2030, 1, 1, 12, 0, tzinfo=UTC))
     assert [a["id"] for a in feed(client, member, "?since=2030-01-01T11:00:00")["alerts"]] == [alert_id]
     assert feed(client, member, "?since=2030-01-01T13:00:00")["alerts"] == []

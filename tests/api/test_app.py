@@ -27,7 +27,9 @@ def test_openapi_document(client):
 
 def test_durability_settings(app):
     """A report acknowledged must survive power loss on either engine."""
-    scalar = lambda sql: db.session.execute(sa.text(sql)).scalar()
+    def scalar(sql):
+        return db.session.execute(sa.text(sql)).scalar()
+
     if db.engine.dialect.name == "postgresql":
         assert scalar("SHOW synchronous_commit") == "on"
         assert scalar("SHOW fsync") == "on"

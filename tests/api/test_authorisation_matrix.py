@@ -14,11 +14,11 @@ from flask import Blueprint
 
 from server.accounts import service as accounts
 from server.accounts.models import StaffSession
+from server.clock import utcnow
 from server.extensions import db
 from server.push.vapid import create_key
-from server.reports.models import utcnow
 
-from .staff import PASSWORD
+from factories import PASSWORD
 
 # Who may use a route:
 #   public       anyone (a revoked member token sent along may still get 401)

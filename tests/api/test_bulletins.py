@@ -1,18 +1,15 @@
 """The paper bulletin: only live alerts of the chosen areas, identifiers exactly as
 members see them (masked masked, hidden never printed), a neutral heading; staff only."""
 import re
-from datetime import timedelta
 
 import pytest
 
 from server.accounts.models import AuditEvent
 from server.alerts import service as alerts
-from server.areas.service import area_by_slug
 from server.bulletins import service
 from server.extensions import db
-from server.reports.models import utcnow
 
-from .test_police import app_config, assert_print_page, staff_client  # noqa: F401
+from factories import StaffClient, assert_print_page, make_alert
 
 URL = "/staff/print/bulletin"
 MASKED_PHONE = "+44 7700 900123"
@@ -20,28 +17,6 @@ HIDDEN_PHONE = "07700 900999"
 HIDDEN_NAME = "Dave Secretname"
 FULL_PLATE = "AB12 CDE"
 MASKED_EMAIL = "dave.smith@example.com"
-
-
-def make_alert(title, areas=("hackney",), severity="risky", state="live", identifiers=()):
-    """An alert straight through the alerts service: live, draft, retracted or expired."""
-    alert = alerts.new_alert(
-        title=title, summary=f"Summary of {title}.", severity=severity,
-        areas=[area_by_slug(slug) for slug in areas], incident_types=["robbery"],
-        identifiers=list(identifiers))
-    db.session.flush()
-    if state != "draft":
-        alerts.publish(alert)
-    if state == "retracted":
-        alerts.retract(alert)
-    if state == "expired":
-        alert.expires_at = utcnow() - timedelta(minutes=1)
-    db.session.commit()
-    return alert
-
-
-@pytest.fixture
-def outreach(app):
-    return staff_client(app, "van", "outreach")
 
 
 @pytest.fixture
@@ -134,7 +109,7 @@ def test_staff_only(app, client, some_alerts):
     assert response.status_code == 401
     assert "Hackney live" not in response.get_data(as_text=True)
     for username, role in (("van", "outreach"), ("mod", "moderator"), ("boss", "admin")):
-        assert "Hackney live" in assert_print_page(staff_client(app, username, role).get(URL))
+        assert "Hackney live" in assert_print_page(StaffClient(app, username, role).get(URL))
 
 
 @pytest.mark.parametrize("query", ["?area=atlantis", "?area=Bad Slug", "?since=2026-01-01"])

@@ -3,11 +3,10 @@ rate-limited per member."""
 import pytest
 
 from server.accounts.models import Member
-from server.alerts import service as alerts
-from server.areas.service import area_by_slug
 from server.extensions import db
 from server.identifiers.service import index_alert
-from server.security import hash_token
+
+from factories import make_alert, make_member
 
 
 @pytest.fixture
@@ -16,19 +15,14 @@ def app_config():
 
 
 def member_headers(token="member-token-for-checks"):
-    db.session.add(Member(token_hash=hash_token(token)))
-    db.session.commit()
-    return {"Authorization": f"Bearer {token}"}
+    return make_member(token)[1]
 
 
 def published(title, identifiers, retracted=False):
-    alert = alerts.new_alert(title=title, summary="Violent when refused.", severity="dangerous",
-                             areas=[area_by_slug("hackney")], incident_types=["physical_assault"],
-                             identifiers=identifiers)
-    alerts.publish(alert)
+    alert, _ = make_alert(title, summary="Violent when refused.", severity="dangerous",
+                          incident_types=["physical_assault"], identifiers=identifiers,
+                          state="retracted" if retracted else "live")
     index_alert(alert)
-    if retracted:
-        alerts.retract(alert)
     db.session.commit()
     return alert
 

@@ -8,7 +8,6 @@ import sys
 from pathlib import Path
 
 import pyotp
-import pytest
 from flask_migrate import downgrade, upgrade
 
 from server.accounts import service as accounts
@@ -16,15 +15,10 @@ from server.accounts.models import AuditEvent, Member, Staff
 from server.crypto import decrypt_text
 from server.extensions import db
 
-from .staff import StaffClient
+from factories import StaffClient
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
-
-
-@pytest.fixture
-def app_config():
-    return {"PASSWORD_HASH_FAST": True}
 
 
 def _member_invited_by(staff_client):

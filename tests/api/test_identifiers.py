@@ -4,6 +4,7 @@ import uuid
 from server.extensions import db
 from server.identifiers import service
 from server.identifiers.models import Identifier
+from server.moderation import reading as moderation
 from server.reports.models import Report
 
 
@@ -29,9 +30,9 @@ def test_reports_sharing_an_identifier_are_linked(client, areas):
     third = send(client, vehicle={"plate": "xy12ab"})
     unrelated = send(client, phones=["07700 900999"])
 
-    shared = service.shared_with(second)
+    shared = moderation.shared_with(second)
     assert shared == {("phone", "+447700900123"): [first.id], ("plate", "XY12AB"): [third.id]}
-    assert service.shared_with(unrelated) == {}
+    assert moderation.shared_with(unrelated) == {}
     assert service.times_reported([("phone", "0044 7700 900123")]) == 2
     assert service.times_reported([("phone", "07700900123"), ("plate", "XY12 AB")]) == 3
     carrying = set(db.session.execute(service.reports_carrying("plate", "xy12 ab")).scalars())

@@ -10,7 +10,7 @@ from flask_migrate import downgrade, upgrade
 from server import create_app
 from server.extensions import db
 
-from conftest import _postgres_database
+from databases import postgres_database
 
 
 @pytest.fixture
@@ -19,7 +19,7 @@ def empty_database(database_url, tmp_path):
     if database_url.startswith("sqlite"):
         yield f"sqlite:///{tmp_path / 'migrations.db'}"
         return
-    admin, name, url = _postgres_database()
+    admin, name, url = postgres_database()
     yield url
     with admin.connect() as conn:
         conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))

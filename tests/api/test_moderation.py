@@ -9,74 +9,20 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from server.accounts.models import AuditEvent
 from server.alerts.models import Alert
+from server.clock import utcnow
 from server.extensions import db
 from server.identifiers.models import Identifier
-from server.moderation import service
+from server.moderation import publishing
 from server.push.models import Delivery, Subscription
-from server.reports.models import Report, utcnow
+from server.reports.models import Report
 
-from .staff import STAFF, StaffClient
-from .test_reports import CONTACT, make_member, new_report
-
-
-
-@pytest.fixture
-def app_config():
-    return {"PASSWORD_HASH_FAST": True}
-
-
-@pytest.fixture
-def moderator(app):
-    return StaffClient(app, "mod", "moderator")
-
-
-@pytest.fixture
-def outreach(app):
-    return StaffClient(app, "van", "outreach")
-
-
-def send_report(client, **changes):
-    """A report sent as a phone sends it; returns (id, receipt)."""
-    report = new_report(**changes)
-    response = client.post("/api/v1/reports", json=report)
-    assert response.status_code == 201, response.get_json()
-    return report["id"], response.get_json()["receipt"]
+from factories import CONTACT, STAFF, draft_body, make_draft, make_member, publish, send_report
 
 
 def receipt_status(client, report_id, receipt):
     response = client.get(f"/api/v1/reports/{report_id}/status", headers={"X-Receipt": receipt})
     assert response.status_code == 200
     return response.get_json()["status"]
-
-
-def draft_body(report_ids, **changes):
-    body = {
-        "reports": list(report_ids),
-        "title": "Man posing as police, Hackney",
-        "summary": "Says he is police, then takes money back. Tall, grey hair.",
-        "severity": "dangerous",
-        "incident_types": ["posing_as_police", "robbery"],
-        "areas": ["hackney"],
-        "identifiers": [
-            {"kind": "phone", "value": "+44 7700 900123", "display": "masked"},
-            {"kind": "plate", "value": "AB12 CDE", "display": "full"},
-            {"kind": "name", "value": "Dave Secretname", "display": "hidden"},
-        ],
-    }
-    body.update(changes)
-    return body
-
-
-def make_draft(staff, report_ids, **changes):
-    response = staff.post("/alerts", json=draft_body(report_ids, **changes))
-    assert response.status_code == 201, response.get_json()
-    return response.get_json()
-
-
-def publish(staff, alert_id):
-    response = staff.post(f"/alerts/{alert_id}/publish")
-    assert response.status_code == 200, response.get_json()
-    return response.get_json()
 
 
 def last_audit():
@@ -705,8 +651,8 @@ def test_publishing_twice_at_once_publishes_once(app, client, areas, moderator):
     assert alert.title  # loaded: this session now believes it is a draft
     publish(moderator, draft["id"])  # the other moderator, a moment earlier
     set_committed_value(alert, "published_at", None)  # this session's stale view
-    with pytest.raises(service.Refused):
-        service.publish_alert(moderator.staff, alert)
+    with pytest.raises(publishing.Refused):
+        publishing.publish_alert(moderator.staff, alert)
     db.session.rollback()
     assert db.session.execute(sa.select(sa.func.count(Delivery.id))).scalar() == 1
     assert db.session.execute(sa.select(sa.func.count(AuditEvent.id)).where(

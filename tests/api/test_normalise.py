@@ -35,6 +35,6 @@ def test_handles_match(raw):
 def test_from_offender_dedupes_and_covers_every_kind():
     offender = {"phones": ["07700 900123", "+44 7700 900123"], "emails": ["A@B.com"],
                 "handles": ["@x_y"], "names": ["Dave"], "vehicle": {"plate": "ab12 cde"}}
-    found = {(kind, value) for kind, value, _ in normalise.from_offender(offender)}
+    found = {(kind, value) for kind, value, _ in normalise.from_offender(offender, "GB")}
     assert found == {("phone", "+447700900123"), ("email", "a@b.com"), ("handle", "xy"),
                      ("name", "dave"), ("plate", "AB12CDE")}

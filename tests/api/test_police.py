@@ -10,12 +10,12 @@ import pytest
 
 from server.accounts.models import AuditEvent
 from server.extensions import db
+from server.pages import t
 from server.police import service
-from server.printing import t
 from server.reports.models import Report
 
-from .staff import StaffClient
-from .test_reports import CONTACT, full_report
+from factories import CONTACT, StaffClient, assert_print_page
+from factories import send_full_report as send
 
 CSV_URL = "/api/v1/staff/police-pack.csv"
 PAGE_URL = "/staff/print/police-pack"
@@ -37,49 +37,6 @@ EXPECTED = {
                                 "reporter_phone", "reporter_email", "reporter_note"},
 }
 LEVELS = ("none", "anonymous_intelligence", "contact_via_project", "full_report")
-
-
-@pytest.fixture
-def app_config():
-    return {"PASSWORD_HASH_FAST": True}
-
-
-def staff_client(app, username, role):
-    """A test client logged in as a new staff member of this role."""
-    return StaffClient(app, username, role).client
-
-
-@pytest.fixture
-def moderator(app):
-    return staff_client(app, "mod", "moderator")
-
-
-def assert_print_page(response, status=200):
-    """A printable page: HTML with the security headers, never cached, styled by the one
-    print stylesheet, with no script, no inline style and nothing from another origin."""
-    assert response.status_code == status, response.get_data(as_text=True)[:500]
-    assert response.mimetype == "text/html"
-    headers = response.headers
-    csp = headers["Content-Security-Policy"]
-    assert "default-src 'self'" in csp and "unsafe-inline" not in csp
-    assert headers["X-Content-Type-Options"] == "nosniff"
-    assert headers["Referrer-Policy"] == "no-referrer"
-    assert headers["X-Frame-Options"] == "DENY"
-    assert headers["Cache-Control"] == "no-store"
-    html = response.get_data(as_text=True)
-    assert not re.search(r"https?://", html), "a URL of another origin"
-    assert "<script" not in html and "<style" not in html and "style=" not in html
-    assert re.search(r"<[^>]*\son[a-z]+=", html) is None, "an inline event handler"
-    assert '<link rel="stylesheet" href="/static/print.css">' in html
-    return html
-
-
-def send(client, **changes):
-    report = full_report()
-    report.update(changes)
-    response = client.post("/api/v1/reports", json=report)
-    assert response.status_code == 201, response.get_json()
-    return report
 
 
 @pytest.fixture
@@ -274,7 +231,7 @@ def test_formula_cells_are_defused(client, areas, moderator, formula):
 
 @pytest.mark.parametrize("text", ["Dave", "a=b", "07700 900123", "5-6 pm", "\u2212 minus sign"])
 def test_plain_cells_are_left_alone(text):
-    from server.printing import neutralise_cell
+    from server.pages import neutralise_cell
     assert neutralise_cell(text) == text
 
 
@@ -334,13 +291,13 @@ def test_only_moderators_and_admins_get_a_pack(app, client, three_reports):
         response = client.get(path)
         assert response.status_code == 401
         assert "Description" not in response.get_data(as_text=True)
-    outreach = staff_client(app, "van", "outreach")
+    outreach = StaffClient(app, "van", "outreach")
     for path in (CSV_URL, PAGE_URL):
         response = outreach.get(path)
         assert response.status_code == 403
         assert "Description" not in response.get_data(as_text=True)
     for username, role in (("mod", "moderator"), ("boss", "admin")):
-        staff = staff_client(app, username, role)
+        staff = StaffClient(app, username, role)
         assert len(read_csv(staff.get(CSV_URL))) == 3
         assert_print_page(staff.get(PAGE_URL))
 

@@ -6,17 +6,12 @@ import re
 
 import pytest
 
-from server.printing import LANGUAGES, plural_form
+from server.pages import LANGUAGES, plural_form
 
-from .test_bulletins import make_alert
-from .test_police import app_config, assert_print_page, send, staff_client  # noqa: F401
+from factories import assert_print_page, make_alert
+from factories import send_full_report as send
 
 PAGES = ("/staff/print/bulletin", "/staff/print/police-pack", "/staff/print/stats")
-
-
-@pytest.fixture
-def moderator(app):
-    return staff_client(app, "mod", "moderator")
 
 
 def lang_of(html):

@@ -7,73 +7,14 @@ from datetime import date, timedelta
 import pytest
 import sqlalchemy as sa
 
-from server.accounts.models import Member
 from server.crypto import check_contact_key, decrypt_contact, encrypt_contact
 from server.extensions import db
 from server.reports import service
-from server.reports.models import Report, utcnow
 from server.reports.schemas import ReportSchema
-from server.security import hash_token
+
+from factories import CONTACT, full_report, make_member, new_report, row_count, stored_reports
 
 URL = "/api/v1/reports"
-CONTACT = {"name": "Roxy", "phone": "07700 900999", "email": "roxy@example.org",
-           "note": "Text first, never call after 10pm"}
-
-
-def new_report(**changes):
-    """The minimal report the issue says must be accepted, with a fresh id."""
-    report = {
-        "id": str(uuid.uuid4()),
-        "occurred_on": (date.today() - timedelta(days=2)).isoformat(),
-        "area": "hackney",
-        "incident_types": ["physical_assault"],
-        "description": "Punched me and took the money back.",
-        "offender": {"phones": ["07700 900123"]},
-    }
-    report.update(changes)
-    return report
-
-
-def full_report():
-    return new_report(
-        part_of_day="night",
-        incident_types=["robbery", "threats", "condom_removal"],
-        description="Met at the station.\nSaid he was police, then took my phone.  ",
-        offender={
-            "gender": "man", "age_range": "40-50", "height": "tall", "build": "heavy",
-            "skin": "white", "hair": "grey, short", "accent": "Scottish",
-            "marks": "Tattoo of a swallow on his left hand",
-            "names": ["Dave", "D."], "phones": ["07700 900123", "+44 7700 900456"],
-            "emails": ["Dave.S@example.com"], "handles": ["@dave_ldn"],
-            "vehicle": {"make": "Ford", "model": "Focus", "colour": "silver", "plate": "AB12 CDE"},
-            "contact_method": "online_ad",
-        },
-        consent={"publish": False, "police": "full_report"},
-        support={"requested": True, "contact": CONTACT},
-        perpetrator="client",
-        targeted_because=["sex_work", "gender_identity"],
-        on_behalf=True,
-    )
-
-
-def stored_reports():
-    return db.session.execute(sa.select(Report)).scalars().all()
-
-
-def row_count():
-    return db.session.execute(sa.select(sa.func.count()).select_from(Report)).scalar()
-
-
-def make_member(revoked=False):
-    token = f"member-token-{uuid.uuid4().hex}"
-    member = Member(token_hash=hash_token(token))
-    if revoked:
-        member.revoked_at = utcnow()
-    db.session.add(member)
-    db.session.commit()
-    return member, {"Authorization": f"Bearer {token}"}
-
-
 # --- stored once and only once -------------------------------------------------------
 
 def test_minimal_report_is_accepted(client, areas):

@@ -17,7 +17,7 @@ SAMPLE = {"uuid": str(uuid.uuid4()), "int": "1", "default": "x", "string": "x", 
 def every_request(app):
     """(method, path) for every rule and method in the URL map, with sample arguments."""
     for rule in app.url_map.iter_rules():
-        def sample(match):
+        def sample(match, rule=rule):
             converter = rule._converters[match.group(1)]
             return SAMPLE.get(type(converter).__name__.replace("Converter", "").lower(), "x")
         path = re.sub(r"<(?:[^>:]+:)?([^>]+)>", sample, rule.rule)

@@ -12,24 +12,15 @@ from server.extensions import db
 from server.reports.models import INCIDENT_TYPES, PERPETRATOR_KINDS, TARGETED_BECAUSE, Report
 from server.stats import service
 
-from .test_police import app_config, assert_print_page, staff_client  # noqa: F401
-from .test_reports import new_report
+from factories import StaffClient, assert_print_page, send_report
 
 JSON_URL = "/api/v1/staff/stats"
 CSV_URL = "/api/v1/staff/stats.csv"
 PAGE_URL = "/staff/print/stats"
 
 
-@pytest.fixture
-def moderator(app):
-    return staff_client(app, "mod", "moderator")
-
-
 def send(client, **changes):
-    report = new_report(**changes)
-    response = client.post("/api/v1/reports", json=report)
-    assert response.status_code == 201, response.get_json()
-    return report["id"]
+    return send_report(client, **changes)[0]
 
 
 def day(year, month, day_=10):
@@ -185,10 +176,10 @@ def test_bad_query_is_refused(moderator, areas, query):
 def test_moderators_only(app, client, eight_reports):
     for url in (JSON_URL, CSV_URL, PAGE_URL):
         assert client.get(url).status_code == 401
-    outreach = staff_client(app, "van", "outreach")
+    outreach = StaffClient(app, "van", "outreach")
     for url in (JSON_URL, CSV_URL, PAGE_URL):
         assert outreach.get(url).status_code == 403
-    admin = staff_client(app, "boss", "admin")
+    admin = StaffClient(app, "boss", "admin")
     assert admin.get(JSON_URL).get_json()["total"] == 8
 
 

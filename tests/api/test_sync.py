@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from server.extensions import db
 from server.reports import service
 
-from .test_reports import make_member, new_report, row_count, stored_reports
+from factories import make_member, new_report, row_count, stored_reports
 
 URL = "/api/v1/sync"
 

@@ -21,8 +21,18 @@ import requests
 from server import create_app
 from server.extensions import db
 
-from .support import (BIN, CHROMIUM, CHROMIUM_ARGS, PHONE, ROOT, TIMEOUT_MS, Server, Watcher, free_port,
-                      wait_until)
+from .support import (
+    BIN,
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    PHONE,
+    ROOT,
+    TIMEOUT_MS,
+    Server,
+    Watcher,
+    free_port,
+    wait_until,
+)
 
 
 @pytest.fixture(scope="session")

@@ -4,8 +4,18 @@ import uuid
 
 import pytest
 
-from .pages import (fill_report, flush, installed_app, open_app, outbox, put_in_outbox,
-                    report_payload, states, submit_report, wait_for_states)
+from .pages import (
+    fill_report,
+    flush,
+    installed_app,
+    open_app,
+    outbox,
+    put_in_outbox,
+    report_payload,
+    states,
+    submit_report,
+    wait_for_states,
+)
 from .support import wait_until
 
 pytestmark = pytest.mark.browser

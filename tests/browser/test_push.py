@@ -9,13 +9,21 @@ import json
 
 import pytest
 import requests
-from pushservice import running_push_service
 
 from .axe import serious_violations
-from .members import (ServiceWorkerDevTools, join, new_member, notifications, publish,
-                      run_push_worker, stored_alert, subscriptions)
+from .members import (
+    ServiceWorkerDevTools,
+    join,
+    new_member,
+    notifications,
+    publish,
+    run_push_worker,
+    stored_alert,
+    subscriptions,
+)
 from .pages import installed_app
 from .support import wait_until
+from pushservice import running_push_service
 
 pytestmark = pytest.mark.browser
 

@@ -17,15 +17,13 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from server.accounts.models import Member
-from server.alerts import service as alerts
-from server.areas.service import area_by_slug
+from server.clock import utcnow
 from server.extensions import db
 from server.push import service
 from server.push.sender import Sender
 from server.push.vapid import create_key
-from server.reports.models import utcnow
-from server.security import hash_token
+
+import factories
 from pushservice import WebPushTesting, free_port, running_push_service  # noqa: F401  (tests/pushservice.py)
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -189,10 +187,7 @@ def public_key(client, vapid_key):
 
 
 def make_member(token="member-token", revoked=False):
-    member = Member(token_hash=hash_token(token), revoked_at=utcnow() if revoked else None)
-    db.session.add(member)
-    db.session.commit()
-    return member
+    return factories.make_member(token, revoked)[0]
 
 
 @pytest.fixture
@@ -213,14 +208,10 @@ def subscribe(member, device_or_subscription, areas):
 
 
 def publish_alert(areas, severity="dangerous", expires_at=None, now=None):
-    alert = alerts.new_alert(title="Man posing as police", summary="Took money at the door.",
-                             severity=severity, incident_types=["posing_as_police"],
-                             areas=[area_by_slug(slug) for slug in areas],
-                             expires_at=expires_at)
-    db.session.commit()  # a draft first, as moderators make them
-    queued = alerts.publish(alert, now=now)
-    db.session.commit()
-    return alert, queued
+    """-> (alert, deliveries queued)."""
+    return factories.make_alert("Man posing as police", areas, summary="Took money at the door.",
+                                severity=severity, incident_types=["posing_as_police"],
+                                expires_at=expires_at, now=now)
 
 
 def run_sender(app, clock=None, **overrides):

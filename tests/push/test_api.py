@@ -118,7 +118,7 @@ def test_validation(client, areas, member, auth):
                 "https://169.254.169.254/latest", "https://user:pw@push.example.net/x",
                 "https://" + "a" * 1100 + ".net/x", "not a url", "https://push.example.net/a b",
                 "https://push.example.net:99999/x", "https://[fd00::1]/x"):
-        errors = _errors(post(lambda d: d["subscription"].update(endpoint=url)))
+        errors = _errors(post(lambda d, url=url: d["subscription"].update(endpoint=url)))
         assert "endpoint" in errors["subscription"], url
     assert "subscription" in _errors(post(lambda d: d.pop("subscription")))
     reply = client.put(f"{SUBS}/{uuid.uuid4()}", json={"areas": ["atlantis"]}, headers=auth)

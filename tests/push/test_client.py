@@ -136,7 +136,7 @@ def test_no_spaces_or_control_characters_in_the_request_line():
 @pytest.fixture(scope="module")
 def certificates(tmp_path_factory):
     """A certificate authority of our own and a certificate for localhost from it."""
-    now = datetime.datetime.now(datetime.timezone.utc)
+    now = datetime.datetime.now(datetime.UTC)
     ca_key, key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
     ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Test push CA")])
     ca = (x509.CertificateBuilder().subject_name(ca_name).issuer_name(ca_name)

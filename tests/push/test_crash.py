@@ -8,10 +8,10 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
+from server.clock import utcnow
 from server.extensions import db
 from server.push.models import Delivery
 from server.push.queue import claim_due, claim_statement
-from server.reports.models import utcnow
 
 from .conftest import Device, publish_alert, run_sender, subscribe, worker
 

@@ -12,7 +12,8 @@ from server.areas.service import area_by_slug
 from server.extensions import db
 from server.push.models import Delivery, Subscription
 from server.push.service import delivery_counts
-from server.push.vapid import load_key, public_key as public_key_of
+from server.push.vapid import load_key
+from server.push.vapid import public_key as public_key_of
 
 from .conftest import Clock, Device, publish_alert, run_sender, subscribe
 

@@ -168,7 +168,7 @@ class Deployment:
         return self.processes[name][1].read_text(errors="replace")
 
     def close(self):
-        for name, (process, _) in list(self.processes.items()):
+        for process, _ in list(self.processes.values()):
             if process.poll() is None:
                 try:
                     os.killpg(process.pid, signal.SIGTERM)

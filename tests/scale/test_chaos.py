@@ -24,8 +24,8 @@ import pytest
 
 from server.demo import DEMO_INVITE, DEMO_MODERATOR, DEMO_PASSWORD
 
-from pushservice import running_push_service  # tests/pushservice.py
 from .cluster import Deployment, call, free_port, wait_until
+from pushservice import running_push_service  # tests/pushservice.py
 
 pytestmark = pytest.mark.scale
 

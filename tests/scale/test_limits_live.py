@@ -11,7 +11,6 @@ behind per-minute parts, so they are measured on a second deployment where only 
 shorter windows are lifted.
 """
 import itertools
-import uuid
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -134,6 +133,7 @@ def test_each_documented_limit_holds_exactly(hosts, kind):
     _no_client_address_anywhere(hosts.deployment, used)
     if kind == "two-hosts":
         import redis
+
         from .cluster import REDIS_URL
         client = redis.Redis.from_url(REDIS_URL)
         keys = [k.decode() for k in client.scan_iter(match=f"*{hosts.deployment.redis_prefix}*")]
@@ -209,6 +209,7 @@ def test_gunicorn_refuses_several_workers_with_counters_in_memory(tmp_path):
     """In-memory counters are per process: several workers would multiply every limit."""
     import os
     import subprocess
+
     from .cluster import BIN, ROOT
     env = dict(os.environ, WEB_CONCURRENCY="2", REDFLAG_INSTANCE=str(tmp_path))
     env.pop("RATELIMIT_STORAGE_URI", None)

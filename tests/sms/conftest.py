@@ -4,15 +4,16 @@ import threading
 from contextlib import contextmanager
 
 import pytest
-
-from api.staff import StaffClient
 from kannel import GATEWAY_NUMBER, PASSWORD, USERNAME, installed, running_kannel
+
 from server.alerts import service as alerts
 from server.areas.service import area_by_slug
 from server.extensions import db
 from server.sms import service
 from server.sms.models import SmsDelivery
 from server.sms.sender import run_in_thread
+
+from factories import StaffClient
 
 SECRET = "test-gateway-secret-0123456789abcdef"
 DEMO_NUMBER = "07700 900123"

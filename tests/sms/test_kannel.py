@@ -6,16 +6,16 @@ from datetime import timedelta
 
 import pytest
 
-from server.demo import load_demo_content
 from server.accounts.models import Staff
+from server.clock import utc
+from server.demo import load_demo_content
 from server.extensions import db
 from server.sms import service
-from pushservice import free_port
-from server.push.service import aware
 from server.sms.models import SmsDelivery
 from server.sms.sender import Sender
 
 from .conftest import enrol, kannel_settings, publish, sender_thread
+from pushservice import free_port
 
 SPANISH, ENGLISH, CAMDEN = "+447700900101", "+447700900102", "+447700900103"
 
@@ -89,7 +89,8 @@ def test_drop_in_to_phone_one_text_each_in_its_language_and_check_by_text(app, a
     rows = sent_rows()
     assert {row.status for row in rows} == {"sent"}
     assert all(row.text_encrypted is None and row.to_encrypted is None for row in rows)
-    wait_until(lambda: all(row.report == "delivered" for row in sent_rows()), lambda: [(r.id, r.kind, r.report) for r in sent_rows()])
+    wait_until(lambda: all(row.report == "delivered" for row in sent_rows()),
+               lambda: [(r.id, r.kind, r.report) for r in sent_rows()])
 
 
 def wait_until(condition, explain=None, timeout=10):
@@ -121,7 +122,7 @@ def test_gateway_refusals_are_retried_with_backoff_then_recorded_as_failed(app, 
     (row,) = sent_rows()
     assert (row.status, row.attempts) == ("queued", 1)
     assert row.last_error.startswith("HTTP 403"), row.last_error
-    assert aware(row.next_attempt_at) == clock.now + timedelta(seconds=30)
+    assert utc(row.next_attempt_at) == clock.now + timedelta(seconds=30)
     assert run() == {"sent": 0, "retry": 0, "gone": 0, "failed": 0}  # not due yet
     clock.advance(31)
     # Kannel not running there: a network error, retried the same way.
@@ -129,7 +130,7 @@ def test_gateway_refusals_are_retried_with_backoff_then_recorded_as_failed(app, 
     assert run()["retry"] == 1
     (row,) = sent_rows()
     assert row.attempts == 2 and row.last_error == "network: ConnectionRefusedError"
-    assert aware(row.next_attempt_at) == clock.now + timedelta(seconds=60)
+    assert utc(row.next_attempt_at) == clock.now + timedelta(seconds=60)
     clock.advance(61)
     assert run()["failed"] == 1
     (row,) = sent_rows()

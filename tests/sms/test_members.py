@@ -106,7 +106,7 @@ def test_wipe_forgets_the_number_revokes_and_stops_queued_texts(app, areas, mode
 
 
 def test_outreach_manage_only_the_text_members_they_enrolled(app, areas, outreach, moderator):
-    from api.staff import StaffClient
+    from factories import StaffClient
     other = StaffClient(app, "bus", "outreach")
     theirs = other.post(ENROL, json={"phone": "07700 900002", "areas": ["hackney"],
                                      "language": "en", "consent": True}).get_json()

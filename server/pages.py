@@ -18,13 +18,13 @@ from datetime import date
 from pathlib import Path
 
 from flask import Response, has_request_context, render_template, request
-from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import ValidationError, fields
 
-from .areas.models import Area
-from .areas.schemas import SLUG
-from .extensions import db
-from .reports.models import utcnow
+from .clock import utcnow
 
+# The OpenAPI document of a printable page's GET (@blp.doc(**PRINTABLE_PAGE)).
+PRINTABLE_PAGE = {"responses": {"200": {"description": "A printable HTML page",
+                                        "content": {"text/html": {}}}}}
 LOCALES = Path(__file__).resolve().parent / "locales"
 # The app's languages (LANGUAGES in web/i18n.js), with their own names for the language picker.
 LANGUAGES = {"en": "English", "es": "Español", "pt-BR": "Português (Brasil)", "ro": "Română",
@@ -210,40 +210,3 @@ def _cell(value):
     if isinstance(value, (list, tuple)):
         value = "; ".join(str(item) for item in value)
     return neutralise_cell(value)
-
-
-def areas_known(slugs):
-    """Field validator: every slug names an area."""
-    known = set(db.session.execute(
-        db.select(Area.slug).where(Area.slug.in_(set(slugs)))).scalars())
-    unknown = sorted(set(slugs) - known)
-    if unknown:
-        raise ValidationError(f"Unknown area: {', '.join(unknown)}.")
-
-
-def all_areas():
-    """Every area, by name, for the filter forms."""
-    return db.session.execute(db.select(Area).order_by(Area.name)).scalars().all()
-
-
-def area_list(description):
-    """A repeatable ?area=slug query field; every slug must name an area."""
-    return fields.List(fields.String(validate=[validate.Length(1, 80), SLUG]),
-                       validate=[validate.Length(max=200), areas_known],
-                       metadata={"description": description})
-
-
-class DateRangeQuerySchema(Schema):
-    """?from=YYYY-MM-DD&to=YYYY-MM-DD, both optional and inclusive: the incident date."""
-    class Meta:
-        unknown = RAISE
-
-    date_from = fields.Date(data_key="from", metadata={
-        "description": "Incidents on or after this date (YYYY-MM-DD)"})
-    date_to = fields.Date(data_key="to", metadata={
-        "description": "Incidents on or before this date (YYYY-MM-DD)"})
-
-    @validates_schema
-    def _in_order(self, data, **kwargs):
-        if data.get("date_from") and data.get("date_to") and data["date_from"] > data["date_to"]:
-            raise ValidationError("Must not be before `from`.", "to")

@@ -1,0 +1,181 @@
+"""Moderation, reading: the report queue, a report in full for staff (audited), and
+what links it to other reports (same incident, same identifiers) and to alerts."""
+from collections import defaultdict
+
+from cryptography.fernet import InvalidToken
+from flask import current_app
+
+from ..accounts.models import Staff
+from ..accounts.service import record, role_at_least
+from ..alerts import service as alerts
+from ..alerts.models import Alert, alert_report
+from ..areas.models import Area
+from ..crypto import decrypt_contact
+from ..extensions import db
+from ..identifiers import normalise
+from ..identifiers.models import Identifier
+from ..identifiers.service import reports_carrying, times_reported
+from ..reports import status
+from ..reports.models import Report
+
+
+def _queue_filters(query, areas=(), incident_types=(), statuses=(), identifier=None):
+    if identifier is not None:
+        # Staff search every report by one normalised identifier (phone, plate, ...).
+        query = query.where(Report.id.in_(reports_carrying(*identifier)))
+    if areas:
+        query = query.where(Report.area_id.in_(
+            db.select(Area.id).where(Area.slug.in_(list(areas)))))
+    if statuses:
+        query = query.where(Report.status.in_(list(statuses)))
+    if incident_types:
+        # incident_types is a JSON list of fixed identifiers; its text holds each one in
+        # quotes, which matches on both engines without JSON functions.
+        text = db.cast(Report.incident_types, db.Text)
+        query = query.where(db.or_(*(
+            text.like('%"' + kind.replace("_", "\\_") + '"%', escape="\\")
+            for kind in incident_types)))
+    return query
+
+
+def report_queue(areas=(), incident_types=(), statuses=(), limit=50, offset=0, identifier=None):
+    """(reports newest first, total matching). Filters within a list are OR, across
+    lists AND: area in areas AND status in statuses AND any of the incident types AND
+    carrying the (kind, raw value) identifier."""
+    filters = dict(areas=areas, incident_types=incident_types, statuses=statuses,
+                   identifier=identifier)
+    total = db.session.execute(_queue_filters(
+        db.select(db.func.count(Report.id)), **filters)).scalar_one()
+    reports = db.session.execute(
+        _queue_filters(db.select(Report), **filters)
+        .order_by(Report.received_at.desc(), Report.id.desc())
+        .limit(limit).offset(offset)).scalars().all()
+    return reports, total
+
+
+def _area(area):
+    return {"slug": area.slug, "name": area.name} if area is not None else None
+
+
+def report_summary(report):
+    """A queue row: what a moderator needs to pick a report, none of its text."""
+    return {
+        "id": report.id,
+        "status": report.status,
+        "received_at": report.received_at,
+        "occurred_on": report.occurred_on,
+        "part_of_day": report.part_of_day,
+        "area": _area(report.area),
+        "incident_types": report.incident_types,
+        "consent": {"publish": report.consent_publish, "police": report.consent_police},
+        "support_requested": report.support_requested,
+        "perpetrator": report.perpetrator,
+        "targeted_because": report.targeted_because or [],
+        "police_handling": report.police_handling,
+        "on_behalf": report.on_behalf,
+        "from_member": report.member_id is not None,
+        "linked_to": report.linked_to_id,
+    }
+
+
+def linked_reports(report):
+    """The other reports of the same incident. Links form a star: every report of an
+    incident points at the first one linked (the root), which points at nothing."""
+    root_id = report.linked_to_id or report.id
+    return db.session.execute(
+        db.select(Report)
+        .where(db.or_(Report.id == root_id, Report.linked_to_id == root_id),
+               Report.id != report.id)
+        .order_by(Report.received_at, Report.id)).scalars().all()
+
+
+def alerts_from(report):
+    return db.session.execute(
+        db.select(Alert).join(alert_report, alert_report.c.alert_id == Alert.id)
+        .where(alert_report.c.report_id == report.id)
+        .order_by(Alert.created_at.desc())).scalars().all()
+
+
+def _contact(report):
+    """The decrypted contact details; None when there are none or the key no longer fits."""
+    if report.contact_encrypted is None:
+        return None
+    try:
+        return decrypt_contact(report.contact_encrypted)
+    except InvalidToken:
+        current_app.logger.error("report %s: contact details cannot be decrypted "
+                                 "(SECRET_KEY or CONTACT_KEY changed)", report.id)
+        return None
+
+
+def open_report(staff, report):
+    """A report's full detail for this staff member; records that they viewed it.
+
+    A moderator (or admin) also sees the reporter's contact details, decrypted, and
+    that is audited on its own; opening a report that is still `received` puts it
+    `in_review`. Outreach workers see the report without the contact details and change
+    nothing."""
+    moderator = role_at_least(staff.role, "moderator")
+    record(staff, "report_viewed", "report", report.id)
+    if moderator and status.move(report, "open"):
+        record(staff, "report_in_review", "report", report.id)
+    contact = None
+    if moderator and report.contact_encrypted is not None:
+        contact = _contact(report)
+        record(staff, "report_contact_viewed", "report", report.id)
+    db.session.commit()
+    return report_detail(report, contact)
+
+
+def report_detail(report, contact=None):
+    filed_by = None
+    if report.staff_id is not None:
+        staff = db.session.get(Staff, report.staff_id)
+        filed_by = staff.username if staff is not None else None
+    return {
+        **report_summary(report),
+        "updated_at": report.updated_at,
+        "description": report.description,
+        "offender": report.offender or {},
+        "support": {"requested": report.support_requested,
+                    "has_contact": report.contact_encrypted is not None,
+                    "contact": contact},
+        "filed_by": filed_by,
+        "reject_reason": report.reject_reason,
+        "linked_reports": [report_summary(r) for r in linked_reports(report)],
+        "alerts": [{"id": a.id, "title": a.title, "status": alerts.status_of(a),
+                    "published_at": a.published_at} for a in alerts_from(report)],
+        **repeat_offender(report),
+    }
+
+
+def shared_with(report):
+    """Other reports that share a normalised identifier with this one:
+    {(kind, value): [report ids, newest first]}."""
+    mine = db.select(Identifier.kind, Identifier.value).where(Identifier.report_id == report.id)
+    rows = db.session.execute(
+        db.select(Identifier.kind, Identifier.value, Identifier.report_id)
+        .join(Report, Report.id == Identifier.report_id)
+        .where(db.tuple_(Identifier.kind, Identifier.value).in_(mine),
+               Identifier.report_id != report.id)
+        .order_by(Report.received_at.desc())).all()
+    shared = defaultdict(list)
+    for kind, value, report_id in rows:
+        if report_id not in shared[(kind, value)]:
+            shared[(kind, value)].append(report_id)
+    return dict(shared)
+
+
+def repeat_offender(report):
+    """Each identifier of the offender as written, its masked form (what members would
+    see), the other reports that share it; and how many reports carry any of them."""
+    region = normalise.default_region()
+    found = normalise.from_offender(report.offender, region)
+    shared = shared_with(report) if found else {}
+    return {
+        "identifiers": [{"kind": kind, "value": raw, "masked": alerts.mask(kind, raw, region),
+                         "other_reports": shared.get((kind, value), [])}
+                        for kind, value, raw in found],
+        "times_reported": times_reported([(kind, raw) for kind, _value, raw in found]),
+        "unreadable_identifiers": normalise.phone_problems(report.offender, region),
+    }

@@ -1,0 +1,201 @@
+"""Test data and logged-in clients, shared by tests/api and tests/push.
+
+Plain functions and classes (fixtures are in the conftest.py files): reports as a phone
+sends them, members, alerts straight through the alerts service, a logged-in staff
+client, and the check every printable page must pass.
+"""
+import re
+import uuid
+from datetime import date, timedelta
+
+import sqlalchemy as sa
+
+from server.accounts import service as accounts
+from server.accounts.models import Member
+from server.alerts import service as alerts
+from server.areas.service import areas_by_slugs
+from server.clock import utcnow
+from server.extensions import db
+from server.reports.models import Report
+from server.security import hash_token
+
+PASSWORD = "a long staff passphrase"
+STAFF = "/api/v1/staff"
+REPORTS = "/api/v1/reports"
+
+CONTACT = {"name": "Roxy", "phone": "07700 900999", "email": "roxy@example.org",
+           "note": "Text first, never call after 10pm"}
+
+
+def new_report(**changes):
+    """The minimal report the issue says must be accepted, with a fresh id."""
+    report = {
+        "id": str(uuid.uuid4()),
+        "occurred_on": (date.today() - timedelta(days=2)).isoformat(),
+        "area": "hackney",
+        "incident_types": ["physical_assault"],
+        "description": "Punched me and took the money back.",
+        "offender": {"phones": ["07700 900123"]},
+    }
+    report.update(changes)
+    return report
+
+
+def full_report():
+    return new_report(
+        part_of_day="night",
+        incident_types=["robbery", "threats", "condom_removal"],
+        description="Met at the station.\nSaid he was police, then took my phone.  ",
+        offender={
+            "gender": "man", "age_range": "40-50", "height": "tall", "build": "heavy",
+            "skin": "white", "hair": "grey, short", "accent": "Scottish",
+            "marks": "Tattoo of a swallow on his left hand",
+            "names": ["Dave", "D."], "phones": ["07700 900123", "+44 7700 900456"],
+            "emails": ["Dave.S@example.com"], "handles": ["@dave_ldn"],
+            "vehicle": {"make": "Ford", "model": "Focus", "colour": "silver", "plate": "AB12 CDE"},
+            "contact_method": "online_ad",
+        },
+        consent={"publish": False, "police": "full_report"},
+        support={"requested": True, "contact": CONTACT},
+        perpetrator="client",
+        targeted_because=["sex_work", "gender_identity"],
+        on_behalf=True,
+    )
+
+
+def send_report(client, report=None, **changes):
+    """POST one report as a phone sends it (new_report() unless `report` is given, with
+    `changes` over it); it must be stored. Returns (id, receipt)."""
+    report = {**(report or new_report()), **changes}
+    response = client.post(REPORTS, json=report)
+    assert response.status_code == 201, response.get_json()
+    return report["id"], response.get_json()["receipt"]
+
+
+def stored_reports():
+    return db.session.execute(sa.select(Report)).scalars().all()
+
+
+def row_count():
+    return db.session.execute(sa.select(sa.func.count()).select_from(Report)).scalar()
+
+
+def send_full_report(client, **changes):
+    """POST full_report() with `changes` over it; it must be stored. Returns the report."""
+    report = {**full_report(), **changes}
+    send_report(client, report)
+    return report
+
+
+def make_member(token=None, revoked=False):
+    """A member device: (member, {"Authorization": "Bearer <token>"})."""
+    token = token or f"member-token-{uuid.uuid4().hex}"
+    member = Member(token_hash=hash_token(token), revoked_at=utcnow() if revoked else None)
+    db.session.add(member)
+    db.session.commit()
+    return member, {"Authorization": f"Bearer {token}"}
+
+
+def make_alert(title="Man posing as police", areas=("hackney",), *, summary=None,
+               severity="risky", incident_types=("robbery",), identifiers=(),
+               expires_at=None, state="live", now=None):
+    """An alert straight through the alerts service, as moderators make them (a committed
+    draft first): "draft", "live", "retracted" or "expired". Returns (alert, deliveries
+    queued when it was published)."""
+    alert = alerts.new_alert(
+        title=title, summary=summary or f"Summary of {title}.", severity=severity,
+        areas=areas_by_slugs(areas), incident_types=list(incident_types),
+        identifiers=list(identifiers), expires_at=expires_at)
+    db.session.commit()
+    queued = 0
+    if state != "draft":
+        queued = alerts.publish(alert, now=now)
+    if state == "retracted":
+        alerts.retract(alert)
+    if state == "expired":
+        alert.expires_at = utcnow() - timedelta(minutes=1)
+    db.session.commit()
+    return alert, queued
+
+
+class StaffClient:
+    """A logged-in staff member's browser: the session cookie, and the CSRF header on
+    every request that changes something."""
+
+    def __init__(self, app, username, role):
+        self.staff = accounts.create_staff(username, PASSWORD, role)
+        self.client = app.test_client()
+        response = self.client.post(f"{STAFF}/login",
+                                    json={"username": username, "password": PASSWORD})
+        assert response.status_code == 200
+        self.csrf = {"X-CSRF-Token": response.get_json()["csrf_token"]}
+
+    @staticmethod
+    def url(path):
+        # Paths under /api/v1/staff may be given relative ("/alerts"); absolute ones
+        # (/api/..., /staff/print/...) are used as given.
+        return path if path.startswith(("/api/", "/staff/")) else STAFF + path
+
+    def get(self, path, **kwargs):
+        return self.client.get(self.url(path), **kwargs)
+
+    def post(self, path, json=None, csrf=True):
+        return self.client.post(self.url(path), json=json, headers=self.csrf if csrf else {})
+
+    def patch(self, path, json=None, csrf=True):
+        return self.client.patch(self.url(path), json=json, headers=self.csrf if csrf else {})
+
+    def delete(self, path, csrf=True):
+        return self.client.delete(self.url(path), headers=self.csrf if csrf else {})
+
+
+# --- Moderation through the staff API ----------------------------------------------------
+
+def draft_body(report_ids, **changes):
+    body = {
+        "reports": list(report_ids),
+        "title": "Man posing as police, Hackney",
+        "summary": "Says he is police, then takes money back. Tall, grey hair.",
+        "severity": "dangerous",
+        "incident_types": ["posing_as_police", "robbery"],
+        "areas": ["hackney"],
+        "identifiers": [
+            {"kind": "phone", "value": "+44 7700 900123", "display": "masked"},
+            {"kind": "plate", "value": "AB12 CDE", "display": "full"},
+            {"kind": "name", "value": "Dave Secretname", "display": "hidden"},
+        ],
+    }
+    body.update(changes)
+    return body
+
+
+def make_draft(staff, report_ids, **changes):
+    response = staff.post("/alerts", json=draft_body(report_ids, **changes))
+    assert response.status_code == 201, response.get_json()
+    return response.get_json()
+
+
+def publish(staff, alert_id):
+    response = staff.post(f"/alerts/{alert_id}/publish")
+    assert response.status_code == 200, response.get_json()
+    return response.get_json()
+
+
+def assert_print_page(response, status=200):
+    """A printable page: HTML with the security headers, never cached, styled by the one
+    print stylesheet, with no script, no inline style and nothing from another origin."""
+    assert response.status_code == status, response.get_data(as_text=True)[:500]
+    assert response.mimetype == "text/html"
+    headers = response.headers
+    csp = headers["Content-Security-Policy"]
+    assert "default-src 'self'" in csp and "unsafe-inline" not in csp
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    assert headers["Referrer-Policy"] == "no-referrer"
+    assert headers["X-Frame-Options"] == "DENY"
+    assert headers["Cache-Control"] == "no-store"
+    html = response.get_data(as_text=True)
+    assert not re.search(r"https?://", html), "a URL of another origin"
+    assert "<script" not in html and "<style" not in html and "style=" not in html
+    assert re.search(r"<[^>]*\son[a-z]+=", html) is None, "an inline event handler"
+    assert '<link rel="stylesheet" href="/static/print.css">' in html
+    return html
