@@ -22,6 +22,12 @@ export const POLICE_CONSENT = ['none', 'anonymous_intelligence', 'contact_via_pr
 // nearest level that widens nothing, as the server stores them.
 export const LEGACY_POLICE = { offender_only: 'anonymous_intelligence', with_contact: 'full_report' };
 export const CONTACT_METHODS = ['street', 'online_ad', 'phone', 'venue', 'app', 'other'];
+// Who did it (left out: not said).
+export const PERPETRATOR_KINDS = ['client', 'police_officer', 'manager_or_venue_staff', 'landlord', 'other'];
+// Hate crime as the reporter feels it: what they were targeted for (none ticked: not said).
+export const TARGETED_BECAUSE = [
+  'sex_work', 'race_or_ethnicity', 'religion', 'sexual_orientation', 'gender_identity', 'disability', 'other',
+];
 // Offender parts picked from a list. Only contact_method is an enum on the server; the
 // others are free text there, and these are the form's choices.
 export const PICKERS = {
@@ -64,6 +70,8 @@ export function buildReport(fields, id) {
     description: one('description'),
   };
   if (one('part_of_day')) report.part_of_day = one('part_of_day');
+  if (one('perpetrator')) report.perpetrator = one('perpetrator');
+  if (ticked('targeted_because').length) report.targeted_because = ticked('targeted_because');
   const offender = {};
   for (const name of [...Object.keys(PICKERS), ...WORDS, 'marks']) {
     if (one(`offender.${name}`)) offender[name] = one(`offender.${name}`);
@@ -99,6 +107,8 @@ export function fieldsFromReport(report) {
       || (report.consent && report.consent.police) || 'none',
     support: report.support && report.support.requested ? ['yes'] : [],
     on_behalf: report.on_behalf ? ['yes'] : [],
+    perpetrator: report.perpetrator || '',
+    targeted_because: report.targeted_because || [],
   };
   const offender = report.offender || {};
   for (const [name, value] of Object.entries(offender)) {

@@ -158,12 +158,15 @@ def test_the_report_form_speaks_the_servers_vocabulary(client, areas):
     assert js["police_consent"] + list(js["legacy_police"]) == enum("Consent", "police")
     assert js["legacy_police"] == LEGACY_POLICE_CONSENT  # old drafts open as the server stores them
     assert js["contact_methods"] == enum("Offender", "contact_method")
+    assert js["perpetrator_kinds"] == enum("Report", "perpetrator")
+    assert js["targeted_because"] == enum("Report", "targeted_because")
     for name, choices in js["pickers"].items():  # free text on the server: within its length
         assert all(len(choice) <= schemas["Offender"]["properties"][name].get("maxLength", 80)
                    for choice in choices), name
 
     report = js["report"]
     assert set(report) <= set(schemas["Report"]["properties"])
+    assert report["perpetrator"] and report["targeted_because"] == js["targeted_because"]
     assert set(report["offender"]) == set(schemas["Offender"]["properties"])
     response = client.post("/api/v1/sync", json={"reports": [report]})
     assert response.status_code == 200

@@ -113,3 +113,17 @@ test('retired incident types are not offered', () => {
   assert.equal(OFFERED_INCIDENT_TYPES.includes('outing_or_blackmail'), false);
   assert.deepEqual(OFFERED_INCIDENT_TYPES, INCIDENT_TYPES.filter((v) => !RETIRED_INCIDENT_TYPES.includes(v)));
 });
+
+test('who did it and the hate-crime perception go out only when given', () => {
+  const none = buildReport(filled({ perpetrator: '', targeted_because: [] }), ID);
+  for (const name of ['perpetrator', 'targeted_because']) assert.equal(name in none, false);
+  const report = buildReport(filled({
+    perpetrator: 'landlord', targeted_because: ['sex_work', 'religion'],
+  }), ID);
+  assert.equal(report.perpetrator, 'landlord');
+  assert.deepEqual(report.targeted_because, ['sex_work', 'religion']);
+  const back = fieldsFromReport(report);
+  assert.equal(back.perpetrator, 'landlord');
+  assert.deepEqual(back.targeted_because, ['sex_work', 'religion']);
+  assert.deepEqual(buildReport({ ...filled(), ...back }, ID), report);
+});

@@ -13,6 +13,7 @@ import { navigate } from '../router.js';
 import { leaving } from '../quick-exit.js';
 import {
   OFFERED_INCIDENT_TYPES, LEGACY_POLICE, PARTS_OF_DAY, POLICE_CONSENT, PICKERS, WORDS, LISTS, VEHICLE, CONTACT, EARLIEST_DATE,
+  PERPETRATOR_KINDS, TARGETED_BECAUSE,
   localDate, buildReport, fieldsFromReport, problems, unansweredConsent,
 } from '../report-payload.js';
 
@@ -117,6 +118,11 @@ function buildForm(areaSelect, mode) {
         options: [['', 'report.not_sure'], ...PARTS_OF_DAY.map((v) => [v, `part_of_day.${v}`])] })),
     section(3, t('report.where'), areaSelect),
     section(4, t('report.who'),
+      chips({ name: 'perpetrator', legend: say(mode, 'report.perpetrator'), type: 'radio',
+        options: [['', 'report.not_say'], ...PERPETRATOR_KINDS.map((v) => [v, `perpetrator.${v}`])] }),
+      // Hate crime is recorded on the person's own perception: asked plainly, never questioned.
+      chips({ name: 'targeted_because', legend: say(mode, 'report.targeted'), hint: say(mode, 'report.targeted_hint'),
+        options: TARGETED_BECAUSE.map((v) => [v, `targeted.${v}`]) }),
       h('details', { class: 'more' },
         h('summary', {}, t('report.who_open')),
         h('p', { class: 'hint' }, t('report.who_hint')),
