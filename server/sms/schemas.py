@@ -1,3 +1,4 @@
+# Field errors are codes (the staff screens word them: web/locales, error.<code>).
 from marshmallow import Schema, ValidationError, fields, validate, validates
 
 from ..accounts.schemas import UtcDateTime
@@ -9,7 +10,7 @@ from .models import STYLES
 
 def _known_language(value):
     if value not in texts.languages():
-        raise ValidationError(f"One of: {', '.join(texts.languages())}.")
+        raise ValidationError("unknown_language")
 
 
 AREAS = fields.List(fields.String(validate=[validate.Length(1, 80), SLUG]), required=True,
@@ -33,7 +34,7 @@ class EnrolSchema(Schema):
     @validates("consent")
     def _consent(self, value, **kwargs):
         if value is not True:
-            raise ValidationError("Enrol a number only with the person's consent.")
+            raise ValidationError("consent_required")
 
 
 class ChangeSchema(Schema):

@@ -105,7 +105,7 @@ def _areas(slugs):
     try:
         return areas_by_slugs(slugs)
     except UnknownAreas as error:
-        raise Invalid({"areas": [f"Unknown area: {', '.join(error.slugs)}."]}) from None
+        raise Invalid({"areas": ["unknown_area"]}) from None
 
 
 def enrol(staff, phone, areas, language, style="neutral", note=None):
@@ -114,7 +114,7 @@ def enrol(staff, phone, areas, language, style="neutral", note=None):
     when the number is already a text member. Commits."""
     e164 = normalise_number(phone)
     if e164 is None:
-        raise Invalid({"phone": ["This does not look like a phone number."]})
+        raise Invalid({"phone": ["not_a_phone"]})
     chosen = _areas(areas)
     digest = number_hash(e164)
     if db.session.execute(db.select(SmsMember.id).filter_by(number_hash=digest)).first():

@@ -47,9 +47,14 @@ def test_enrol_refuses_bad_input_with_clear_4xx(app, areas, outreach, client):
         response = outreach.post(ENROL, json=body)
         assert response.status_code == status, (body, response.get_json())
         assert field in response.get_json()["errors"]["json"], response.get_json()
+    # Field errors are codes the staff screens word in the user's language.
+    codes = {field: outreach.post(ENROL, json=body).get_json()["errors"]["json"][field]
+             for body, _, field in cases[:1] + cases[2:3] + cases[4:5] + cases[6:7]}
+    assert codes == {"consent": ["consent_required"], "phone": ["not_a_phone"],
+                     "areas": ["unknown_area"], "language": ["unknown_language"]}
     assert outreach.post(ENROL, json=good).status_code == 201
     again = outreach.post(ENROL, json={**good, "phone": "+44 7700 900001"})
-    assert again.status_code == 409
+    assert again.status_code == 409 and again.get_json()["error"] == "sms_number_enrolled"
     assert client.post("/api/v1/staff" + ENROL, json=good).status_code == 401
     assert outreach.post(ENROL, json=good, csrf=False).status_code == 403
     raw = outreach.client.post("/api/v1/staff" + ENROL, data="x", headers=outreach.csrf)
