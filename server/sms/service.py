@@ -114,7 +114,7 @@ def enrol(staff, phone, areas, language, style="neutral", note=None):
     when the number is already a text member. Commits."""
     e164 = normalise_number(phone)
     if e164 is None:
-        raise Invalid({"phone": ["not_a_phone"]})
+        raise Invalid({"phone": ["phone_not_one_number"]})
     chosen = _areas(areas)
     digest = number_hash(e164)
     if db.session.execute(db.select(SmsMember.id).filter_by(number_hash=digest)).first():

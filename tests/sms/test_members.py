@@ -50,7 +50,7 @@ def test_enrol_refuses_bad_input_with_clear_4xx(app, areas, outreach, client):
     # Field errors are codes the staff screens word in the user's language.
     codes = {field: outreach.post(ENROL, json=body).get_json()["errors"]["json"][field]
              for body, _, field in cases[:1] + cases[2:3] + cases[4:5] + cases[6:7]}
-    assert codes == {"consent": ["consent_required"], "phone": ["not_a_phone"],
+    assert codes == {"consent": ["consent_required"], "phone": ["phone_not_one_number"],
                      "areas": ["unknown_area"], "language": ["unknown_language"]}
     assert outreach.post(ENROL, json=good).status_code == 201
     again = outreach.post(ENROL, json={**good, "phone": "+44 7700 900001"})
