@@ -8,7 +8,7 @@ PORT ?= 5000
 export FLASK_APP := server
 export HOST PORT
 
-.PHONY: run test test-scale install browser kannel node migration bench clean
+.PHONY: run test test-scale install browser kannel sms-gateway node migration bench clean
 
 install: $(STAMP)
 
@@ -22,7 +22,7 @@ run: install
 	$(BIN)/flask db upgrade
 	$(BIN)/flask push keys
 	$(BIN)/flask demo load
-	PUSH_WORKER_IN_PROCESS=1 $(BIN)/gunicorn -c gunicorn.conf.py 'server:create_app()'
+	PUSH_WORKER_IN_PROCESS=1 SMS_WORKER_IN_PROCESS=1 $(BIN)/gunicorn -c gunicorn.conf.py 'server:create_app()'
 
 # Debian's Chromium for the browser tests (Playwright cannot download a browser here).
 browser:
@@ -36,6 +36,10 @@ kannel:
 	@{ test -x /usr/sbin/bearerbox && test -x /usr/sbin/smsbox && test -x /usr/lib/kannel/test/fakesmsc; } || { \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq kannel kannel-extras; }
+
+# A phone network for trying texts with `make run` (see the README): Kannel + fakesmsc.
+sms-gateway: install kannel
+	$(BIN)/python scripts/sms_gateway.py
 
 node: node_modules/.installed
 

@@ -1,5 +1,6 @@
 """gunicorn settings. The access log never carries the client address or user agent."""
 import os
+from pathlib import Path
 
 bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '5000')}"
 # Rate limits count in process memory unless RATELIMIT_STORAGE_URI names a shared store
@@ -32,8 +33,14 @@ def post_worker_init(worker):
     # so the embedded setup needs no second process. Production runs `flask push worker`.
     from server.push.embedded import start_in_process
     start_in_process(worker.wsgi)
+    # SMS_WORKER_IN_PROCESS (`make run`) with SMS_GATEWAY set: one worker sends texts.
+    from server.sms import sender
+    sender.start_in_process(worker.wsgi, Path(worker.wsgi.config["VAPID_PRIVATE_KEY_FILE"])
+                            .with_name("sms-sender.lock"))
 
 
 def worker_exit(server, worker):
     from server.push.embedded import stop_in_process
     stop_in_process()
+    from server.sms import sender
+    sender.stop_in_process()

@@ -158,6 +158,8 @@ class Config:
         self.SMS_MAX_ATTEMPTS = _int("SMS_MAX_ATTEMPTS", 8)
         self.SMS_RETRY_BASE_SECONDS = _int("SMS_RETRY_BASE_SECONDS", 30)
         self.SMS_POLL_SECONDS = float(os.environ.get("SMS_POLL_SECONDS", "1.0"))
+        # `make run`: a web-server worker sends the texts too (production: `flask sms worker`).
+        self.SMS_WORKER_IN_PROCESS = _bool("SMS_WORKER_IN_PROCESS", False)
 
 
 class ProductionConfig(Config):

@@ -20,12 +20,14 @@ One text at a time (SMS_CONCURRENCY 1) is the default because Kannel answers tha
 fastest: measured here, sendsms takes about 0.3 ms a request one after another, and
 about 40 ms a round when 8 requests arrive at once.
 """
+import fcntl
 import logging
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
@@ -288,3 +290,47 @@ def run_in_thread(app, stop, **overrides):
                               name="sms-sender", daemon=True)
     thread.start()
     return thread
+
+
+# --- Running inside the web server (`make run`) -----------------------------------------
+
+_in_process = {}
+
+
+def start_in_process(app, lock_path):
+    """With SMS_GATEWAY set and SMS_WORKER_IN_PROCESS on (`make run`), run a sender thread
+    in this web-server process. Every gunicorn worker calls this; a lock file lets one of
+    them send at a time, and another takes over if it dies. Production runs
+    `flask sms worker`. Returns the thread, or None."""
+    if (not app.config.get("SMS_GATEWAY") or not app.config.get("SMS_WORKER_IN_PROCESS")
+            or "thread" in _in_process):
+        return None
+    stop = threading.Event()
+
+    def run():
+        Path(lock_path).parent.mkdir(parents=True, exist_ok=True)
+        with open(lock_path, "a") as lock:
+            while not stop.is_set():
+                try:
+                    fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    stop.wait(5)
+                    continue
+                try:
+                    Sender(app).run_forever(stop)
+                except Exception:
+                    log.exception("sms: in-process sender stopped; restarting in 5 s")
+                    stop.wait(5)
+                finally:
+                    fcntl.flock(lock, fcntl.LOCK_UN)
+
+    thread = threading.Thread(target=run, name="sms-sender", daemon=True)
+    _in_process.update(thread=thread, stop=stop)
+    thread.start()
+    return thread
+
+
+def stop_in_process(timeout=10):
+    if "thread" in _in_process:
+        _in_process["stop"].set()
+        _in_process.pop("thread").join(timeout)

@@ -104,7 +104,7 @@ def find_member(e164):
 def _areas(slugs):
     try:
         return areas_by_slugs(slugs)
-    except UnknownAreas as error:
+    except UnknownAreas:
         raise Invalid({"areas": ["unknown_area"]}) from None
 
 
