@@ -71,21 +71,37 @@ def claim_statement(dialect, now, limit, lease_seconds, table=DELIVERY):
             .returning(d.c.id))
 
 
-def claim_due(session, now, limit, lease_seconds, table=DELIVERY):
-    """Claim up to `limit` due deliveries for `lease_seconds`; returns their ids."""
+def claim_due(session, now, limit, lease_seconds, table=DELIVERY, commit=True):
+    """Claim up to `limit` due rows of `table` for `lease_seconds`; returns their ids.
+    commit=False leaves the transaction open (claim_jobs loads the rows in it)."""
     d = table
-    # A read first: an idle sender looking for work takes no write lock.
-    due = sa.select(d.c.id).where(d.c.status == "queued", d.c.next_attempt_at <= now).limit(1)
-    found = session.execute(due).first() is not None
-    # End the read before writing: SQLite cannot turn a read snapshot that another sender
-    # has written past into a write (it fails at once instead of waiting for the lock).
-    session.rollback()
-    if not found:
-        return []
-    claim = claim_statement(session.get_bind().dialect.name, now, limit, lease_seconds, table)
-    ids = [row[0] for row in session.execute(claim)]
-    session.commit()
+    dialect = session.get_bind().dialect.name
+    if dialect == "sqlite":
+        # A read first: an idle sender looking for work takes no write lock. It ends
+        # before the write: SQLite cannot turn a read snapshot that another sender has
+        # written past into a write (it fails at once instead of waiting for the lock).
+        due = sa.select(d.c.id).where(d.c.status == "queued",
+                                      d.c.next_attempt_at <= now).limit(1)
+        found = session.execute(due).first() is not None
+        session.rollback()
+        if not found:
+            return []
+    # On PostgreSQL an UPDATE that matches nothing locks nothing: no read first.
+    claim = claim_statement(dialect, now, limit, lease_seconds, table)
+    ids = list(session.execute(claim).scalars())
+    if commit:
+        session.commit()
     return ids
+
+
+def claim_jobs(session, now, limit, lease_seconds):
+    """Claim up to `limit` due deliveries for `lease_seconds` and load what sending them
+    needs, in one committed transaction; returns their Jobs in id order (maybe []). A
+    wake-up on PostgreSQL costs three round trips (claim, load, commit) this way."""
+    ids = claim_due(session, now, limit, lease_seconds, commit=False)
+    jobs = load_jobs(session, ids) if ids else []
+    session.commit()
+    return jobs
 
 
 def next_due(session):
@@ -98,26 +114,24 @@ def next_due(session):
 
 
 def load_jobs(session, ids):
-    """The Jobs of these claimed deliveries, in id order."""
+    """The Jobs of these claimed deliveries, in id order, in one query. Does not commit."""
     d = DELIVERY
     rows = session.execute(
         sa.select(d.c.id, d.c.attempts, d.c.subscription_id, Subscription.endpoint,
-                  Subscription.p256dh, Subscription.auth, d.c.alert_id, d.c.area_id)
+                  Subscription.p256dh, Subscription.auth, Alert.id, Alert.severity,
+                  Alert.published_at, Alert.retracted_at, Alert.expires_at, Area.slug)
         .select_from(d)
+        .join(Alert, Alert.id == d.c.alert_id)
         .outerjoin(Subscription, Subscription.id == d.c.subscription_id)
+        .outerjoin(Area, Area.id == d.c.area_id)
         .where(d.c.id.in_(ids))
-        .order_by(d.c.id)).all()
-    # Alerts and areas are few per batch (usually one alert): fetched once each.
-    alerts = {row.id: AlertInfo(*row) for row in session.execute(
-        sa.select(Alert.id, Alert.severity, Alert.published_at, Alert.retracted_at,
-                  Alert.expires_at).where(Alert.id.in_({row[6] for row in rows})))}
-    areas = dict(session.execute(
-        sa.select(Area.id, Area.slug).where(Area.id.in_({row[7] for row in rows}))).all())
-    session.commit()
-    return [Job(id_, attempts, subscription_id, endpoint, p256dh, auth, alerts[alert_id],
-                areas.get(area_id, ""))
-            for id_, attempts, subscription_id, endpoint, p256dh, auth, alert_id, area_id
-            in rows]
+        .order_by(d.c.id))
+    alerts = {}  # one AlertInfo per alert (a batch is usually one alert)
+    jobs = []
+    for row in rows:
+        alert = alerts.get(row[6]) or alerts.setdefault(row[6], AlertInfo(*row[6:11]))
+        jobs.append(Job(*row[:6], alert, row[11] or ""))
+    return jobs
 
 
 def record(session, outcomes):

@@ -6,7 +6,7 @@
 
 A sender starts no request after its lease is (nearly) over, and every request has a
 timeout, so a live sender has recorded every result before anyone else could claim the
-row again. Senders may run at once on PostgreSQL (claims skip locked rows).
+row again. Senders may run at once, in several processes or machines (queue.py).
 
 The window, honestly: results are written every FLUSH_SECONDS (0.2 s). If a sender is
 killed, the messages it had in flight (at most PUSH_CONCURRENCY) and those answered in
@@ -28,7 +28,7 @@ from ..extensions import db
 from . import endpoints, message, policy
 from .client import ProtocolError, PushClient, origin
 from .endpoints import allow_local_endpoints, allowed_push_hosts
-from .queue import Outcome, claim_due, load_jobs, next_due, record
+from .queue import Outcome, claim_jobs, next_due, record
 from .vapid import AuthorizationCache, load_key
 from .wake import Wakeup
 
@@ -91,9 +91,9 @@ class Sender:
                 if wakeup:
                     wakeup.clear()  # before looking: a wake-up from now on is kept
                 try:
-                    ids = claim_due(db.session, self.clock(), self.batch_size, self.lease)
-                    if ids:
-                        await self._send_batch(http, ids)
+                    jobs = claim_jobs(db.session, self.clock(), self.batch_size, self.lease)
+                    if jobs:
+                        await self._send_batch(http, jobs)
                         continue
                     if not forever:
                         break
@@ -121,11 +121,11 @@ class Sender:
             if await wakeup.wait(min(left, 0.25)):
                 return
 
-    async def _send_batch(self, http, ids):
+    async def _send_batch(self, http, claimed):
         # No request starts after this point, and each has a timeout: every result is
         # written before the lease could run out and the row be claimed by someone else.
         last_start = time.monotonic() + self.lease - self.timeout - 2 * FLUSH_SECONDS - 1
-        jobs = iter(load_jobs(db.session, ids))
+        jobs = iter(claimed)
         self._payloads = {}
 
         async def lane():
@@ -136,7 +136,7 @@ class Sender:
 
         flusher = asyncio.create_task(self._flush_every(FLUSH_SECONDS))
         try:
-            await asyncio.gather(*(lane() for _ in range(min(self.concurrency, len(ids)))))
+            await asyncio.gather(*(lane() for _ in range(min(self.concurrency, len(claimed)))))
         finally:
             flusher.cancel()
             self._flush()

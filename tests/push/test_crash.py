@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from server.clock import utcnow
 from server.extensions import db
 from server.push.models import Delivery
-from server.push.queue import claim_due, claim_statement
+from server.push.queue import claim_jobs, claim_statement
 
 from .conftest import Device, publish_alert, run_sender, subscribe, worker
 
@@ -72,11 +72,11 @@ def test_claims_skip_rows_another_sender_is_claiming(app, areas, member):
         mine = set(first.execute(claim_statement("postgresql", now, 10, LEASE)).scalars())
         # A second sender neither waits for them nor takes them.
         db.session.execute(sa.text("SET LOCAL lock_timeout = '5s'"))
-        theirs = set(claim_due(db.session, now, 100, LEASE))
+        theirs = {job.delivery_id for job in claim_jobs(db.session, now, 100, LEASE)}
         first.commit()
     assert len(mine) == 10 and len(theirs) == 20 and not mine & theirs
     # Everything is claimed now (leased): a third sender gets nothing.
-    assert claim_due(db.session, now, 100, LEASE) == []
+    assert claim_jobs(db.session, now, 100, LEASE) == []
 
 
 def test_two_senders_at_once_send_each_delivery_once(app, areas, member, vapid_key, endpoint):
