@@ -24,11 +24,15 @@ run: install
 	$(BIN)/flask demo load
 	PUSH_WORKER_IN_PROCESS=1 SMS_WORKER_IN_PROCESS=1 $(BIN)/gunicorn -c gunicorn.conf.py 'server:create_app()'
 
-# Debian's Chromium for the browser tests (Playwright cannot download a browser here).
+# Debian's browsers for the browser tests (Playwright cannot download one here): Chromium
+# (tests/browser), and Firefox ESR and WebKitGTK's WebKitWebDriver with MiniBrowser under
+# Xvfb (tests/engines). A no-op when all are installed.
+BROWSERS := /usr/bin/chromium /usr/bin/firefox-esr /usr/bin/WebKitWebDriver /usr/bin/Xvfb
 browser:
-	@command -v chromium >/dev/null 2>&1 || { \
+	@missing=; for b in $(BROWSERS); do test -x $$b || missing=$$b; done; test -z "$$missing" || { \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium; }
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq \
+	    chromium firefox-esr webkit2gtk-driver xvfb; }
 
 # Debian's Kannel SMS gateway (bearerbox, smsbox) and its fake phone network (fakesmsc,
 # in kannel-extras) for the SMS tests; the tests start them on free ports themselves.
