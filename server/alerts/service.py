@@ -74,6 +74,19 @@ def is_live(alert, now=None):
             and (alert.expires_at is None or utc(alert.expires_at) > now))
 
 
+def undeliverable(alert, now):
+    """Why an alert must no longer be delivered to anyone (a delivery's last_error), or
+    None. `alert` is an Alert or any object with its published_at, retracted_at and
+    expires_at; None counts as not published."""
+    if alert is None or alert.published_at is None:
+        return "alert not published"
+    if alert.retracted_at is not None:
+        return "alert retracted"
+    if alert.expires_at is not None and utc(alert.expires_at) <= now:
+        return "alert expired"
+    return None
+
+
 def status_of(alert, now=None):
     """draft | published | expired | retracted: what staff screens show."""
     if alert.retracted_at is not None:

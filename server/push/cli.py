@@ -1,12 +1,10 @@
 """`flask push keys` and `flask push worker`."""
-import logging
-import signal
-import threading
 
 import click
 from flask import current_app
 from flask.cli import AppGroup
 
+from .. import workers
 from ..extensions import db
 from .models import Subscription
 from .sender import Sender
@@ -42,8 +40,6 @@ def keys(force):
 @click.option("--concurrency", type=click.IntRange(1, 1000), default=None)
 def worker(once, batch_size, concurrency):
     """Send queued push deliveries as alerts are published (until Ctrl-C or SIGTERM)."""
-    # Progress lines: counts only (never an endpoint, never anything about a device).
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     overrides = {}
     if batch_size:
         overrides["push_batch_size"] = batch_size
@@ -53,13 +49,4 @@ def worker(once, batch_size, concurrency):
         sender = Sender(current_app._get_current_object(), **overrides)
     except NoKey as error:
         raise click.ClickException(str(error)) from None
-    if once:
-        totals = sender.run_once()
-    else:
-        stop = threading.Event()
-        # Stop after the batch in hand: what is claimed gets sent and recorded first.
-        for signum in (signal.SIGTERM, signal.SIGINT):
-            signal.signal(signum, lambda *_: stop.set())
-        click.echo("push worker: sending (Ctrl-C to stop)")
-        totals = sender.run_forever(stop)
-    click.echo("push worker: " + ", ".join(f"{k} {v}" for k, v in totals.items()))
+    workers.run(sender, "push worker", once)

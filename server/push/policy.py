@@ -3,7 +3,7 @@ push service (or its absence) means for it. Pure functions of a Job and the time
 import email.utils
 from datetime import timedelta
 
-from ..clock import utc
+from ..alerts.service import undeliverable
 from .queue import Outcome
 
 MAX_RETRY_SECONDS = 3600
@@ -12,16 +12,10 @@ MAX_RETRY_AFTER_SECONDS = 6 * 3600
 
 def unsendable(job, now):
     """(status, reason) when this delivery must not go out any more, or None."""
-    alert = job.alert
     if job.subscription_id is None:
         return "gone", "subscription gone"
-    if alert.published_at is None:
-        return "failed", "alert not published"
-    if alert.retracted_at is not None:
-        return "failed", "alert retracted"
-    if alert.expires_at is not None and utc(alert.expires_at) <= now:
-        return "failed", "alert expired"
-    return None
+    reason = undeliverable(job.alert, now)
+    return ("failed", reason) if reason else None
 
 
 def retry_or_fail(job, now, error, base_seconds, max_attempts, attempted=True):

@@ -1,13 +1,11 @@
 """`flask sms worker` and `flask sms kannel-config`."""
-import logging
 import secrets
-import signal
-import threading
 
 import click
 from flask import current_app
 from flask.cli import AppGroup
 
+from .. import workers
 from .kannel import kannel_config
 from .sender import Sender
 
@@ -19,22 +17,11 @@ sms = AppGroup("sms", help="Text messages: the sender and the gateway's configur
 @click.option("--concurrency", type=click.IntRange(1, 100), default=None)
 def worker(once, concurrency):
     """Send queued texts through the gateway (runs until stopped with Ctrl-C or SIGTERM)."""
-    # Progress lines: counts only, never a number or a text.
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     try:
         sender = Sender(current_app._get_current_object(), concurrency=concurrency)
     except ValueError as error:
         raise click.ClickException(str(error)) from None
-    if once:
-        totals = sender.run_once()
-    else:
-        stop = threading.Event()
-        # Stop after the round in hand: what is claimed gets sent and recorded first.
-        for signum in (signal.SIGTERM, signal.SIGINT):
-            signal.signal(signum, lambda *_: stop.set())
-        click.echo("sms worker: sending (Ctrl-C to stop)")
-        totals = sender.run_forever(stop)
-    click.echo("sms worker: " + ", ".join(f"{k} {v}" for k, v in totals.items()))
+    workers.run(sender, "sms worker", once)
 
 
 @sms.command("kannel-config")

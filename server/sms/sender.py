@@ -36,7 +36,7 @@ from ..accounts.models import Member
 from ..alerts import service as alerts
 from ..alerts.models import Alert, alert_area
 from ..areas.models import Area
-from ..clock import utc, utcnow
+from ..clock import utcnow
 from ..extensions import db
 from ..push import queue
 from ..push.wake import SyncWakeup
@@ -166,13 +166,8 @@ def _unsendable(row, alert, now):
         return "gone", "member gone"
     if row.stopped_at is not None:
         return "gone", "member sent STOP"
-    if alert is None or alert.published_at is None:
-        return "failed", "alert not published"
-    if alert.retracted_at is not None:
-        return "failed", "alert retracted"
-    if alert.expires_at is not None and utc(alert.expires_at) <= now:
-        return "failed", "alert expired"
-    return None
+    reason = alerts.undeliverable(alert, now)
+    return ("failed", reason) if reason else None
 
 
 def retry_or_fail(job, now, error, base_seconds, max_attempts):
