@@ -108,8 +108,23 @@ function textChoice(current) {
   return box;
 }
 
+// iPhones and iPads have Web Push only for an app added to the Home Screen (iOS 16.4 or
+// later): in a Safari tab there is no PushManager at all, so say how to add it rather than
+// "this browser cannot". (iPadOS asks for desktop pages: a Mac with a touch screen.)
+function appleNeedsHomeScreen() {
+  const agent = navigator.userAgent;
+  const apple = /iPhone|iPad|iPod/.test(agent) || (/Macintosh/.test(agent) && navigator.maxTouchPoints > 1);
+  const installed = /** @type {any} */ (navigator).standalone === true
+    || matchMedia('(display-mode: standalone)').matches;
+  return apple && !installed;
+}
+
 async function render(section) {
   const message = status();
+  if (appleNeedsHomeScreen()) {
+    section.append(h('p', { class: 'ios-home' }, t('notify.ios_home')), h('p', { class: 'hint' }, t('notify.ios_steps')));
+    return;
+  }
   if (!supported()) {
     section.append(h('p', {}, t('notify.unsupported')));
     return;

@@ -20,6 +20,13 @@ INSTALLED = """async () => navigator.serviceWorker.controller !== null
 H1 = "async () => document.querySelector('h1')?.textContent"
 OUTBOX = "async () => (await import('/static/outbox.js')).list()"
 MAIN_TEXT = "async () => document.querySelector('main').innerText"
+MAIN_TEXT_WHEN = "async (selector) => document.querySelector(selector)?.textContent && document.querySelector('main').innerText"
+VISIBLE = """async (selector) => { const el = document.querySelector(selector);
+    return el && el.getClientRects().length ? el.innerText : null; }"""
+NO_BACKGROUND_SYNC = ("This browser sends waiting reports only while this app is open. "
+                      "When you have signal, open the app again.")
+NO_PUSH = "This browser cannot show notifications."
+NO_PERSIST = "This browser cannot promise to keep saved reports."
 
 # The report form, filled in as the browser tests do (pickers, then text), and sent.
 FILL_AND_SEND = """async (description) => {
@@ -63,6 +70,11 @@ def test_shell_offline_and_a_report_saved_while_the_server_is_down_arrives_once(
                         "/settings": "Settings"}.items():
         open_app(engine, path)
         assert engine.evaluate(H1) == title, path
+    # Settings says what this engine cannot do: WebKitGTK has no Push and no persistent
+    # storage; Firefox has both.
+    text = engine.wait(MAIN_TEXT_WHEN, "#set-storage ~ .persist-state", message="Settings drawn")
+    unsupported = {NO_PUSH in text, NO_PERSIST in text}
+    assert unsupported == {engine.name == "webkit"}, text
 
     open_app(engine, "/report")
     engine.evaluate(FILL_AND_SEND, f"Took the money back at knifepoint. {tag}")
@@ -71,6 +83,9 @@ def test_shell_offline_and_a_report_saved_while_the_server_is_down_arrives_once(
     assert item["state"] == "waiting"
     engine.wait("async () => !!document.querySelector('main').innerText.includes('1 report waiting to send')",
                 message="the count of waiting reports")
+    # Neither engine has Background Sync: My reports says the report goes when the app is open.
+    assert engine.evaluate("async () => 'SyncManager' in self") is False
+    assert engine.evaluate(VISIBLE, ".no-background-sync") == NO_BACKGROUND_SYNC
     assert up.report_ids(tag) == []
 
     # The server is back; the worker closes the app and opens it again later.
@@ -80,6 +95,7 @@ def test_shell_offline_and_a_report_saved_while_the_server_is_down_arrives_once(
     engine.wait("async () => (await (await import('/static/outbox.js')).list()).every((i) => i.state === 'sent')",
                 message="the report sent")
     assert up.report_ids(tag) == [item["id"]]
+    engine.wait("async () => document.querySelector('.no-background-sync').hidden", message="the line hidden")
     # Opened once more: nothing is sent twice.
     engine.new_tab()
     open_app(engine, "/reports")

@@ -44,10 +44,13 @@ function card(item, areas, refresh) {
 
 export async function render(main, { params }) {
   const count = h('p', { class: 'count' });
+  // Firefox and Safari have no Background Sync: a waiting report goes only while the app
+  // is open (on start, on `online`, on the backoff timer), so say that, not "any time".
+  const noBackgroundSync = h('p', { class: 'hint no-background-sync', hidden: true }, t('reports.no_background_sync'));
   const message = status();
   const list = h('ul', { class: 'cards' });
   const sendButton = h('button', { type: 'button', class: 'primary' }, t('reports.send_now'));
-  main.append(h('h1', {}, t('reports.title')), count, h('div', { class: 'actions' }, sendButton), message, list);
+  main.append(h('h1', {}, t('reports.title')), count, noBackgroundSync, h('div', { class: 'actions' }, sendButton), message, list);
   // The line under "Send now" follows the reports: once none waits, it says all is sent.
   const say = (text, kind) => {
     message.textContent = text;
@@ -60,6 +63,7 @@ export async function render(main, { params }) {
     const items = await outbox.list();
     const waiting = items.filter((item) => item.state === 'waiting').length;
     count.textContent = waiting ? t('reports.waiting', { n: waiting }) : t('reports.none_waiting');
+    noBackgroundSync.hidden = !waiting || 'SyncManager' in globalThis;
     if (!waiting && message.dataset.kind === 'waiting') say(items.length ? t('reports.all_sent') : '', 'done');
     list.replaceChildren(...items.map((item) => card(item, areas, draw)));
     if (!items.length) list.replaceChildren(h('li', { class: 'empty' }, t('reports.empty')));
