@@ -9,6 +9,7 @@ from datetime import timedelta
 from phonenumbers import (
     NumberParseException,
     PhoneNumberFormat,
+    country_code_for_region,
     format_number,
     is_possible_number,
     national_significant_number,
@@ -98,16 +99,27 @@ def status_of(alert, now=None):
 
 # --- Identifiers as members see them -----------------------------------------------------
 
-def _mask_phone(value, region):
-    """Keep the last 3 digits and, on long numbers, the first few (country and network),
-    with at least 5 digits masked: "+44 7700 900123" -> "+44 77•• •••123"."""
+def display_phone(value, region="GB"):
+    """A phone number as people of the deployment's region write it: national for a
+    number of that region ("+44 7700 900123" -> "07700 900123" in GB), international for
+    any other ("+1 415-555-0132"). Full and masked numbers read alike. A short code or an
+    odd number stays as written (it would gain a country code nobody wrote)."""
     try:
         number = parse(value, region)
-        # A short code would gain a country code nobody wrote: leave those as written.
         if is_possible_number(number) and len(national_significant_number(number)) >= 7:
-            value = format_number(number, PhoneNumberFormat.INTERNATIONAL)
+            home = number.country_code == country_code_for_region(region)
+            style = PhoneNumberFormat.NATIONAL if home else PhoneNumberFormat.INTERNATIONAL
+            return format_number(number, style)
     except NumberParseException:
-        pass  # an odd number: mask it as written
+        pass
+    return value
+
+
+def _mask_phone(value, region):
+    """Keep the last 3 digits and, on long numbers, the first few (trunk and network),
+    with at least 5 digits masked, in display_phone's format: "+44 7700 900123" ->
+    "077•• •••123" in GB."""
+    value = display_phone(value, region)
     digits = sum(c.isdigit() for c in value)
     if not digits:
         return _mask_start(value)
@@ -166,6 +178,8 @@ def shown_as(item, region=None):
     """The value members see for one stored identifier, or None when it is hidden."""
     display = item.get("display", "full")
     if display == "full":
+        if item["kind"] == "phone":
+            return display_phone(item["value"], region or default_region())
         return item["value"]
     if display == "masked":
         return mask(item["kind"], item["value"], region)

@@ -325,7 +325,7 @@ def test_write_edit_publish_retract(client, areas, moderator):
     assert alert["areas"] == [{"slug": "hackney", "name": "Hackney"}]
     assert alert["identifiers"] == [
         {"kind": "phone", "value": "+44 7700 900123", "display": "masked",
-         "shown_as": "+44 77•• •••123"},
+         "shown_as": "077•• •••123"},  # the national format of the deployment
         {"kind": "plate", "value": "AB12 CDE", "display": "full", "shown_as": "AB12 CDE"},
         {"kind": "name", "value": "Dave Secretname", "display": "hidden", "shown_as": None},
     ]

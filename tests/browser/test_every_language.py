@@ -13,11 +13,23 @@ import time
 import pytest
 
 from .axe import serious_violations
-from .members import join, new_member
-from .pages import fill_report, installed_app, open_app, report_payload
-from .screens import (LANGUAGES, SIZES, THEMES, answer_hidden, check_a_number, layout_problems,
-                      member_screens, open_screen, pseudo, pseudo_catalogue, redraw, settle, staff_screens,
-                      text_size, wait_for_text)
+from .pages import fill_report, installed_app, report_payload
+from .screens import (
+    LANGUAGES,
+    SIZES,
+    THEMES,
+    answer_hidden,
+    layout_problems,
+    member_screens,
+    open_screen,
+    pseudo,
+    pseudo_catalogue,
+    redraw,
+    settle,
+    staff_screens,
+    text_size,
+    wait_for_text,
+)
 from .support import ROOT, wait_until
 
 pytestmark = pytest.mark.browser
