@@ -1,8 +1,9 @@
 // Starts the app: quick exit first, then the language, the screens, the outbox and the
 // service worker. The screens themselves live in screens/, one module each.
-import { init as initLanguage, t, translate, onLanguageChange } from './i18n.js';
+import {
+  init as initLanguage, t, translate, onLanguageChange, LANGUAGES, asked, current, setLanguage,
+} from './i18n.js';
 import { addScreen, start, render, setNavFilter, keepFitting } from './router.js';
-import { offerLanguages } from './language-picker.js';
 import { memberToken } from './api.js';
 import { keepFlushing } from './outbox.js';
 import { refreshAreas } from './areas.js';
@@ -26,6 +27,23 @@ for (const screen of JSON.parse(document.getElementById('screens').textContent))
   addScreen(screen.path, { load, title: screen.title, nav: screen.nav, icon: screen.nav ? screen.path.slice(1) : null });
 }
 
+// First open: every language in its own words above the first screen, until one is
+// chosen or kept (or set in Settings). It blocks nothing: a worker can report at once.
+async function offerLanguages(box) {
+  if (await asked()) return;
+  const choose = (choice) => () => {
+    box.hidden = true;
+    setLanguage(choice);
+    document.getElementById('main').focus();
+  };
+  box.replaceChildren(h('h2', { id: 'first-language-title' }, t('first.title')),
+    h('p', {}, h('button', { type: 'button', class: 'primary', 'data-action': 'keep', onclick: choose('') },
+      t('first.keep', { language: LANGUAGES[current()] }))),
+    h('ul', {}, Object.entries(LANGUAGES).map(([code, name]) => h('li', {},
+      h('button', { type: 'button', class: 'secondary', lang: code, onclick: choose(code) }, name)))));
+  box.hidden = false;
+}
+
 function showWiped() {
   const exit = document.getElementById('quick-exit');
   document.body.replaceChildren(exit, h('main', { id: 'main', class: 'wiped', tabindex: '-1' },
@@ -38,8 +56,9 @@ async function boot() {
   await initLanguage();
   translate();
   keepFitting();
-  const redrawPicker = await offerLanguages(document.getElementById('first-language'));
-  onLanguageChange(() => { translate(); render(); if (redrawPicker) redrawPicker(); });
+  const picker = document.getElementById('first-language');
+  await offerLanguages(picker);
+  onLanguageChange(() => { picker.hidden = true; translate(); render(); });
   // No Join tab on a member's phone.
   const hideJoin = async () => {
     const member = Boolean(await memberToken().catch(() => null));

@@ -32,8 +32,7 @@ export function icon(name) {
   return svg;
 }
 
-// Focus an answer and scroll it clear of the header and tab bar: focus() alone does not
-// scroll when the element counts as visible under the bar.
+// Focus an answer and scroll it clear of the bars (focus() alone may leave it under one).
 export function reveal(el) {
   el.focus({ preventScroll: true });
   el.scrollIntoView({ block: 'start' });
@@ -97,16 +96,12 @@ export function errorList(errors) {
     }
   };
   walk(errors || {}, []);
-  const said = new Set();
   return h('ul', { class: 'errors' }, lines.map(([path, message]) => {
     const named = path.filter((part) => !/^\d+$/.test(part) && !part.startsWith('_') && part !== 'json');
     const key = `field.${named.join('.')}`;
     const label = named.length && t(key) !== key ? t(key) : ''; // a field path, never shown raw
     const code = /^[a-z][a-z0-9_]*$/.test(message) ? `error.${message}` : null;
     const text = code && t(code) !== code ? t(code) : t('error.field');
-    const line = label ? `${label}: ${text}` : text;
-    if (said.has(line)) return null; // two messages on one field read as one line
-    said.add(line);
-    return h('li', {}, line);
+    return h('li', {}, label ? `${label}: ${text}` : text);
   }));
 }

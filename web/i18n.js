@@ -79,15 +79,10 @@ export const formatNumber = (n) => formats.number.format(n);
 
 const browserLanguages = () => navigator.languages || [navigator.language];
 
-// The language chosen here, or "" to follow the phone.
-export async function chosen() {
-  return (await db.get('kv', 'language').catch(() => '')) || '';
-}
-
-// Whether a language was ever chosen on this device (the first open asks).
-export async function asked() {
-  return (await db.get('kv', 'language').catch(() => '')) !== undefined;
-}
+// The language chosen here ("" to follow the phone; undefined: never asked).
+const stored = () => db.get('kv', 'language').catch(() => '');
+export const chosen = async () => (await stored()) || '';
+export const asked = async () => (await stored()) !== undefined;
 
 export async function setLanguage(choice) {
   await db.put('kv', choice, 'language');

@@ -51,12 +51,7 @@ export async function render(main, { params }) {
   const list = h('ul', { class: 'cards' });
   const sendButton = h('button', { type: 'button', class: 'primary' }, t('reports.send_now'));
   main.append(h('h1', {}, t('reports.title')), count, noBackgroundSync, h('div', { class: 'actions' }, sendButton), message, list);
-  // The line under "Send now" follows the reports: once none waits, it says all is sent.
-  const say = (text, kind) => {
-    message.textContent = text;
-    message.dataset.kind = kind;
-  };
-  if (params.get('saved')) say(t('reports.saved'), 'waiting');
+  if (params.get('saved')) message.textContent = t('reports.saved');
 
   let areas = await cachedAreas();
   const draw = async () => {
@@ -64,19 +59,22 @@ export async function render(main, { params }) {
     const waiting = items.filter((item) => item.state === 'waiting').length;
     count.textContent = waiting ? t('reports.waiting', { n: waiting }) : t('reports.none_waiting');
     noBackgroundSync.hidden = !waiting || 'SyncManager' in globalThis;
-    if (!waiting && message.dataset.kind === 'waiting') say(items.length ? t('reports.all_sent') : '', 'done');
+    // The line under "Send now" follows the reports: once none waits, all is sent.
+    if (!waiting && message.textContent) {
+      message.textContent = items.some((item) => item.state === 'parked') ? '' : t('reports.all_sent');
+    }
     list.replaceChildren(...items.map((item) => card(item, areas, draw)));
     if (!items.length) list.replaceChildren(h('li', { class: 'empty' }, t('reports.empty')));
   };
 
   sendButton.addEventListener('click', async () => {
     sendButton.disabled = true;
-    say(t('reports.sending'), 'waiting');
+    message.textContent = t('reports.sending');
     try {
       const outcome = await outbox.sendNow();
-      if (outcome.skipped) say(t('reports.already_sending'), 'waiting');
-      else if (outcome.error) say(`${t('reports.not_sent')} ${t(`reason.${outcome.error}`)}`, 'waiting');
-      else say(t('reports.sent_count', { n: outcome.sent }), 'done');
+      if (outcome.skipped) message.textContent = t('reports.already_sending');
+      else if (outcome.error) message.textContent = `${t('reports.not_sent')} ${t(`reason.${outcome.error}`)}`;
+      else message.textContent = t('reports.sent_count', { n: outcome.sent });
       await draw();
     } finally {
       sendButton.disabled = false;
