@@ -227,7 +227,7 @@ def test_draft_survives_a_closed_tab(context):
     fill_report(page, "Half written when the tab closed", types=("threats",), area="islington")
     page.get_by_text("Describe the person").click()
     page.get_by_label("Phone numbers they used").fill("07700 900123")
-    page.get_by_label("Gender").select_option("man")
+    page.get_by_label("Gender", exact=True).select_option("man")  # not "My gender identity"
     wait_until(lambda: (page.evaluate("""async () => (await (await import('/static/db.js'))
         .get('kv', 'draft'))?.fields?.['offender.phones']""") == "07700 900123"), message="the draft")
     draft_id = page.evaluate("async () => (await (await import('/static/db.js')).get('kv', 'draft')).id")
