@@ -203,7 +203,7 @@ class Kannel:
             process.send_signal(signal.SIGTERM)
         for process in self.processes:
             try:
-                process.wait(10)
+                process.wait(3)  # bearerbox can take long to drain: it keeps nothing we need
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()

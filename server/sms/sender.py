@@ -229,7 +229,11 @@ class Sender:
                 if stop is None:
                     break
                 db.session.remove()  # hold no connection (or SQLite snapshot) while idle
-                wakeup.wait(self.poll)
+                # Woken by a publish, or after the poll; in slices, so a stop is seen soon.
+                until = time.monotonic() + self.poll
+                while not stop.is_set() and (left := until - time.monotonic()) > 0:
+                    if wakeup.wait(min(left, 0.5)):
+                        break
         return dict(self.totals)
 
     def round(self, pool):

@@ -87,7 +87,8 @@ def alert_parts(language, alert, area_names, identifiers, withheld):
     """The placeholders every alert text shares. `identifiers`: [{"kind", "value"}] as
     members may see them (hidden ones already left out); `withheld`: how many were hidden."""
     types = [t(language, f"incident.{kind}") for kind in alert.incident_types or []]
-    listed = "; ".join(t(language, "identifier." + item["kind"]) + " " + item["value"]
+    # "*" for the mask: "•" is outside the GSM alphabet and would double the text's cost.
+    listed = "; ".join(t(language, "identifier." + item["kind"]) + " " + item["value"].replace("•", "*")
                        for item in identifiers)
     shown = t(language, "alert.identifiers", list=listed) if listed else ""
     if withheld:

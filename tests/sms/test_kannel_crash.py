@@ -14,7 +14,7 @@ from server.extensions import db
 from server.sms import service
 from server.sms.models import SmsDelivery
 
-from .conftest import kannel_settings, publish
+from .conftest import enrol_many, kannel_settings, publish
 
 MEMBERS = 500
 RECORD_EVERY = 8
@@ -31,7 +31,7 @@ def start_worker(app, tmp_path, kannel):
            "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
            "SECRET_KEY": app.config["SECRET_KEY"], "SMS_GATEWAY": "kannel",
            "SMS_GATEWAY_SECRET": app.config["SMS_GATEWAY_SECRET"],
-           "SMS_RECORD_EVERY": str(RECORD_EVERY), "SMS_LEASE_SECONDS": "5",
+           "SMS_RECORD_EVERY": str(RECORD_EVERY), "SMS_LEASE_SECONDS": "3",
            "SMS_TIMEOUT_SECONDS": "1", "SMS_POLL_SECONDS": "0.1"}
     env.update({k: str(v) for k, v in kannel_settings(kannel, reports=False).items()})
     log = open(tmp_path / "worker.log", "ab")
@@ -51,8 +51,7 @@ def test_sigkill_midway_through_500_texts_loses_none_and_repeats_at_most_one_gro
     phones = kannel.phones
     phones.clear()
     numbers = [f"+4477009{i:05d}" for i in range(MEMBERS)]
-    for number in numbers:
-        service.enrol(None, number, ["hackney"], "en", "neutral")
+    enrol_many(numbers)
     alert = publish()
     assert service.delivery_counts(alert.id)["queued"] == MEMBERS
 

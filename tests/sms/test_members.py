@@ -178,3 +178,23 @@ def test_alert_texts_count_as_deliveries_beside_push(app, areas):
     alert = publish()
     assert service.delivery_counts(alert.id)["queued"] == 1
     assert db.session.execute(sa.select(sa.func.count()).select_from(SmsDelivery)).scalar() == 1
+
+
+def test_texts_show_identifiers_only_as_staff_chose_and_hidden_ones_never(app, areas):
+    from server.sms.sender import load_jobs
+    enrol("07700 900001", style="detailed")
+    enrol("07700 900002", language="es", style="neutral")
+    alert = publish(identifiers=[
+        {"kind": "phone", "value": "07700 900123", "display": "full"},
+        {"kind": "plate", "value": "AB12 CDE", "display": "masked"},
+        {"kind": "email", "value": "secret.man@example.com", "display": "hidden"}])
+    ids = [row.id for row, _ in queued("alert")]
+    jobs = {job.to: job.text for job in load_jobs(db.session, ids, service.utcnow(), "Redflag")}
+    detailed, neutral = jobs["+447700900001"], jobs["+447700900002"]
+    # Masked as on the app, with "*" (GSM-7: a "•" would make it a UCS-2 text).
+    assert "Phone 07700 900123; Plate AB** **E." in detailed and "AB12 CDE" not in detailed
+    from server.sms.texts import segments
+    assert segments(detailed) == ("GSM-7", 2)
+    assert "secret" not in detailed and "Ask the project about details not shown." in detailed
+    ref = service.alert_ref(alert.id)
+    assert neutral == f"Nuevo mensaje de seguridad de Redflag. Responde LEER {ref}"
