@@ -8,6 +8,10 @@
 - gunicorn answers malformed requests itself (400, 414, 431, ...) with an HTML page
   and none of the app's security headers. `use_json_error_pages()` makes those answers
   the app's JSON error body with the app's headers.
+- Values no engine or parser holds (kind 2): a JSON body nested deeper than
+  MAX_JSON_DEPTH is a 400 before any parser recurses into it (5,000 levels made
+  Python's parser raise RecursionError: a 500 on every JSON endpoint); an <int:...> in a
+  URL is at most what PostgreSQL's integer holds (a larger one was a 500).
 - An over-size body (kind 6): the app answers 413 before reading the body, and the
   server then closed the connection while the client was still sending, so the client
   never read the 413 (a broken pipe, which a phone treats as "offline" and retries).
@@ -21,8 +25,12 @@ import re
 import time
 
 from flask import abort, current_app, request
+from flask_smorest import abort as smorest_abort
+from flask_smorest.spec.plugins import integerconverter2paramschema
+from werkzeug.routing import IntegerConverter
 
 from . import errors
+from .extensions import api
 from .security import SECURITY_HEADERS
 
 ADDRESS_REMOVED = "[address]"
@@ -161,8 +169,61 @@ def _refuse_oversize():
     abort(413)
 
 
+# --- Values no engine or parser holds ----------------------------------------------------
+
+MAX_JSON_DEPTH = 32       # the deepest real payload (a sync of reports) is 5 levels
+MAX_URL_INTEGER = 2**31 - 1
+
+
+def json_depth(value):
+    """How deeply a parsed JSON value nests arrays and objects (iteratively: no limit)."""
+    if not isinstance(value, (dict, list)):
+        return 0
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        children = item.values() if isinstance(item, dict) else item
+        deepest = max(deepest, depth)
+        stack.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
+    return deepest
+
+
+def _refuse_deep_json():
+    # Parsed once here (about 2 ms for a full 256 KB sync); every parser after this one
+    # (webargs, get_json) meets a body already known to be shallow.
+    if not request.is_json or not request.content_length:
+        return None
+    try:
+        value = json.loads(request.get_data(cache=True))
+    except RecursionError:
+        value = None
+        depth = MAX_JSON_DEPTH + 1
+    except ValueError:
+        return None  # not JSON at all: the parsers answer that with their own 400
+    else:
+        depth = json_depth(value)
+    if depth > MAX_JSON_DEPTH:
+        smorest_abort(400, message=f"The JSON body is nested more than {MAX_JSON_DEPTH} levels deep.")
+    return None
+
+
+class BoundedIntegerConverter(IntegerConverter):
+    """<int:...> as werkzeug reads it, but never above PostgreSQL's integer (a larger id
+    cannot exist: 404, not a database error)."""
+
+    def __init__(self, map, fixed_digits=0, min=None, max=MAX_URL_INTEGER, signed=False):  # noqa: A002
+        super().__init__(map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
+
+
+# The OpenAPI document states the bound (registered once: `api` lives as long as the process).
+api.register_converter(BoundedIntegerConverter, integerconverter2paramschema)
+
+
 def init_app(app):
+    """Before any blueprint is registered: the URL converters are looked up then."""
+    app.url_map.converters["int"] = BoundedIntegerConverter
     app.before_request(_refuse_oversize)
+    app.before_request(_refuse_deep_json)
     from flask.logging import default_handler
     if not any(isinstance(f, NoAddresses) for f in default_handler.filters):
         default_handler.addFilter(NoAddresses())
