@@ -168,3 +168,101 @@ def test_the_world_covers_every_text_field_of_the_report():
             yield path
 
     assert set(schema_paths(ReportSchema())) <= set(text_paths(full_report()))
+
+
+# --- The examples, kind by kind ------------------------------------------------------
+
+def _errors(response):
+    body = response.get_json()
+    return body.get("errors", {}).get("json") or body.get("errors", {}).get("query") or {}
+
+
+@pytest.mark.parametrize("text", ["bad\x00guy@example.com", "bad\ud800guy@example.com"])
+def test_kind_1_text_no_engine_can_store_is_a_422_with_a_field_message(app, world, text):
+    member = app.test_client()
+    staff = world.staff_client
+    cases = [
+        (member.post("/api/v1/checks", json={"kind": "email", "value": text}, headers=world.member),
+         "value"),
+        (app.test_client().post("/api/v1/staff/login",
+                                json={"username": text, "password": "whatever it is"}), "username"),
+        (staff.post("/api/v1/staff/invites", json={"note": text}, headers=world.moderator), "note"),
+        (member.post("/api/v1/reports", json=full_report(description=text)), "description"),
+        (staff.post("/api/v1/staff/alerts", headers=world.moderator,
+                    json={**_alert(world), "title": text}), "title"),
+    ]
+    for response, field in cases:
+        assert response.status_code == 422, (field, response.status_code, response.get_json())
+        assert field in _errors(response), (field, response.get_json())
+    search = staff.get("/api/v1/staff/reports?identifier_kind=email&identifier="
+                       + quote(text.encode("utf-8", "surrogatepass"), safe=""))
+    assert search.status_code in (200, 422)  # a NUL: 422; a surrogate is U+FFFD once decoded
+    if "\x00" in text:
+        assert search.status_code == 422 and "identifier" in _errors(search)
+
+
+def _alert(world):
+    from .hostile import draft_alert
+    return draft_alert([world.report_id])
+
+
+@pytest.mark.parametrize("text", ["\x00", "\ud800", "a\udfffb"])
+def test_kind_1_a_sync_item_with_such_text_is_invalid_never_retryable(app, world, text):
+    good, bad = full_report(), full_report(description=f"Punched me {text}")
+    client = app.test_client()
+    for _ in range(2):  # and the same on every resend
+        results = client.post("/api/v1/sync", json={"reports": [good, bad]}).get_json()["results"]
+        assert results[0]["result"] in ("created", "duplicate")
+        assert (results[1]["result"], results[1]["retryable"]) == ("invalid", False)
+        assert "description" in results[1]["errors"]
+
+
+def test_kind_2_values_outside_what_the_engines_hold(app, world):
+    staff = world.staff_client
+    reply = staff.post("/api/v1/staff/alerts", headers=world.moderator,
+                       json={**_alert(world), "expires_at": "9999-12-31T23:59:59-14:00"})
+    assert reply.status_code == 422 and "expires_at" in _errors(reply)
+    assert staff.get("/api/v1/staff/alerts").status_code == 200
+    since = app.test_client().get("/api/v1/alerts?since=0001-01-01T00:00:00Z", headers=world.member)
+    assert since.status_code == 422 and "since" in _errors(since)
+    reply = app.test_client().post("/api/v1/staff/members/99999999999999999999/revoke")
+    assert reply.status_code == 404
+
+
+@pytest.mark.parametrize("path", ["/api/v1/reports", "/api/v1/sync", "/api/v1/members/redeem",
+                                  "/api/v1/staff/login", "/api/v1/checks"])
+def test_kind_2_json_nested_5000_deep_is_a_400_everywhere(client, path):
+    reply = client.post(path, data="[" * 5000 + "]" * 5000, content_type="application/json")
+    assert reply.status_code == 400
+    assert "nested" in reply.get_json()["message"]
+
+
+def test_kind_2_an_instant_with_an_offset_is_the_same_instant_on_both_engines(app, world):
+    staff = world.staff_client
+    reply = staff.post("/api/v1/staff/alerts", headers=world.moderator,
+                       json={**_alert(world), "expires_at": "2099-06-01T12:00:00+05:00"})
+    assert reply.status_code == 201, reply.get_json()
+    db.session.remove()
+    stored = staff.get(f"/api/v1/staff/alerts/{reply.get_json()['id']}").get_json()["expires_at"]
+    assert stored in ("2099-06-01T07:00:00+00:00", "2099-06-01T07:00:00Z")
+
+
+def test_kind_3_a_list_mixing_malformed_and_unknown_areas_is_a_422(app, world):
+    member, staff = app.test_client(), world.staff_client
+    from .hostile import AUTH, P256DH
+    replies = {
+        "member feed": member.get("/api/v1/alerts?area=&area=nope", headers=world.member),
+        "staff queue": staff.get("/api/v1/staff/reports?area=&area=nope"),
+        "subscribe": member.post("/api/v1/push/subscriptions", headers=world.member, json={
+            "areas": ["", "nope"], "subscription": {"endpoint": "https://push.example.net/k",
+                                                    "keys": {"p256dh": P256DH, "auth": AUTH}}}),
+        "change areas": member.put(f"/api/v1/push/subscriptions/{world.subscription_id}",
+                                   headers=world.member, json={"areas": ["", "nope"]}),
+        "alert create": staff.post("/api/v1/staff/alerts", headers=world.moderator,
+                                   json={**_alert(world), "areas": ["", "nope"]}),
+        "alert edit": staff.patch(f"/api/v1/staff/alerts/{world.alert_id}",
+                                  headers=world.moderator, json={"areas": ["", "nope"]}),
+    }
+    for where, reply in replies.items():
+        assert reply.status_code == 422, (where, reply.status_code)
+        assert "area" in str(reply.get_json()["errors"]), where
