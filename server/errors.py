@@ -165,6 +165,17 @@ class Unavailable(DomainError):
     code = "unavailable"
 
 
+def field_messages(errors):
+    """marshmallow's field errors as JSON can always carry them: every key a string.
+    A list's item errors are keyed by index (an int); beside a field name in the same
+    dict, sorting the keys for JSON failed, and the error answer itself was a 500."""
+    if isinstance(errors, dict):
+        return {str(key): field_messages(value) for key, value in errors.items()}
+    if isinstance(errors, list | tuple):
+        return [field_messages(value) for value in errors]
+    return errors
+
+
 def body(status, error, message=None, errors=None, reason=None):
     """The standard error body (see the module docstring)."""
     payload = {"code": status, "status": reason or HTTP_STATUS_CODES.get(status, "Error"),
@@ -172,7 +183,7 @@ def body(status, error, message=None, errors=None, reason=None):
     if message:
         payload["message"] = message
     if errors:
-        payload["errors"] = errors
+        payload["errors"] = field_messages(errors)
     return payload
 
 

@@ -1,25 +1,108 @@
 """The schema kit: the pieces every package's schemas share.
 
-StrictSchema (unknown fields are errors), UtcDateTime, StrictBoolean, the text rules
-(no NUL, not blank, length), unique lists, and the paging and date-range query schemas.
+StrictSchema (unknown fields are errors; text no database can store is refused in every
+field), UtcDateTime (an instant both engines hold, as UTC), StrictBoolean, the text rules
+(storable, not blank, length), unique lists, and the paging and date-range query schemas.
 Nothing here knows a domain: lookups (is this a known area?) come from the domain's
 service (server.areas.service.known_areas).
 """
-from datetime import UTC
+from collections.abc import Mapping
+from datetime import UTC, datetime
 
-from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import RAISE, Schema, ValidationError, fields, pre_load, validate, validates_schema
 
 MAX_PAGE = 200
+# The instants both engines store and Python reads back: PostgreSQL would take year
+# 10000 (9999-12-31T23:59:59-14:00 in UTC) and then every read of it fails.
+EARLIEST_INSTANT = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST_INSTANT = datetime(9000, 1, 1, tzinfo=UTC)
+
+
+# --- Text every engine stores ----------------------------------------------------------
+# PostgreSQL refuses NUL in text; no engine can encode an unpaired surrogate (not a
+# character, but JSON's "\ud800" escape makes one). Both are refused at the edge with a
+# field message, in every string a schema is given: fields, list items, dict keys and
+# values, however deeply nested.
+
+def unstorable(value):
+    """Why no database can store this text (a message), or None."""
+    if "\x00" in value:
+        return "Must not contain NUL characters."
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return "Must not contain unpaired surrogates (they are not characters)."
+    return None
+
+
+def text_errors(value):
+    """Field messages for every string no database can store inside a JSON value,
+    shaped as marshmallow shapes errors ({field: [message]}, list items by index), or
+    None when there is none."""
+    if isinstance(value, str):
+        problem = unstorable(value)
+        return [problem] if problem else None
+    if isinstance(value, Mapping):  # a dict, or webargs' view of a query string
+        errors = {}
+        for key, item in value.items():
+            problem = unstorable(key) if isinstance(key, str) else None
+            found = [problem] if problem else text_errors(item)
+            if found:
+                errors[key.encode("utf-8", "replace").decode() if problem else key] = found
+        return errors or None
+    if isinstance(value, list | tuple):
+        errors = {i: found for i, item in enumerate(value) if (found := text_errors(item))}
+        return errors or None
+    return None
 
 
 class StrictSchema(Schema):
-    """Unknown fields are errors (422), never silently dropped."""
+    """Unknown fields are errors (422), never silently dropped; so is text no database
+    can store, in any field (TEXT_CHECKED_ELSEWHERE names fields whose items are checked
+    one by one later, as the sync's reports are, so one bad item sinks only itself)."""
+    TEXT_CHECKED_ELSEWHERE = ()
+
     class Meta:
         unknown = RAISE
 
+    @pre_load(pass_collection=True)
+    def _storable_text(self, data, **kwargs):
+        if isinstance(data, Mapping) and self.TEXT_CHECKED_ELSEWHERE:
+            data_to_check = {k: v for k, v in data.items() if k not in self.TEXT_CHECKED_ELSEWHERE}
+        else:
+            data_to_check = data
+        errors = text_errors(data_to_check)
+        if errors:
+            raise ValidationError(errors)
+        return data
 
-class UtcDateTime(fields.DateTime):
-    """Every stored time is UTC; SQLite returns them without an offset, so add it back."""
+
+def storable(value):
+    """Field validator: text a database can store (no NUL, no unpaired surrogate)."""
+    problem = unstorable(value)
+    if problem:
+        raise ValidationError(problem)
+
+
+class UtcDateTime(fields.AwareDateTime):
+    """An instant. In: ISO 8601 with an offset (none means UTC), between 1970 and 9000,
+    handed on as UTC, so both engines store the same instant (SQLite keeps no offset:
+    +05:00 stored as given came back five hours late). Out: UTC with its offset (SQLite
+    returns stored times without one)."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("default_timezone", UTC)
+        super().__init__(**kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        moment = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            moment = moment.astimezone(UTC)
+        except (OverflowError, ValueError):
+            moment = None
+        if moment is None or not EARLIEST_INSTANT <= moment < LATEST_INSTANT:
+            raise ValidationError("Must be between 1970 and 9000 (UTC).")
+        return moment
 
     def _serialize(self, value, attr, obj, **kwargs):
         if value is not None and value.tzinfo is None:
@@ -36,10 +119,7 @@ class StrictBoolean(fields.Boolean):
         return value
 
 
-def no_nul(value):
-    # PostgreSQL cannot store NUL in text: refuse it here, not with a 500 later.
-    if "\x00" in value:
-        raise ValidationError("Must not contain NUL characters.")
+no_nul = storable  # the older name: NUL was the first such text found
 
 
 def not_blank(value):
@@ -48,9 +128,9 @@ def not_blank(value):
 
 
 def text(max_length, *, blank=True, **kwargs):
-    """A string of 1..max_length characters without NUL, kept exactly as given; with
-    blank=False it must hold more than white space."""
-    rules = [validate.Length(1, max_length), no_nul]
+    """A string of 1..max_length characters a database can store, kept exactly as given;
+    with blank=False it must hold more than white space."""
+    rules = [validate.Length(1, max_length), storable]
     if not blank:
         rules.append(not_blank)
     return fields.String(validate=rules, **kwargs)

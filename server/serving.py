@@ -211,7 +211,7 @@ class BoundedIntegerConverter(IntegerConverter):
     """<int:...> as werkzeug reads it, but never above PostgreSQL's integer (a larger id
     cannot exist: 404, not a database error)."""
 
-    def __init__(self, map, fixed_digits=0, min=None, max=MAX_URL_INTEGER, signed=False):  # noqa: A002
+    def __init__(self, map, fixed_digits=0, min=None, max=MAX_URL_INTEGER, signed=False):
         super().__init__(map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
 
 

@@ -1,10 +1,10 @@
 from marshmallow import Schema, fields, validate
 
-from ..schemas import UtcDateTime
+from ..schemas import StrictSchema, UtcDateTime
 from ..security import PASSWORD_MAX_LENGTH
 
 
-class LoginSchema(Schema):
+class LoginSchema(StrictSchema):
     username = fields.String(required=True, validate=validate.Length(1, 80))
     password = fields.String(required=True, validate=validate.Length(1, PASSWORD_MAX_LENGTH))
     otp = fields.String(validate=validate.Regexp(r"^\d{6}$", error="Six digits."))
@@ -17,7 +17,7 @@ class StaffSchema(Schema):
     totp_enabled = fields.Boolean()
 
 
-class OtpSchema(Schema):
+class OtpSchema(StrictSchema):
     otp = fields.String(required=True, validate=validate.Regexp(r"^\d{6}$", error="Six digits."))
 
 
@@ -26,7 +26,7 @@ class TotpSetupSchema(Schema):
     provisioning_uri = fields.String()
 
 
-class InviteRequestSchema(Schema):
+class InviteRequestSchema(StrictSchema):
     # For staff only ("drop-in, Tuesday"); never a name or anything that identifies someone.
     note = fields.String(validate=validate.Length(max=120), allow_none=True)
 
@@ -37,7 +37,7 @@ class InviteSchema(Schema):
     join_url = fields.String()
 
 
-class RedeemSchema(Schema):
+class RedeemSchema(StrictSchema):
     code = fields.String(required=True, validate=validate.Length(1, 20))
 
 

@@ -4,8 +4,6 @@ MemberAlertSchema is the only shape in which an alert reaches a member. It is an
 allow-list: a field not declared here is never sent, so nothing of the reports, the
 reporters or the staff can leak into the feed by someone adding a column or a relation.
 """
-from datetime import UTC
-
 from marshmallow import Schema, fields
 
 from ..areas.fields import area_slugs
@@ -51,7 +49,7 @@ class MemberAlertSchema(Schema):
 
 class FeedQuerySchema(StrictSchema):
     area = area_slugs()
-    since = fields.AwareDateTime(default_timezone=UTC, metadata={
+    since = UtcDateTime(metadata={
         "description": "The `now` of the previous reply: only alerts published since "
                        "then, and the ids retracted since then"})
 

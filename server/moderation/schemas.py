@@ -193,9 +193,8 @@ class AlertDraftSchema(StrictSchema):
         validate=[validate.Length(1, len(INCIDENT_TYPES)), unique()])
     areas = area_slugs("Area slugs it warns", min_items=1, extra=[unique()], required=True)
     identifiers = fields.List(fields.Nested(IdentifierSchema), validate=validate.Length(max=50))
-    expires_at = fields.AwareDateTime(default_timezone=UTC, allow_none=True,
-                                      validate=_in_future, metadata={
-                                          "description": "When it leaves the feed; null: never"})
+    expires_at = UtcDateTime(allow_none=True, validate=_in_future, metadata={
+        "description": "When it leaves the feed; null: never"})
 
     @validates_schema
     def _something(self, data, **kwargs):

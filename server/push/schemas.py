@@ -7,7 +7,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from marshmallow import Schema, ValidationError, fields, validate, validates
 
 from ..areas.fields import area_slugs
-from ..schemas import UtcDateTime
+from ..schemas import StrictSchema, UtcDateTime
 from . import endpoints
 
 
@@ -27,7 +27,7 @@ def check_endpoint(value):
         raise ValidationError(str(refused)) from None
 
 
-class KeysSchema(Schema):
+class KeysSchema(StrictSchema):
     p256dh = fields.String(required=True, validate=validate.Length(86, 88))
     auth = fields.String(required=True, validate=validate.Length(22, 24))
 
@@ -47,7 +47,7 @@ class KeysSchema(Schema):
             raise ValidationError("Must be 16 bytes, URL-safe base64.")
 
 
-class PushSubscriptionSchema(Schema):
+class PushSubscriptionSchema(StrictSchema):
     """The browser's PushSubscription.toJSON()."""
     endpoint = fields.String(required=True, validate=[validate.Length(1, 1024), check_endpoint])
     # Sent by browsers (usually null); not used.
@@ -55,7 +55,7 @@ class PushSubscriptionSchema(Schema):
     keys = fields.Nested(KeysSchema, required=True)
 
 
-class AreasSchema(Schema):
+class AreasSchema(StrictSchema):
     areas = area_slugs("Area slugs (GET /api/v1/areas) this device wants warnings for.",
                        min_items=1, required=True)
 

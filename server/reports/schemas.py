@@ -161,6 +161,7 @@ class StatusSchema(Schema):
 class SyncRequestSchema(PayloadSchema):
     # Items are Raw here and validated one by one in the service, so that one bad item
     # gets its own "invalid" result instead of sinking the whole batch.
+    TEXT_CHECKED_ELSEWHERE = ("reports",)
     reports = fields.List(
         fields.Raw(metadata={"allOf": [{"$ref": "#/components/schemas/Report"}]}),
         required=True, validate=validate.Length(1, MAX_BATCH))

@@ -13,11 +13,11 @@ import uuid
 
 from flask import current_app
 from marshmallow import ValidationError
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError
 
 from ..areas.service import known_area_id
 from ..crypto import encrypt_contact
-from ..errors import NotFound
+from ..errors import NotFound, field_messages
 from ..extensions import db
 from ..identifiers.models import Identifier
 from ..identifiers.service import identifier_rows, index_report
@@ -149,11 +149,26 @@ def _result(item):
             "retryable": False}
 
 
+def _refused_by_the_data(error):
+    """Whether the database (or its driver) refused this item's values themselves: the
+    same item would be refused again on every resend, so it is not worth retrying."""
+    while error is not None:
+        if isinstance(error, DataError | UnicodeError):
+            return True
+        error = getattr(error, "orig", None) or error.__cause__ or error.__context__
+    return False
+
+
 def _error(result, error):
     # The id and the kind of failure only: a traceback would carry the report's
     # content (SQL parameters) into the log.
     current_app.logger.error("sync: could not store report %s: %s", result["id"],
                              type(error).__name__)
+    if _refused_by_the_data(error):
+        # The schema refuses what it knows no database takes; anything it missed still
+        # parks the report on the phone for the person to fix, instead of a resend loop.
+        return {**result, "result": "invalid", "retryable": False,
+                "errors": {"_schema": ["This report holds something that cannot be stored."]}}
     return {**result, "result": "error", "retryable": True,
             "errors": {"_schema": ["Could not be stored just now; send it again later."]}}
 
@@ -167,8 +182,8 @@ def _prepare(item, member, filed_by):
         data = REPORT_SCHEMA.load(item)
     except ValidationError as error:
         messages = error.messages
-        return {**result, "result": "invalid",
-                "errors": messages if isinstance(messages, dict) else {"_schema": messages}
+        return {**result, "result": "invalid", "errors": field_messages(
+                    messages if isinstance(messages, dict) else {"_schema": messages})
                 }, None, None
     try:
         row = _report_row(data, member, filed_by)

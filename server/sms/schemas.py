@@ -1,9 +1,9 @@
 # Field errors are codes (the staff screens word them: web/locales, error.<code>).
 from marshmallow import Schema, ValidationError, fields, validate, validates
 
-from ..accounts.schemas import UtcDateTime
 from ..alerts.schemas import AreaRefSchema
 from ..areas.schemas import SLUG
+from ..schemas import StrictSchema, UtcDateTime
 from . import service, texts
 from .models import STYLES
 
@@ -17,7 +17,7 @@ AREAS = fields.List(fields.String(validate=[validate.Length(1, 80), SLUG]), requ
                     validate=validate.Length(1, 200))
 
 
-class EnrolSchema(Schema):
+class EnrolSchema(StrictSchema):
     phone = fields.String(required=True, validate=validate.Length(3, 40), metadata={
         "description": "As written (07700 900123, +44 7700 900123); stored encrypted"})
     areas = AREAS
@@ -37,7 +37,7 @@ class EnrolSchema(Schema):
             raise ValidationError("consent_required")
 
 
-class ChangeSchema(Schema):
+class ChangeSchema(StrictSchema):
     areas = AREAS
     language = fields.String(validate=_known_language)
     style = fields.String(validate=validate.OneOf(STYLES))
@@ -73,7 +73,7 @@ class TextPreviewSchema(Schema):
     text = fields.String()
 
 
-class PreviewSchema(Schema):
+class PreviewSchema(StrictSchema):
     texts = fields.Integer(metadata={"description": "Texts publishing will send"})
     segments = fields.Integer(metadata={"description": "SMS segments in all"})
     by_text = fields.List(fields.Nested(TextPreviewSchema))

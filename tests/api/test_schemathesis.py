@@ -13,8 +13,12 @@ import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
-from schemathesis.checks import (content_type_conformance, not_a_server_error,
-                                 response_schema_conformance, status_code_conformance)
+from schemathesis.checks import (
+    content_type_conformance,
+    not_a_server_error,
+    response_schema_conformance,
+    status_code_conformance,
+)
 
 from server.extensions import db
 
@@ -42,40 +46,44 @@ def operations(schema):
     return sorted(found, key=lambda op: (op.path in LAST, op.path, op.method))
 
 
+def fuzz(operation, mode, ids, client, headers, failures):
+    """Send EXAMPLES cases of one operation; what fails goes into `failures`."""
+    @settings(max_examples=EXAMPLES, deadline=None, database=None, derandomize=True,
+              phases=[Phase.explicit, Phase.generate], suppress_health_check=list(HealthCheck))
+    @given(case=operation.as_strategy(generation_mode=mode, path_parameters=ids or None))
+    def run(case):
+        try:
+            response = case.call(session=client, headers=headers)
+            case.validate_response(response, checks=CHECKS)
+        except Exception as error:
+            # schemathesis reports a broken rule as an AssertionError; anything else
+            # escaped the app (with TESTING on, a 500 raises in the test client).
+            first = (str(error).strip().splitlines() or [""])[0]
+            failures.append(f"{case.method} {case.path} ({mode.value}): "
+                            f"{type(error).__name__}: {first[:200]}")
+        finally:
+            db.session.remove()  # each request of a real server has its own session
+
+    try:
+        run()
+    except Unsatisfiable:
+        pass  # nothing to vary (an operation without input has no invalid case)
+
+
 @pytest.mark.parametrize("role", ["member", "moderator"])
 def test_the_api_keeps_its_document(app, role):
     world = make_world(app)
     schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app)
     client = world.staff_client if role == "moderator" else app.test_client()
     headers = world.moderator if role == "moderator" else world.member
-    failures = []
-
     known = {"alert_id": world.alert_id, "report_id": world.report_id,
              "subscription_id": world.subscription_id, "member_id": world.member_id}
+    failures = []
     for operation in operations(schema):
         names = {p.name for p in operation.path_parameters}
-        for mode, ids in ((GenerationMode.POSITIVE, {k: v for k, v in known.items() if k in names}),
-                          (GenerationMode.NEGATIVE, None)):
-            @settings(max_examples=EXAMPLES, deadline=None, database=None, derandomize=True,
-                      phases=[Phase.explicit, Phase.generate],
-                      suppress_health_check=list(HealthCheck))
-            # Valid input with real ids (the request reaches the record), then invalid
-            # input of every kind (made-up and malformed ids among it).
-            @given(case=operation.as_strategy(generation_mode=mode, path_parameters=ids or None))
-            def run(case):
-                try:
-                    response = case.call(session=client, headers=headers)
-                    case.validate_response(response, checks=CHECKS)
-                except Exception as error:  # noqa: BLE001  (schemathesis' failures are
-                    # AssertionErrors; anything else escaped the app: a 500 with TESTING on)
-                    first = (str(error).strip().splitlines() or [""])[0]
-                    failures.append(f"{case.method} {case.path} ({mode.value}): "
-                                    f"{type(error).__name__}: {first[:200]}")
-                finally:
-                    db.session.remove()
-
-            try:
-                run()
-            except Unsatisfiable:
-                pass  # nothing to vary (an operation without input has no negative case)
+        # Valid input with real ids (the request reaches the record), then invalid input
+        # of every kind (made-up and malformed ids among it).
+        fuzz(operation, GenerationMode.POSITIVE, {k: v for k, v in known.items() if k in names},
+             client, headers, failures)
+        fuzz(operation, GenerationMode.NEGATIVE, None, client, headers, failures)
     assert not failures, "\n".join(sorted(set(failures)))
