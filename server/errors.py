@@ -19,6 +19,7 @@ them, werkzeug's HTTP errors (abort(), 404 for an unknown URL, 413, 429) and
 marshmallow's 422s into the body above.
 """
 from flask import current_app
+from marshmallow import Schema, fields
 from werkzeug.exceptions import HTTPException
 from werkzeug.http import HTTP_STATUS_CODES
 
@@ -163,6 +164,18 @@ class Refused(DomainError):
 class Unavailable(DomainError):
     """Not set up or not reachable just now (503)."""
     code = "unavailable"
+
+
+class ErrorSchema(Schema):
+    """The error body, as the OpenAPI document states it for every operation (the
+    `default` and 422 answers): documentation only, the body is built by body()."""
+    code = fields.Integer(metadata={"description": "The HTTP status"})
+    status = fields.String(metadata={"description": "Its reason phrase"})
+    error = fields.String(metadata={"enum": sorted(CODES),
+                                    "description": "Stable and machine-readable: translate this"})
+    message = fields.String(metadata={"description": "English, for developers"})
+    errors = fields.Dict(keys=fields.String(), metadata={
+        "description": "Field errors by location (json, query), then field"})
 
 
 def field_messages(errors):

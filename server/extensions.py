@@ -2,9 +2,11 @@
 from flask import current_app, request
 from flask_limiter import Limiter
 from flask_migrate import Migrate
-from flask_smorest import Api
+from flask_smorest import Api as SmorestApi
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import MetaData
+
+from .errors import ErrorSchema
 
 # Stable constraint names so Alembic migrations read the same on SQLite and PostgreSQL.
 NAMING = {
@@ -17,6 +19,14 @@ NAMING = {
 
 db = SQLAlchemy(metadata=MetaData(naming_convention=NAMING))
 migrate = Migrate()
+
+
+class Api(SmorestApi):
+    # The error body the app sends (server/errors.py), with its `error` code, is the one
+    # the document describes.
+    ERROR_SCHEMA = ErrorSchema
+
+
 api = Api()
 
 
