@@ -115,11 +115,9 @@ def test_the_instance_folder_and_database_are_private(tmp_path):
     run = lambda *args: subprocess.run([BIN / "flask", *args], env=env, cwd=ROOT,  # noqa: E731
                                        check=True, capture_output=True)
     run("db", "upgrade")
-    run("push", "keys")
     database = instance / "redflag.db"
     assert _mode(instance) == 0o700
     assert _mode(database) == 0o600
-    assert _mode(instance / "vapid_private.pem") == 0o600
     # While the app writes, SQLite's -wal and -shm files take the database's mode.
     script = ("from server import create_app; from server.extensions import db\n"
               "app = create_app()\n"

@@ -18,10 +18,10 @@ from server.extensions import db
 
 from .hostile import bodies, full_report, make_world, queries, replaced, text_paths
 
-SPECIALS = [
-    "\x00", "a\x00b", "\ud800", "x\udfffy", "\ud83d", "\ufffe", "\uffff", "\U0010ffff",
-    "\u202eevil\u202c", "\u200f\u200b\ufeff", "\x1b[31m", "\r\n", " ", "",
-    "\U0001f600" * 300, "a" * 6000, "%", "_", "\\", "'; DROP TABLE report; --",
+SPECIALS = [  # one of each kind; hypothesis below draws the rest
+    "a\x00b", "\ud800", "x\udfffy", "\ufffe\uffff", "\U0010ffff", "\u202eevil\u202c",
+    "\u200f\u200b\ufeff", "\x1b[31m\r\n", " ", "", "\U0001f600" * 300 + "a" * 6000,
+    "%_\\'; DROP TABLE report; --",
 ]
 ARBITRARY = st.text(st.characters(exclude_categories=()), max_size=64)
 

@@ -24,7 +24,7 @@ from server.extensions import db
 
 from .hostile import make_world
 
-EXAMPLES = int(os.environ.get("REDFLAG_FUZZ_EXAMPLES", "5"))
+EXAMPLES = int(os.environ.get("REDFLAG_FUZZ_EXAMPLES", "4"))
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
           response_schema_conformance]
 # Operations that end the caller's own session or make staff-only secrets: run last or
