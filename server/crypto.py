@@ -70,3 +70,14 @@ def check_contact_key(value):
                             "comma-separated")
             break
     return problems
+
+
+def encrypt_text(text, config=None):
+    """Free text staff or a reporter wrote (case notes, messages) -> Fernet token (bytes),
+    under the same key(s) as the contact details."""
+    return contact_cipher(config).encrypt(text.encode("utf-8"))
+
+
+def decrypt_text(token, config=None):
+    """The text encrypt_text was given. Raises InvalidToken when the key does not fit."""
+    return contact_cipher(config).decrypt(bytes(token)).decode("utf-8")

@@ -62,6 +62,9 @@ class Report(db.Model):
     consent_publish = db.Column(db.Boolean, nullable=False, default=True)
     consent_police = db.Column(db.String(30), nullable=False, default="none")
     support_requested = db.Column(db.Boolean, nullable=False, default=False)
+    # Drop-in mode: no contact details; the person will come back for follow-up.
+    support_come_back = db.Column(db.Boolean, nullable=False, default=False,
+                                  server_default=db.false())
     # One of PERPETRATOR_KINDS, or None when the reporter did not say.
     perpetrator = db.Column(db.String(30))
     # TARGETED_BECAUSE items the reporter chose (hate-crime perception); None: not said.

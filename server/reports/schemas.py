@@ -88,6 +88,16 @@ class ContactSchema(PayloadSchema):
 class SupportSchema(PayloadSchema):
     requested = StrictBoolean(load_default=False)
     contact = fields.Nested(ContactSchema, allow_none=True)
+    come_back = StrictBoolean(allow_none=True, metadata={
+        "description": "Drop-in mode: the person will come back to the drop-in for follow-up "
+                       "(instead of giving contact details). Opens a case like `requested`."})
+
+    @post_load
+    def _false_is_absent(self, data, **kwargs):
+        # Added later: left out and false mean the same and must hash the same.
+        if data.get("come_back") is False:
+            del data["come_back"]
+        return data
 
 
 def _not_future(value):
@@ -156,6 +166,8 @@ class ReceiptSchema(Schema):
 class StatusSchema(Schema):
     id = fields.UUID(required=True)
     status = fields.String(required=True, metadata={"enum": list(STATUSES)})
+    new_messages = fields.Integer(metadata={
+        "description": "Messages from the project not read yet (GET .../messages reads them)"})
 
 
 class SyncRequestSchema(PayloadSchema):

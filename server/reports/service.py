@@ -16,6 +16,7 @@ from marshmallow import ValidationError
 from sqlalchemy.exc import DataError, IntegrityError
 
 from ..areas.service import known_area_id
+from ..cases.service import open_cases, unread_for_reporter
 from ..crypto import encrypt_contact
 from ..errors import NotFound, field_messages
 from ..extensions import db
@@ -75,6 +76,7 @@ def _report_row(data, member, filed_by=None):
         consent_police=LEGACY_POLICE_CONSENT.get(consent.get("police", "none"),
                                                  consent.get("police", "none")),
         support_requested=support.get("requested", False),
+        support_come_back=support.get("come_back", False),
         perpetrator=data.get("perpetrator"),
         targeted_because=list(data["targeted_because"]) if data.get("targeted_because") else None,
         # Nothing of the contact details is kept in clear.
@@ -94,6 +96,8 @@ def _insert(row, identifiers=None):
     INSERT itself here), and no DELETE of identifiers a new report cannot have."""
     db.session.execute(Report.__table__.insert(), row)
     index_report(row["id"], row["offender"], new=True, rows=identifiers)
+    # In the same transaction: a report that asks for support is never without its case.
+    open_cases([row])
 
 
 def _existing_outcome(row):
@@ -238,6 +242,7 @@ def _store_all_at_once(prepared, pending, results):
             identifiers = [i for n in fresh for i in prepared[n][2]]
             if identifiers:
                 db.session.execute(Identifier.__table__.insert(), identifiers)
+            open_cases([prepared[n][1] for n in fresh])
     except Exception:  # rolled back to the SAVEPOINT: nothing of the attempt remains
         return fresh
     for n in fresh:
@@ -301,9 +306,9 @@ def public_status(report):
     return report.status if report.status in STATUSES else "in_review"
 
 
-def report_status(report_id, receipt):
-    """The report's status if the receipt fits, else None. An unknown id, a malformed id
-    and a wrong receipt all give None, after the same comparison work."""
+def report_for_receipt(report_id, receipt):
+    """The report if the receipt fits, else None. An unknown id, a malformed id and a
+    wrong receipt all give None, after the same comparison work."""
     try:
         parsed = uuid.UUID(str(report_id))
     except ValueError:
@@ -313,4 +318,15 @@ def report_status(report_id, receipt):
     fits = same(receipt_hash(receipt or ""), stored)
     if report is None or not fits:
         return None
-    return {"id": report.id, "status": public_status(report)}
+    return report
+
+
+def report_status(report_id, receipt):
+    """{"id", "status", "new_messages"} if the receipt fits, else None. new_messages: how
+    many messages from the project the reporter has not read yet (a count, so the phone
+    can say "a message from the project" without holding its content)."""
+    report = report_for_receipt(report_id, receipt)
+    if report is None:
+        return None
+    return {"id": report.id, "status": public_status(report),
+            "new_messages": unread_for_reporter(report)}
