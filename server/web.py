@@ -71,6 +71,8 @@ SCREENS = (
     Screen("/staff/alerts", "staff/alerts.js", "alertlist.title", network=True),
     Screen("/staff/invites", "staff/invites.js", "invites.title", network=True),
     Screen("/staff/texts", "staff/texts.js", "texts.title", network=True),
+    Screen("/staff/support", "staff/support.js", "support.title", network=True),
+    Screen("/staff/case", "staff/case.js", "case.screen", network=True),
     # Drop-in mode is the report form, and must open offline on a tablet.
     Screen("/staff/dropin", "screens/dropin.js", "dropin.title"),
 )

@@ -51,6 +51,10 @@ export interface Item {
   status?: string;
   /** ms since the epoch, status read */
   statusAt?: number;
+  /** the project follows this report up (a case): the conversation can be opened */
+  hasCase?: boolean;
+  /** messages from the project not read yet (a count only, never their content) */
+  newMessages?: number;
 }
 
 /** What one flush did. */

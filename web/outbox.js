@@ -12,7 +12,9 @@
 //   sync.js       the sync protocol: batches through /api/v1/sync, one flush at a time
 //   status.js     what became of sent reports, read with their receipts
 //   scheduler.js  when a page sends: on start, online, shown again, with backoff
-export { onChange, save, replace, get, remove, list, waitingCount } from './outbox/items.js';
+export {
+  onChange, save, replace, get, remove, list, waitingCount, markMessagesRead,
+} from './outbox/items.js';
 export { flush } from './outbox/sync.js';
 export { refreshStatuses } from './outbox/status.js';
 export { sendNow, keepFlushing } from './outbox/scheduler.js';

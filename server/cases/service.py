@@ -248,6 +248,10 @@ def _case_of(report):
         db.select(Case).where(Case.report_id == report.id)).scalar_one_or_none()
 
 
+def has_case(report):
+    return _case_of(report) is not None
+
+
 def unread_for_reporter(report):
     """How many project messages the reporter has not fetched yet (0 without a case)."""
     case = _case_of(report)

@@ -166,6 +166,8 @@ class ReceiptSchema(Schema):
 class StatusSchema(Schema):
     id = fields.UUID(required=True)
     status = fields.String(required=True, metadata={"enum": list(STATUSES)})
+    has_case = fields.Boolean(metadata={
+        "description": "The project follows this report up: GET .../messages has a conversation"})
     new_messages = fields.Integer(metadata={
         "description": "Messages from the project not read yet (GET .../messages reads them)"})
 

@@ -16,7 +16,7 @@ from marshmallow import ValidationError
 from sqlalchemy.exc import DataError, IntegrityError
 
 from ..areas.service import known_area_id
-from ..cases.service import open_cases, unread_for_reporter
+from ..cases.service import has_case, open_cases, unread_for_reporter
 from ..crypto import encrypt_contact
 from ..errors import NotFound, field_messages
 from ..extensions import db
@@ -322,11 +322,12 @@ def report_for_receipt(report_id, receipt):
 
 
 def report_status(report_id, receipt):
-    """{"id", "status", "new_messages"} if the receipt fits, else None. new_messages: how
+    """{"id", "status", "has_case", "new_messages"} if the receipt fits, else None.
+    has_case: the project follows this report up (messages are possible). new_messages: how
     many messages from the project the reporter has not read yet (a count, so the phone
     can say "a message from the project" without holding its content)."""
     report = report_for_receipt(report_id, receipt)
     if report is None:
         return None
-    return {"id": report.id, "status": public_status(report),
+    return {"id": report.id, "status": public_status(report), "has_case": has_case(report),
             "new_messages": unread_for_reporter(report)}

@@ -232,7 +232,8 @@ def test_status_with_the_right_receipt(client, areas):
     receipt = client.post(URL, json=report).get_json()["receipt"]
     response = client.get(f"{URL}/{report['id']}/status", headers={"X-Receipt": receipt})
     assert response.status_code == 200
-    assert response.get_json() == {"id": report["id"], "status": "received", "new_messages": 0}
+    assert response.get_json() == {"id": report["id"], "status": "received",
+                                   "has_case": False, "new_messages": 0}
     row = stored_reports()[0]
     row.status = "published"
     db.session.commit()

@@ -109,3 +109,17 @@ def flush(page):
 def wait_for_states(page, expected, timeout=10):
     wait_until(lambda: states(page) == sorted(expected), timeout=timeout,
                message=f"outbox states {sorted(expected)}")
+
+
+LAPTOP = {"width": 1280, "height": 900}
+MODERATOR = ("demo-moderator", "redflag-demo-moderator")
+
+
+def log_in(page, note=None):
+    """Log in on the staff login screen as the demo moderator."""
+    page.wait_for_selector("form.login-form")
+    if note:
+        page.get_by_text(note).wait_for()
+    page.get_by_label("Username").fill(MODERATOR[0])
+    page.get_by_label("Password").fill(MODERATOR[1])
+    page.get_by_role("button", name="Log in").click()

@@ -13,12 +13,9 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from .axe import serious_violations
-from .pages import DEVICE_STORAGE, report_payload
+from .pages import DEVICE_STORAGE, LAPTOP, MODERATOR, log_in, report_payload
 
 pytestmark = pytest.mark.browser
-
-LAPTOP = {"width": 1280, "height": 900}
-MODERATOR = ("demo-moderator", "redflag-demo-moderator")
 
 def sync(server, *reports):
     """Reports sent as a phone's outbox sends them."""
@@ -50,15 +47,6 @@ def deliveries(server, alert_id):
         rows = conn.execute("SELECT status, COUNT(*) FROM delivery WHERE alert_id = ? GROUP BY status",
                             (alert_id,)).fetchall()
     return dict(rows)
-
-
-def log_in(page, note=None):
-    page.wait_for_selector("form.login-form")
-    if note:
-        page.get_by_text(note).wait_for()
-    page.get_by_label("Username").fill(MODERATOR[0])
-    page.get_by_label("Password").fill(MODERATOR[1])
-    page.get_by_role("button", name="Log in").click()
 
 
 def test_a_moderator_turns_a_report_into_an_alert_and_takes_it_back(new_context, server):

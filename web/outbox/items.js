@@ -165,13 +165,26 @@ export async function sentWithReceipt() {
 }
 
 /**
- * The server's view of a sent report.
+ * The server's view of a sent report: its status, whether the project follows it up (a
+ * case: messages are possible), and how many of the project's messages wait unread (a
+ * count only: the messages themselves are never stored on the device).
  * @param {string} id
  * @param {string} status
+ * @param {{hasCase?: boolean, newMessages?: number}} [conversation]
  */
-export function setStatus(id, status) {
+export function setStatus(id, status, conversation = {}) {
   return db.update(STORE, id, (/** @type {Item | undefined} */ old) => (
-    old ? { ...old, status, statusAt: Date.now() } : undefined));
+    old ? { ...old, status, statusAt: Date.now(), ...conversation } : undefined));
+}
+
+/**
+ * The person read the project's messages about this report (no change notice: the page
+ * that showed them has already updated itself).
+ * @param {string} id
+ */
+export function markMessagesRead(id) {
+  return db.update(STORE, id, (/** @type {Item | undefined} */ old) => (
+    old ? { ...old, newMessages: 0 } : undefined));
 }
 
 /**

@@ -23,7 +23,9 @@ export async function refreshStatuses() {
       : response.status === 404 ? 'unknown' : null;
     if (!status) return;
     any = true;
-    await items.setStatus(id, status);
+    const data = response.status === 200 && response.data ? response.data : {};
+    await items.setStatus(id, status, {
+      hasCase: Boolean(data.has_case), newMessages: Number(data.new_messages) || 0 });
   }));
   if (any) items.changed();
 }

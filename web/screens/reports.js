@@ -5,6 +5,7 @@ import { h, status, errorList, formatDate } from '../dom.js';
 import { t } from '../i18n.js';
 import * as outbox from '../outbox.js';
 import { cachedAreas, refreshAreas, areaName } from '../areas.js';
+import * as conversation from '../conversation.js';
 
 function stateLine(item) {
   if (item.state === 'waiting') {
@@ -30,11 +31,36 @@ function card(item, areas, refresh) {
     await outbox.remove(item.id);
     refresh();
   };
+  const talk = h('div', { class: 'conversation', hidden: true });
+  const canTalk = item.state === 'sent' && item.receipt && item.hasCase;
+  const news = canTalk && item.newMessages
+    ? h('p', { class: 'notice new-message' }, t('messages.new')) : null;
+  const toggle = canTalk ? h('button', { type: 'button', class: 'secondary', 'aria-expanded': 'false' },
+    t('messages.open')) : null;
+  if (toggle) {
+    toggle.addEventListener('click', async () => {
+      const opening = talk.hidden;
+      talk.hidden = !opening;
+      toggle.setAttribute('aria-expanded', String(opening));
+      toggle.textContent = t(opening ? 'messages.close' : 'messages.open');
+      if (!opening) {
+        talk.replaceChildren(); // nothing of the messages stays in the page once closed
+        return;
+      }
+      await conversation.open(talk, item, async () => {
+        if (news) news.remove();
+        await outbox.markMessagesRead(item.id);
+      });
+    });
+  }
   return h('li', { class: `card ${item.state}`, 'data-id': item.id },
     h('h2', {}, title || t('reports.untitled')),
     types ? h('p', { class: 'types' }, types) : null,
     stateLine(item),
+    news,
+    talk,
     h('div', { class: 'actions' },
+      toggle,
       item.state === 'parked'
         ? h('a', { class: 'button primary', href: `/report?fix=${encodeURIComponent(item.id)}` }, t('reports.fix'))
         : null,

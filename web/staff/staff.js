@@ -68,6 +68,7 @@ function nav(current, staff) {
   return h('nav', { class: 'staff-nav', 'aria-label': t('staff.nav') },
     h('ul', {},
       link('/staff/queue', 'staff.queue'),
+      link('/staff/support', 'staff.support'),
       link('/staff/alerts', 'staff.alerts'),
       link('/staff/invites', 'staff.invites'),
       link('/staff/texts', 'staff.texts'),
