@@ -119,6 +119,8 @@ def _register_blueprints(app):
     app.cli.add_command(sms_cli.sms)
     from .backup import backup
     app.cli.add_command(backup)
+    from .retention import cli as retention_cli
+    app.cli.add_command(retention_cli.retention)
 
 
 def _quiet_request_logging():

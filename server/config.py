@@ -88,6 +88,13 @@ class Config:
         self.SESSION_MAX_HOURS = _int("SESSION_MAX_HOURS", 12)
         self.INVITE_VALID_HOURS = _int("INVITE_VALID_HOURS", 72)
         self.CHECK_RATE_LIMIT = os.environ.get("CHECK_RATE_LIMIT", "30 per hour")
+        # Retention periods in days (server/retention; README "Retention").
+        self.RETENTION_CONTACT_DAYS = _int("RETENTION_CONTACT_DAYS", 90)
+        self.RETENTION_CLOSED_CASE_DAYS = _int("RETENTION_CLOSED_CASE_DAYS", 90)
+        self.RETENTION_REPORT_DAYS = _int("RETENTION_REPORT_DAYS", 730)
+        self.RETENTION_ALERT_DAYS = _int("RETENTION_ALERT_DAYS", 365)
+        self.RETENTION_MEMBER_IDLE_DAYS = _int("RETENTION_MEMBER_IDLE_DAYS", 365)
+        self.RETENTION_AUDIT_DAYS = _int("RETENTION_AUDIT_DAYS", 730)
         # Named in police packs as the third-party reporting source.
         self.PROJECT_NAME = os.environ.get("PROJECT_NAME", "Redflag support project")
         self.DEFAULT_PHONE_REGION = os.environ.get("DEFAULT_PHONE_REGION", "GB")

@@ -3,9 +3,11 @@
 Views call these; the accounts service owns how tokens and sessions are made.
 """
 import functools
+from datetime import timedelta
 
 from flask import current_app, g, request
 
+from ..clock import utc, utcnow
 from ..errors import Forbidden, Unauthorized
 from ..extensions import db
 from ..security import CSRF_HEADER, UNSAFE_METHODS, csrf_ok, hash_token
@@ -16,6 +18,7 @@ STAFF_COOKIE = "redflag_staff"
 # Every route under these prefixes is for staff: denied unless its view says who may use
 # it (staff_required, or public_staff_route for the login itself).
 STAFF_PREFIXES = ("/api/v1/staff/", "/staff/print/")
+SEEN_EVERY = timedelta(days=1)
 
 
 def bearer_token():
@@ -40,9 +43,23 @@ def member_from_request():
             db.select(Member).filter_by(token_hash=hash_token(token))).scalar_one_or_none()
         if member is None or member.revoked_at is not None:
             raise Unauthorized(code="member_token_invalid")
+        _seen(member)
     request.redflag_member = member
     g.member = member
     return member
+
+
+def _seen(member):
+    """Note the day a member was last seen (retention revokes members idle for a year).
+    At most one write a day per member, committed at once on its own: this runs before
+    the view has changed anything."""
+    now = utcnow()
+    if member.last_seen_at is not None and utc(member.last_seen_at) > now - SEEN_EVERY:
+        return
+    db.session.execute(db.update(Member).where(Member.id == member.id).values(last_seen_at=now)
+                       .execution_options(synchronize_session=False))
+    db.session.commit()
+    member.last_seen_at = now
 
 
 def require_member():

@@ -57,6 +57,9 @@ class Member(db.Model):
     created_at = db.Column(db.DateTime(timezone=True), nullable=False, default=utcnow)
     revoked_at = db.Column(db.DateTime(timezone=True))
     note = db.Column(db.String(120))
+    # When the device last used its token (to the day): retention revokes members not
+    # seen for RETENTION_MEMBER_IDLE_DAYS. None: not since this was recorded.
+    last_seen_at = db.Column(db.DateTime(timezone=True))
     # How many checks this device has made: staff can spot a scraper.
     check_count = db.Column(db.Integer, nullable=False, default=0, server_default="0")
 
@@ -70,3 +73,5 @@ class AuditEvent(db.Model):
     action = db.Column(db.String(60), nullable=False)
     target_type = db.Column(db.String(40))
     target_id = db.Column(db.String(64))
+    # Numbers only (e.g. a retention run's counts per kind); never text anyone typed.
+    details = db.Column(db.JSON)

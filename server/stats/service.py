@@ -23,6 +23,7 @@ from datetime import date
 
 from ..areas.service import areas_by_name
 from ..extensions import db
+from ..retention.models import ReportTally
 from ..reports.models import INCIDENT_TYPES, ONLINE_HARM, PERPETRATOR_KINDS, TARGETED_BECAUSE, Report
 
 NOT_SAID = "not_said"
@@ -61,7 +62,16 @@ def _counts(date_from=None, date_to=None):
     first = last = None
     # A few small columns per report, counted here: the same code on SQLite and
     # PostgreSQL (incident types are a JSON list), and fast enough for 100,000 reports.
-    for occurred_on, area_id, incident_types, perpetrator, because in db.session.execute(query):
+    # Reports past their retention period are counted from their anonymous tally (one row
+    # per incident, by month; see server/retention).
+    tallies = db.select(ReportTally.month, ReportTally.area_id, ReportTally.incident_types,
+                        ReportTally.perpetrator, ReportTally.targeted_because)
+    if date_from is not None:
+        tallies = tallies.where(ReportTally.month >= date_from.replace(day=1))
+    if date_to is not None:
+        tallies = tallies.where(ReportTally.month <= date_to)
+    for occurred_on, area_id, incident_types, perpetrator, because in (
+            *db.session.execute(query), *db.session.execute(tallies)):
         total += 1
         months[_month(occurred_on)] += 1
         areas[area_id] += 1

@@ -1,0 +1,1 @@
+"""Retention: data kept only as long as needed, purged by `flask retention run`."""
