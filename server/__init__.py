@@ -97,6 +97,7 @@ def _register_blueprints(app):
     from .sms import views as sms_views
     from .stats import views as stats_views
     from .cases import views as cases_views
+    from .disputes import views as disputes_views
 
     api.register_blueprint(areas_views.blp)
     api.register_blueprint(reports_views.blp)
@@ -108,6 +109,7 @@ def _register_blueprints(app):
     api.register_blueprint(bulletins_views.blp)
     api.register_blueprint(stats_views.blp)
     api.register_blueprint(cases_views.blp)
+    api.register_blueprint(disputes_views.blp)
     for blp in accounts_views.blueprints + sms_views.blueprints:
         api.register_blueprint(blp)
     app.register_blueprint(web.bp)

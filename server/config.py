@@ -56,6 +56,8 @@ class Config:
         self.CONTACT_KEY = os.environ.get("CONTACT_KEY", "")
         # Replies through a receipt (My reports), per address.
         self.REPLY_RATE_LIMIT = os.environ.get("REPLY_RATE_LIMIT", "20 per hour")
+        # Disputes filed per address (the public objection form).
+        self.DISPUTE_RATE_LIMIT = os.environ.get("DISPUTE_RATE_LIMIT", "5 per hour")
         # Login attempts from one address, whatever the account (a spray over many names).
         self.LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute;50 per hour")
         # Attempts at one account from one address: a ladder, so the wait grows with the

@@ -7,6 +7,7 @@ from ..errors import Invalid
 from ..extensions import db
 from ..identifiers import normalise
 from ..identifiers.models import Identifier
+from ..identifiers.service import is_withdrawn
 
 MESSAGES = {
     "none": "No warning matches this. Stay careful: not every bad date is reported.",
@@ -49,7 +50,9 @@ def matching_alerts(kind, value, now=None):
     """The live alerts that carry this normalised identifier: (those that show it, in
     full or masked, newest first; whether one carries it hidden). A hidden identifier
     still matches, but its alert is not revealed: the member is told to contact the
-    project."""
+    project. An identifier withdrawn from checks (an upheld dispute) matches nothing."""
+    if is_withdrawn(kind, value):
+        return [], False
     rows = db.session.execute(
         db.select(Alert, Identifier.display)
         .join(Identifier, Identifier.alert_id == Alert.id)

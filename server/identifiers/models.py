@@ -17,3 +17,14 @@ class Identifier(db.Model):
     alert_id = db.Column(db.Uuid, db.ForeignKey("alert.id", ondelete="CASCADE"), index=True)
     # For alert identifiers: how staff chose to show it (full / masked / hidden).
     display = db.Column(db.String(10))
+
+
+class WithdrawnIdentifier(db.Model):
+    """An identifier withdrawn from checks (an upheld dispute): "check a number" never
+    matches it again, and alerts are not indexed under it."""
+    __tablename__ = "withdrawn_identifier"
+    __table_args__ = (db.UniqueConstraint("kind", "value", name="kind_value"),)
+    id = db.Column(db.Integer, primary_key=True)
+    kind = db.Column(db.String(10), nullable=False)
+    value = db.Column(db.String(320), nullable=False)
+    withdrawn_at = db.Column(db.DateTime(timezone=True), nullable=False)

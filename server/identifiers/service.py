@@ -2,9 +2,10 @@
 
 This package knows no report or alert model: callers (reports, moderation, checks) join
 the Identifier rows to their own tables."""
+from ..clock import utcnow
 from ..extensions import db
 from . import normalise
-from .models import Identifier
+from .models import Identifier, WithdrawnIdentifier
 
 
 def identifier_rows(report_id, offender):
@@ -33,6 +34,8 @@ def index_alert(alert):
     seen = set()
     for item in alert.identifiers or []:
         value = normalise.normalise(item["kind"], item["value"], normalise.default_region())
+        if value and is_withdrawn(item["kind"], value):
+            continue
         if value and (item["kind"], value) not in seen:
             seen.add((item["kind"], value))
             db.session.add(Identifier(kind=item["kind"], value=value, alert_id=alert.id,
@@ -58,3 +61,25 @@ def reports_carrying(kind, raw):
     return (db.select(Identifier.report_id)
             .where(Identifier.kind == kind, Identifier.value == value,
                    Identifier.report_id.is_not(None)))
+
+
+def is_withdrawn(kind, value):
+    """Whether this normalised identifier was withdrawn from checks."""
+    return db.session.execute(
+        db.select(WithdrawnIdentifier.id).where(WithdrawnIdentifier.kind == kind,
+                                                WithdrawnIdentifier.value == value)
+    ).first() is not None
+
+
+def withdraw(kind, value, now=None):
+    """Withdraw a normalised identifier from checks, in the caller's transaction: it is
+    recorded, and every alert's index row for it goes. Returns the ids of the alerts
+    that carried it."""
+    if not is_withdrawn(kind, value):
+        db.session.add(WithdrawnIdentifier(kind=kind, value=value, withdrawn_at=now or utcnow()))
+    alert_ids = list(db.session.execute(
+        db.select(Identifier.alert_id).where(Identifier.kind == kind, Identifier.value == value,
+                                             Identifier.alert_id.is_not(None))).scalars())
+    db.session.execute(db.delete(Identifier).where(
+        Identifier.kind == kind, Identifier.value == value, Identifier.alert_id.is_not(None)))
+    return alert_ids
