@@ -73,6 +73,9 @@ SCREENS = (
     Screen("/staff/texts", "staff/texts.js", "texts.title", network=True),
     Screen("/staff/support", "staff/support.js", "support.title", network=True),
     Screen("/staff/case", "staff/case.js", "case.screen", network=True),
+    Screen("/staff/disputes", "staff/disputes.js", "disputes.title", network=True),
+    # Public: someone who believes an alert wrongly describes them objects here.
+    Screen("/dispute", "screens/dispute.js", "dispute.title"),
     # Drop-in mode is the report form, and must open offline on a tablet.
     Screen("/staff/dropin", "screens/dropin.js", "dropin.title"),
 )

@@ -69,6 +69,7 @@ function nav(current, staff) {
     h('ul', {},
       link('/staff/queue', 'staff.queue'),
       link('/staff/support', 'staff.support'),
+      isModerator(staff) ? link('/staff/disputes', 'staff.disputes') : null,
       link('/staff/alerts', 'staff.alerts'),
       link('/staff/invites', 'staff.invites'),
       link('/staff/texts', 'staff.texts'),
