@@ -6,15 +6,14 @@ import uuid
 import pytest
 import requests
 
-from .members import new_member, publish, server_app  # noqa: F401
-from .test_accessibility import serious_violations
-from .test_staff import LAPTOP, log_in
+from .members import new_member, publish
+from .axe import serious_violations
+from .pages import LAPTOP, log_in
 
 pytestmark = pytest.mark.browser
 
 
-def test_a_dispute_is_filed_upheld_and_the_number_stops_matching(new_context, server,
-                                                                  server_app):  # noqa: F811
+def test_a_dispute_is_filed_upheld_and_the_number_stops_matching(new_context, server, server_app):
     tail = f"{int(uuid.uuid4().hex[:5], 16) % 100000:05d}"
     phone = f"07700 9{tail}"
     title = f"Took the money back {tail}"

@@ -13,7 +13,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from .axe import serious_violations
-from .pages import DEVICE_STORAGE, LAPTOP, MODERATOR, log_in, report_payload
+from .pages import DEVICE_STORAGE, LAPTOP, log_in, report_payload
 
 pytestmark = pytest.mark.browser
 
