@@ -90,6 +90,8 @@ export function buildReport(fields, id) {
     report.support = { requested: true };
     if (Object.keys(contact).length) report.support.contact = contact;
   }
+  // Drop-in: the person will come back for follow-up, instead of giving contact details.
+  if (ticked('come_back').includes('yes')) report.support = { ...(report.support || {}), come_back: true };
   if (ticked('on_behalf').includes('yes')) report.on_behalf = true;
   return report;
 }
@@ -106,6 +108,7 @@ export function fieldsFromReport(report) {
     police: LEGACY_POLICE[report.consent && report.consent.police]
       || (report.consent && report.consent.police) || 'none',
     support: report.support && report.support.requested ? ['yes'] : [],
+    come_back: report.support && report.support.come_back ? ['yes'] : [],
     on_behalf: report.on_behalf ? ['yes'] : [],
     perpetrator: report.perpetrator || '',
     targeted_because: report.targeted_because || [],

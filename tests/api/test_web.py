@@ -167,6 +167,7 @@ def test_the_report_form_speaks_the_servers_vocabulary(client, areas):
     report = js["report"]
     assert set(report) <= set(schemas["Report"]["properties"])
     assert report["perpetrator"] and report["targeted_because"] == js["targeted_because"]
+    assert report["support"]["come_back"] is True
     assert set(report["offender"]) == set(schemas["Offender"]["properties"])
     response = client.post("/api/v1/sync", json={"reports": [report]})
     assert response.status_code == 200

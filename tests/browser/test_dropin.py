@@ -74,6 +74,8 @@ def test_a_dropin_report_is_sent_once_and_leaves_nothing_on_the_tablet(new_conte
     # Spoken to the outreach worker, about the person in front of them.
     page.get_by_label("Yes, they agree to warn others").check()
     page.get_by_label("Share what happened and the offender's description. Nothing about them.").check()
+    # No contact details: the person will come back to the drop-in.
+    page.get_by_label("The person will come back to the drop-in for follow-up").check()
     page.get_by_role("button", name="Save and send").click()
 
     # Saved: straight on to an empty form for the next person.
@@ -82,6 +84,7 @@ def test_a_dropin_report_is_sent_once_and_leaves_nothing_on_the_tablet(new_conte
     [item] = outbox(page)
     assert item["state"] == "waiting" and item["report"]["on_behalf"] is True
     assert item["report"]["consent"] == {"publish": True, "police": "anonymous_intelligence"}
+    assert item["report"]["support"] == {"come_back": True}
     assert dropin_draft(page) is None
     found["drop-in"] = serious_violations(page)
 
@@ -102,6 +105,10 @@ def test_a_dropin_report_is_sent_once_and_leaves_nothing_on_the_tablet(new_conte
     [(report_id, on_behalf, publish, police, member_id, filed_by)] = stored(server, tag)
     assert (on_behalf, publish, police, member_id) == (1, 1, "anonymous_intelligence", None)
     assert filed_by == outreach_account[0]  # the outreach worker's session came along
+    with sqlite3.connect(f"file:{server.database}?mode=ro", uri=True, timeout=15) as conn:
+        cases = conn.execute("SELECT status, come_back FROM support_case WHERE report_id = ?",
+                             (report_id,)).fetchall()
+    assert cases == [("new", 1)]  # in the Support queue, to follow up at the drop-in
     assert str(uuid.UUID(report_id)) == item["id"]
 
     # Nothing of it on the tablet: no outbox item, no receipt, no draft, in any store.

@@ -18,10 +18,15 @@ def test_a_worker_and_a_caseworker_talk_through_the_receipt(persistent_browser, 
     page = installed_app(phone)
     phone.set_offline(True)
     fill_report(page, f"He followed me home. {tag}", types=("harassment_or_stalking",))
+    page.get_by_label("A landlord").check()
+    page.get_by_label("Because I am a sex worker").check()
     page.get_by_label("I would like someone from the project to contact me").check()
     page.get_by_label("Name to use").fill("Roxy")
     page.get_by_role("button", name="Save and send").click()
     page.wait_for_url("**/reports?saved=1")
+    (waiting,) = outbox(page)
+    assert waiting["report"]["perpetrator"] == "landlord"
+    assert waiting["report"]["targeted_because"] == ["sex_work"]
     phone.set_offline(False)
     page.evaluate("async () => (await import('/static/outbox.js')).flush()")
     wait_for_states(page, ["sent"])

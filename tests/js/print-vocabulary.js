@@ -12,7 +12,7 @@ const fields = {
   description: 'Every part filled in.', part_of_day: PARTS_OF_DAY[0], publish: 'yes',
   police: POLICE_CONSENT[1], support: ['yes'], on_behalf: ['yes'], 'offender.marks': 'A scar',
   'contact.note': 'Evenings only', perpetrator: PERPETRATOR_KINDS[PERPETRATOR_KINDS.length - 1],
-  targeted_because: TARGETED_BECAUSE,
+  targeted_because: TARGETED_BECAUSE, come_back: ['yes'],
 };
 for (const [name, values] of Object.entries(PICKERS)) fields[`offender.${name}`] = values[values.length - 1];
 for (const name of WORDS) fields[`offender.${name}`] = `some ${name}`;

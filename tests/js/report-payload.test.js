@@ -114,16 +114,18 @@ test('retired incident types are not offered', () => {
   assert.deepEqual(OFFERED_INCIDENT_TYPES, INCIDENT_TYPES.filter((v) => !RETIRED_INCIDENT_TYPES.includes(v)));
 });
 
-test('who did it and the hate-crime perception go out only when given', () => {
-  const none = buildReport(filled({ perpetrator: '', targeted_because: [] }), ID);
-  for (const name of ['perpetrator', 'targeted_because']) assert.equal(name in none, false);
+test('who did it, hate-crime perception and "will come back" go out only when given', () => {
+  const none = buildReport(filled({ perpetrator: '', targeted_because: [], come_back: [] }), ID);
+  for (const name of ['perpetrator', 'targeted_because', 'support']) assert.equal(name in none, false);
   const report = buildReport(filled({
-    perpetrator: 'landlord', targeted_because: ['sex_work', 'religion'],
+    perpetrator: 'landlord', targeted_because: ['sex_work', 'religion'], come_back: ['yes'],
   }), ID);
   assert.equal(report.perpetrator, 'landlord');
   assert.deepEqual(report.targeted_because, ['sex_work', 'religion']);
+  assert.deepEqual(report.support, { come_back: true });
   const back = fieldsFromReport(report);
   assert.equal(back.perpetrator, 'landlord');
   assert.deepEqual(back.targeted_because, ['sex_work', 'religion']);
+  assert.deepEqual(back.come_back, ['yes']);
   assert.deepEqual(buildReport({ ...filled(), ...back }, ID), report);
 });

@@ -27,6 +27,7 @@ const DROPIN = {
   askConsent: true,
   nextPerson: true,
   voice: 'dropin', // spoken to the outreach worker, about the person in front of them
+  comeBack: true,
 };
 
 export async function render(main) {

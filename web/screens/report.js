@@ -26,7 +26,8 @@ const DRAFT_DELAY_MS = 300;
 //   or null; fixes: opens a parked report to fix (?fix=ID); alwaysOnBehalf: every report
 //   is filed for someone else (no box to tick); askConsent: consent must be answered, never
 //   assumed; nextPerson: saving goes straight on to an empty form (message `saved`) instead
-//   of to My reports; voice: the prefix of this mode's own wording (say() below).
+//   of to My reports; voice: the prefix of this mode's own wording (say() below);
+//   comeBack: offers "will come back to the drop-in" (no contact details).
 // Both ask the consent questions explicitly: nothing is chosen for the reporter.
 export const OWN_REPORT = {
   draftKey: 'draft',
@@ -42,6 +43,7 @@ export const OWN_REPORT = {
   askConsent: true,
   nextPerson: false,
   voice: 'report',
+  comeBack: false,
 };
 
 // A message in the mode's voice: "report.publish" is "dropin.publish" in drop-in mode,
@@ -152,6 +154,8 @@ function buildForm(areaSelect, mode) {
       h('label', { class: 'check' }, h('input', { type: 'checkbox', name: 'support', value: 'yes' }),
         h('span', {}, say(mode, 'report.support_yes'))),
       supportBox,
+      mode.comeBack ? h('label', { class: 'check' },
+        h('input', { type: 'checkbox', name: 'come_back', value: 'yes' }), h('span', {}, t('report.come_back'))) : null,
       mode.alwaysOnBehalf ? null : h('label', { class: 'check' },
         h('input', { type: 'checkbox', name: 'on_behalf', value: 'yes' }), h('span', {}, t('report.on_behalf')))),
     h('div', { class: 'actions' },
