@@ -50,7 +50,8 @@ def decrypt_contact(token, config=None):
 
 
 def encrypt_text(text, config=None):
-    """A short secret (a TOTP secret) -> Fernet token as ASCII text, for a String column."""
+    """A short secret (a TOTP secret), or text someone wrote (case notes and messages,
+    disputes) -> Fernet token as ASCII text, for a String or Text column."""
     return contact_cipher(config).encrypt(text.encode("utf-8")).decode("ascii")
 
 
@@ -70,14 +71,3 @@ def check_contact_key(value):
                             "comma-separated")
             break
     return problems
-
-
-def encrypt_text(text, config=None):
-    """Free text staff or a reporter wrote (case notes, messages) -> Fernet token (bytes),
-    under the same key(s) as the contact details."""
-    return contact_cipher(config).encrypt(text.encode("utf-8"))
-
-
-def decrypt_text(token, config=None):
-    """The text encrypt_text was given. Raises InvalidToken when the key does not fit."""
-    return contact_cipher(config).decrypt(bytes(token)).decode("utf-8")

@@ -46,7 +46,7 @@ class CaseNote(db.Model):
                         nullable=False, index=True)
     staff_id = db.Column(db.Integer, db.ForeignKey("staff.id", ondelete="SET NULL"))
     created_at = db.Column(db.DateTime(timezone=True), nullable=False, default=utcnow)
-    body_encrypted = db.Column(db.LargeBinary, nullable=False)
+    body_encrypted = db.Column(db.Text, nullable=False)
 
     staff = db.relationship("Staff")
 
@@ -64,7 +64,7 @@ class CaseMessage(db.Model):
     # The caseworker who wrote it (project messages); never shown to the reporter.
     staff_id = db.Column(db.Integer, db.ForeignKey("staff.id", ondelete="SET NULL"))
     created_at = db.Column(db.DateTime(timezone=True), nullable=False, default=utcnow)
-    body_encrypted = db.Column(db.LargeBinary, nullable=False)
+    body_encrypted = db.Column(db.Text, nullable=False)
 
     staff = db.relationship("Staff")
 
@@ -79,6 +79,6 @@ class PoliceRequest(db.Model):
     staff_id = db.Column(db.Integer, db.ForeignKey("staff.id", ondelete="SET NULL"))
     received_at = db.Column(db.DateTime(timezone=True), nullable=False, default=utcnow)
     # What the police asked, and who (their own reference), as staff wrote it down.
-    body_encrypted = db.Column(db.LargeBinary, nullable=False)
+    body_encrypted = db.Column(db.Text, nullable=False)
 
     staff = db.relationship("Staff")

@@ -20,8 +20,8 @@ class Dispute(db.Model):
     identifier_kind = db.Column(db.String(10), nullable=False)
     # Normalised (as checks match it), so staff see which alerts carry it.
     identifier_value = db.Column(db.String(320), nullable=False)
-    statement_encrypted = db.Column(db.LargeBinary, nullable=False)
-    contact_encrypted = db.Column(db.LargeBinary)
+    statement_encrypted = db.Column(db.Text, nullable=False)
+    contact_encrypted = db.Column(db.Text)
     status = db.Column(db.String(20), nullable=False, default="open", index=True)
     # The outcome's reason, written by staff for the objector to read.
     reason = db.Column(db.Text)

@@ -50,7 +50,7 @@ def upgrade():
     sa.Column('sender', sa.String(length=10), nullable=False),
     sa.Column('staff_id', sa.Integer(), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
-    sa.Column('body_encrypted', sa.LargeBinary(), nullable=False),
+    sa.Column('body_encrypted', sa.Text(), nullable=False),
     sa.CheckConstraint("sender IN ('project', 'reporter')", name=op.f('ck_case_message_sender')),
     sa.ForeignKeyConstraint(['case_id'], ['support_case.id'], name=op.f('fk_case_message_case_id_support_case'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['staff_id'], ['staff.id'], name=op.f('fk_case_message_staff_id_staff'), ondelete='SET NULL'),
@@ -64,7 +64,7 @@ def upgrade():
     sa.Column('case_id', sa.Integer(), nullable=False),
     sa.Column('staff_id', sa.Integer(), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
-    sa.Column('body_encrypted', sa.LargeBinary(), nullable=False),
+    sa.Column('body_encrypted', sa.Text(), nullable=False),
     sa.ForeignKeyConstraint(['case_id'], ['support_case.id'], name=op.f('fk_case_note_case_id_support_case'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['staff_id'], ['staff.id'], name=op.f('fk_case_note_staff_id_staff'), ondelete='SET NULL'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_case_note'))
@@ -77,7 +77,7 @@ def upgrade():
     sa.Column('case_id', sa.Integer(), nullable=False),
     sa.Column('staff_id', sa.Integer(), nullable=True),
     sa.Column('received_at', sa.DateTime(timezone=True), nullable=False),
-    sa.Column('body_encrypted', sa.LargeBinary(), nullable=False),
+    sa.Column('body_encrypted', sa.Text(), nullable=False),
     sa.ForeignKeyConstraint(['case_id'], ['support_case.id'], name=op.f('fk_police_request_case_id_support_case'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['staff_id'], ['staff.id'], name=op.f('fk_police_request_staff_id_staff'), ondelete='SET NULL'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_police_request'))
