@@ -219,7 +219,8 @@ def test_rejected_report_shows_not_published_and_keeps_the_reason_private(client
     response = moderator.post(f"/reports/{report_id}/reject", json={"reason": reason})
     assert response.status_code == 200 and response.get_json()["status"] == "not_published"
     status = client.get(f"/api/v1/reports/{report_id}/status", headers={"X-Receipt": receipt})
-    assert status.get_json() == {"id": report_id, "status": "not_published"}
+    assert status.get_json() == {"id": report_id, "status": "not_published",
+                                 "has_case": False, "new_messages": 0}
     assert reason not in status.get_data(as_text=True)
     assert moderator.get(f"/reports/{report_id}").get_json()["reject_reason"] == reason
     # Rejected once is enough; no alert can be drafted from it.

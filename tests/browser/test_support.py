@@ -20,6 +20,7 @@ def test_a_worker_and_a_caseworker_talk_through_the_receipt(persistent_browser, 
     fill_report(page, f"He followed me home. {tag}", types=("harassment_or_stalking",))
     page.get_by_label("A landlord").check()
     page.get_by_label("Because I am a sex worker").check()
+    page.get_by_label("Share that, and the police may ask the project to contact me").check()
     page.get_by_label("I would like someone from the project to contact me").check()
     page.get_by_label("Name to use").fill("Roxy")
     page.get_by_role("button", name="Save and send").click()
@@ -79,4 +80,15 @@ def test_a_worker_and_a_caseworker_talk_through_the_receipt(persistent_browser, 
     staff.reload()
     staff.wait_for_selector("html[data-ready]")
     staff.get_by_text(answer).wait_for()
+
+    # The report behind the case: who did it, the hate-crime perception, and the handling
+    # note its police-pack row will carry.
+    staff.get_by_role("link", name=f"Report {item['id'][:8]}").click()
+    staff.get_by_text("A landlord").wait_for()
+    staff.get_by_text("Because I am a sex worker").wait_for()
+    staff.get_by_label("Handling note in police packs").select_option("ask_project_before_action")
+    staff.get_by_text("Handling note saved.").wait_for()
+    staff.reload()
+    staff.wait_for_selector("html[data-ready]")
+    assert staff.get_by_label("Handling note in police packs").input_value() == "ask_project_before_action"
     assert found == {"support": [], "case": [], "reports": []}

@@ -93,7 +93,7 @@ function draw(report, staff) {
     section('d-consent', t('detail.consent'), facts([
       [t('detail.publish'), report.consent.publish ? t('detail.publish_yes') : t('detail.publish_no')],
       [t('detail.police'), t(`police.${report.consent.police}`)],
-    ])),
+    ]), isModerator(staff) && report.consent.police !== 'none' ? handling(report) : null),
     section('d-support', t('detail.support'),
       supportText ? h('p', {}, supportText) : facts(['name', 'phone', 'email', 'note']
         .map((name) => [t(`contact.${name}`), contact[name]]))),
@@ -107,6 +107,23 @@ function draw(report, staff) {
         t(`astatus.${alert.status}`))))) : null,
     isModerator(staff) ? null : h('p', { class: 'hint' }, t('detail.moderators_decide')),
   ];
+}
+
+// The handling note this report carries in police packs (moderators choose).
+const HANDLING = ['intelligence_only', 'ask_project_before_action', 'may_act_on'];
+function handling(report) {
+  const message = status();
+  const choice = field({ name: 'handling', label: t('detail.handling'),
+    options: HANDLING.map((v) => [v, t(`handling.${v}`)]) });
+  const select = choice.querySelector('select');
+  select.value = report.police_handling || HANDLING[0];
+  select.addEventListener('change', async () => {
+    const response = await call(`/api/v1/staff/reports/${encodeURIComponent(report.id)}/police-handling`,
+      { method: 'PUT', body: { handling: select.value } });
+    if (response.ended) return;
+    message.textContent = response.ok ? t('detail.handling_saved') : problem(response);
+  });
+  return h('div', { class: 'handling' }, choice, message);
 }
 
 function actions(report, act) {
