@@ -3,8 +3,8 @@
 Every report stored before this that asked for support gets a `new` case, so nobody who
 asked is missing from the queue.
 
-Revision ID: 0004
-Revises: 0003
+Revision ID: 0005
+Revises: 0004_sms
 Create Date: 2026-11-30 05:26:00.553817
 
 """
@@ -13,8 +13,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0004'
-down_revision = '0003'
+revision = '0005'
+down_revision = '0004_sms'
 branch_labels = None
 depends_on = None
 
