@@ -230,3 +230,29 @@ def test_the_command_lists_then_removes(app, client, areas, runner):
     db.session.expire_all()
     assert report(report_id) is None and len(runs()) == 1
     assert runner.invoke(args=["retention", "run", "--as-of", "tomorrow"]).exit_code != 0
+
+
+def test_on_the_demo_data_a_dry_run_lists_and_a_run_removes(app, runner):
+    """As the issue asks: the demo database, the clock moved three years on."""
+    assert runner.invoke(args=["demo", "load"]).exit_code == 0
+    reports = count(Report)
+    assert reports and count(Alert)
+    before = statistics()
+    day = (utcnow() + timedelta(days=3 * 365)).date().isoformat()
+    dry = runner.invoke(args=["retention", "run", "--dry-run", "--as-of", day])
+    assert dry.exit_code == 0, dry.output
+    assert f"reports: {reports} would go" in dry.output
+    assert "alerts: " in dry.output and "Dry run: nothing was changed." in dry.output
+    assert count(Report) == reports and runs() == []
+    done = runner.invoke(args=["retention", "run", "--as-of", day])
+    assert done.exit_code == 0, done.output
+    db.session.expire_all()
+    assert count(Report) == 0
+    assert db.session.execute(sa.select(sa.func.count(Identifier.id))
+                              .where(Identifier.report_id.is_not(None))).scalar_one() == 0
+    assert all(a.expires_at is not None for a in db.session.execute(
+        sa.select(Alert).where(Alert.published_at.is_not(None))).scalars())
+    (event,) = runs()
+    assert event.details["reports"] == reports
+    # What is left counts the same.
+    assert statistics()["total"] == before["total"]
