@@ -7,5 +7,5 @@ from .push.models import Delivery, Subscription  # noqa: F401
 from .reports.models import Report  # noqa: F401
 from .sms.models import SmsAlert, SmsDelivery, SmsMember  # noqa: F401
 from .cases.models import Case, CaseMessage, CaseNote, PoliceRequest  # noqa: F401
-from .retention.models import ReportTally  # noqa: F401
+from .stats.models import ReportTally  # noqa: F401
 from .disputes.models import Dispute  # noqa: F401

@@ -29,7 +29,7 @@ from ..alerts.models import Alert
 from ..cases.models import Case
 from ..extensions import db
 from ..reports.models import Report, utcnow
-from .models import ReportTally
+from ..stats.models import ReportTally
 
 KINDS = ("contacts", "cases", "reports", "alerts", "members", "audit")
 SETTINGS = {

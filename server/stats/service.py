@@ -23,8 +23,8 @@ from datetime import date
 
 from ..areas.service import areas_by_name
 from ..extensions import db
-from ..retention.models import ReportTally
 from ..reports.models import INCIDENT_TYPES, ONLINE_HARM, PERPETRATOR_KINDS, TARGETED_BECAUSE, Report
+from .models import ReportTally
 
 NOT_SAID = "not_said"
 

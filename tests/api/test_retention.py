@@ -14,7 +14,7 @@ from server.extensions import db
 from server.identifiers.models import Identifier
 from server.reports.models import Report, utcnow
 from server.retention import service
-from server.retention.models import ReportTally
+from server.stats.models import ReportTally
 from server.stats.service import statistics
 
 from .staff import StaffClient
