@@ -2,7 +2,6 @@
 from marshmallow import RAISE, Schema, fields, validate
 
 from ..accounts.schemas import UtcDateTime
-from ..alerts.schemas import AreaRefSchema
 from ..reports.schemas import _no_nul, _not_blank
 from .models import CASE_STATUSES, SENDERS
 
@@ -51,6 +50,11 @@ class CaseQuerySchema(Strict):
     offset = fields.Integer(load_default=0, validate=validate.Range(0, 10_000_000))
 
 
+class CaseAreaSchema(Schema):
+    slug = fields.String()
+    name = fields.String()
+
+
 class CaseSummarySchema(Schema):
     id = fields.Integer()
     report_id = fields.UUID()
@@ -61,7 +65,7 @@ class CaseSummarySchema(Schema):
     has_contact = fields.Boolean()
     opened_at = UtcDateTime()
     updated_at = UtcDateTime()
-    area = fields.Nested(AreaRefSchema)
+    area = fields.Nested(CaseAreaSchema)
     occurred_on = fields.Date()
     incident_types = fields.List(fields.String())
     on_behalf = fields.Boolean()

@@ -5,7 +5,10 @@ audit row (ids only: never a note, a message or a request) into the same transac
 and commits once.
 
 The reporter has no account: the report's receipt is their key. They read the project's
-messages and reply with it (reporter_messages, reporter_reply), as they read the status.
+messages and reply with it (reporter_messages, reporter_reply), as they read the status;
+the reports package, which checks the receipt, serves those routes. This package knows
+reports only by id (and the Report model through its relationship, by name), so it sits
+below reports: the reports service opens cases in the same transaction as the report.
 
 Notes, messages and police requests are encrypted at rest with the contact-details key
 (crypto.encrypt_text); they are decrypted only for the staff screen and the reporter's
@@ -15,12 +18,10 @@ case goes (ON DELETE CASCADE; retention deletes closed cases).
 from cryptography.fernet import InvalidToken
 from flask import current_app
 
-from ..accounts.models import Staff
-from ..accounts.service import aware, record, role_at_least
+from ..accounts.service import aware, record, role_at_least, utcnow
 from ..crypto import decrypt_contact, decrypt_text, encrypt_text
 from ..errors import NotFound, Refused  # noqa: F401  (Refused: callers catch it)
 from ..extensions import db
-from ..reports.models import Report, utcnow
 from .models import CASE_STATUSES, Case, CaseMessage, CaseNote, PoliceRequest
 
 UNREADABLE = None  # a note or message the current key cannot decrypt is shown as null
@@ -291,10 +292,3 @@ def reporter_reply(report, text, now=None):
     db.session.commit()
     return case
 
-
-def staff_member(staff_id):
-    return db.session.get(Staff, staff_id)
-
-
-def report_of(case):
-    return db.session.get(Report, case.report_id)

@@ -1,65 +1,19 @@
-"""Cases API: the staff Support queue, and the reporter's conversation through the receipt.
+"""Cases API: the staff Support queue (outreach and up).
 
-Staff (outreach and up) work the queue; recording a police request needs a moderator.
-The reporter needs no account: the report id and its receipt (X-Receipt) are the key,
-and a wrong receipt answers exactly like an unknown report (404)."""
-from flask import current_app, g, request
+The reporter's side (their messages, with the receipt) is served by the reports package,
+which checks receipts; a police request, which arrives with a pack reference, by the
+police package."""
+from flask import g
 from flask_smorest import Blueprint
 from marshmallow import RAISE
 
 from ..accounts.auth import staff_required
-from ..errors import NotFound
-from ..extensions import limiter
-from ..police.service import report_for_reference
-from ..reports.service import report_for_receipt
 from . import service
 from .schemas import (CaseChangeSchema, CaseDetailSchema, CasePageSchema, CaseQuerySchema,
-                      CaseSummarySchema, ConversationSchema, MessageSchema, NoteSchema,
-                      PoliceRequestSchema, ReplySchema)
+                      CaseSummarySchema, MessageSchema, NoteSchema)
 
 blp = Blueprint("cases", __name__, url_prefix="/api/v1",
-                description="Cases: the Support queue (staff session + X-CSRF-Token on "
-                            "changes) and the reporter's messages (report id + X-Receipt)")
-
-RECEIPT_HEADER = [{"in": "header", "name": "X-Receipt", "required": True,
-                   "schema": {"type": "string"},
-                   "description": "The receipt given when the report was sent"}]
-
-# Replies come from anyone holding a receipt: limited per address, in memory only.
-reply_limit = limiter.shared_limit(
-    lambda: current_app.config["REPLY_RATE_LIMIT"], scope="receipt-replies",
-    error_message="Too many messages from this address. Wait a few minutes.")
-
-
-def _reporters_report(report_id):
-    report = report_for_receipt(report_id, request.headers.get("X-Receipt", ""))
-    if report is None:
-        raise NotFound(code="receipt_not_found")
-    return report
-
-
-@blp.route("/reports/<report_id>/messages", methods=["GET"])
-@blp.doc(parameters=RECEIPT_HEADER)
-@blp.response(200, ConversationSchema)
-@blp.alt_response(404, description="Unknown id or wrong receipt (the same answer)")
-def conversation(report_id):
-    """The conversation with the project about this report (marks it read)."""
-    return service.reporter_messages(_reporters_report(report_id))
-
-
-@blp.route("/reports/<report_id>/messages", methods=["POST"])
-@reply_limit
-@blp.doc(parameters=RECEIPT_HEADER)
-@blp.arguments(ReplySchema)
-@blp.response(201, ConversationSchema)
-@blp.alt_response(404, description="Unknown id or wrong receipt (the same answer)")
-@blp.alt_response(409, description="This report has no open case (case_not_open, case_closed)")
-def reply(body, report_id):
-    """Reply to the project. Answers the conversation as it now stands."""
-    report = _reporters_report(report_id)
-    service.reporter_reply(report, body["body"])
-    return service.reporter_messages(report), 201
-
+                description="Cases: the Support queue (staff session + X-CSRF-Token on changes)")
 
 # --- Staff ---------------------------------------------------------------------------------
 
@@ -123,19 +77,4 @@ def add_note(body, case_id):
 def send_message(body, case_id):
     """Write to the reporter: they read it in My reports with their receipt."""
     case = service.send_message(g.staff, service.get_case(case_id), body["body"])
-    return service.case_summary(case), 201
-
-
-@blp.route("/staff/police-requests", methods=["POST"])
-@staff_required("moderator")
-@blp.arguments(PoliceRequestSchema)
-@blp.response(201, CaseSummarySchema)
-@blp.alt_response(404, description="No shareable report has this reference")
-def police_request(body):
-    """The police asked about a report, quoting its pack reference: record it on the
-    report's case and ask the reporter through it (audited: police_request)."""
-    report = report_for_reference(body["reference"])
-    if report is None:
-        raise NotFound(code="reference_not_found")
-    case = service.record_police_request(g.staff, report, body["request"], body["message"])
     return service.case_summary(case), 201

@@ -7,7 +7,10 @@ from marshmallow import RAISE
 
 from ..accounts.auth import staff_required
 from ..areas.service import areas_by_name
+from ..cases import service as cases
+from ..cases.schemas import CaseSummarySchema, PoliceRequestSchema
 from ..clock import utcnow
+from ..errors import NotFound
 from ..pages import PRINTABLE_PAGE, csv_download, page_query, render_page
 from ..reports import service as reports
 from . import service
@@ -71,3 +74,18 @@ def set_handling(data, report_id):
     report = reports.get_report(report_id)
     service.set_handling(g.staff, report, data["handling"])
     return {"id": report.id, "police_handling": report.police_handling}
+
+
+@blp.route("/api/v1/staff/police-requests", methods=["POST"])
+@staff_required("moderator")
+@blp.arguments(PoliceRequestSchema)
+@blp.response(201, CaseSummarySchema)
+@blp.alt_response(404, description="No shareable report has this reference")
+def police_request(body):
+    """The police asked about a report, quoting its pack reference: record it on the
+    report's case and ask the reporter through it (audited: police_request)."""
+    report = service.report_for_reference(body["reference"])
+    if report is None:
+        raise NotFound(code="reference_not_found")
+    case = cases.record_police_request(g.staff, report, body["request"], body["message"])
+    return cases.case_summary(case), 201

@@ -5,6 +5,8 @@ from flask import current_app, g, request
 from flask_smorest import Blueprint
 
 from ..accounts.auth import current_staff, member_from_request
+from ..cases import service as cases
+from ..cases.schemas import ConversationSchema, ReplySchema
 from ..errors import NotFound, Refused, Unauthorized
 from ..extensions import limiter
 from . import service
@@ -105,3 +107,45 @@ def report_status(report_id):
     if status is None:
         raise NotFound(code="receipt_not_found")
     return status
+
+
+# --- The conversation with the project, through the receipt (server/cases) -------------
+
+RECEIPT_HEADER = [{"in": "header", "name": "X-Receipt", "required": True,
+                   "schema": {"type": "string"},
+                   "description": "The receipt given when the report was sent"}]
+
+# Replies come from anyone holding a receipt: limited per address, in memory only.
+reply_limit = limiter.shared_limit(
+    lambda: current_app.config["REPLY_RATE_LIMIT"], scope="receipt-replies",
+    error_message="Too many messages from this address. Wait a few minutes.")
+
+
+def _reporters_report(report_id):
+    report = service.report_for_receipt(report_id, request.headers.get("X-Receipt", ""))
+    if report is None:
+        raise NotFound(code="receipt_not_found")
+    return report
+
+
+@blp.route("/reports/<report_id>/messages", methods=["GET"])
+@blp.doc(parameters=RECEIPT_HEADER)
+@blp.response(200, ConversationSchema)
+@blp.alt_response(404, description="Unknown id or wrong receipt (the same answer)")
+def conversation(report_id):
+    """The conversation with the project about this report (marks it read)."""
+    return cases.reporter_messages(_reporters_report(report_id))
+
+
+@blp.route("/reports/<report_id>/messages", methods=["POST"])
+@reply_limit
+@blp.doc(parameters=RECEIPT_HEADER)
+@blp.arguments(ReplySchema)
+@blp.response(201, ConversationSchema)
+@blp.alt_response(404, description="Unknown id or wrong receipt (the same answer)")
+@blp.alt_response(409, description="This report has no open case (case_not_open, case_closed)")
+def reply(body, report_id):
+    """Reply to the project. Answers the conversation as it now stands."""
+    report = _reporters_report(report_id)
+    cases.reporter_reply(report, body["body"])
+    return cases.reporter_messages(report), 201
