@@ -20,7 +20,7 @@ from flask import current_app
 
 from ..accounts.service import aware, record, role_at_least, utcnow
 from ..crypto import decrypt_contact, decrypt_text, encrypt_text
-from ..errors import NotFound, Refused  # noqa: F401  (Refused: callers catch it)
+from ..errors import NotFound, Refused
 from ..extensions import db
 from .models import CASE_STATUSES, Case, CaseMessage, CaseNote, PoliceRequest
 

@@ -9,8 +9,15 @@ from marshmallow import RAISE
 
 from ..accounts.auth import staff_required
 from . import service
-from .schemas import (CaseChangeSchema, CaseDetailSchema, CasePageSchema, CaseQuerySchema,
-                      CaseSummarySchema, MessageSchema, NoteSchema)
+from .schemas import (
+    CaseChangeSchema,
+    CaseDetailSchema,
+    CasePageSchema,
+    CaseQuerySchema,
+    CaseSummarySchema,
+    MessageSchema,
+    NoteSchema,
+)
 
 blp = Blueprint("cases", __name__, url_prefix="/api/v1",
                 description="Cases: the Support queue (staff session + X-CSRF-Token on changes)")

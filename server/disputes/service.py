@@ -21,7 +21,7 @@ from ..accounts.service import record
 from ..alerts import service as alerts
 from ..alerts.models import Alert
 from ..crypto import decrypt_text, encrypt_text
-from ..errors import Invalid, NotFound, Refused  # noqa: F401  (Refused: callers catch it)
+from ..errors import Invalid, NotFound, Refused
 from ..extensions import db
 from ..identifiers import normalise
 from ..identifiers import service as identifiers

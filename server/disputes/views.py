@@ -8,8 +8,16 @@ from ..accounts.auth import staff_required
 from ..errors import NotFound
 from ..extensions import limiter
 from . import service
-from .schemas import (DecisionSchema, DisputeDetailSchema, DisputePageSchema, DisputeQuerySchema,
-                      DisputeSchema, FiledSchema, PublicDisputeSchema, StaffDisputeSchema)
+from .schemas import (
+    DecisionSchema,
+    DisputeDetailSchema,
+    DisputePageSchema,
+    DisputeQuerySchema,
+    DisputeSchema,
+    FiledSchema,
+    PublicDisputeSchema,
+    StaffDisputeSchema,
+)
 
 blp = Blueprint("disputes", __name__, url_prefix="/api/v1",
                 description="Disputes: an objection to an alert by the person it may describe")

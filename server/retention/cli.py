@@ -2,7 +2,7 @@
 
 Run it daily (a systemd timer or cron line is in the README). --as-of pretends the date
 is another one, to see (with --dry-run) what will go on that day."""
-from datetime import datetime, time, timezone
+from datetime import UTC, datetime, time
 
 import click
 from flask.cli import with_appcontext
@@ -24,7 +24,7 @@ def run(dry_run, as_of):
     """Purge contact details, closed cases, old reports (kept as anonymous counts),
     expire old alerts, revoke idle members and delete old audit rows. Prints the count
     and the ids per kind (ids only, never content); a real run writes one audit row."""
-    now = datetime.combine(as_of.date(), time(), timezone.utc) if as_of else None
+    now = datetime.combine(as_of.date(), time(), UTC) if as_of else None
     due = service.run(now=now, dry_run=dry_run)
     verb = "would go" if dry_run else "gone"
     for kind in service.KINDS:

@@ -6,8 +6,8 @@ import uuid
 import pytest
 import requests
 
-from .members import new_member, publish
 from .axe import serious_violations
+from .members import new_member, publish
 from .pages import LAPTOP, log_in
 
 pytestmark = pytest.mark.browser
