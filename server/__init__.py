@@ -87,7 +87,9 @@ def _register_blueprints(app):
     from .areas import cli as areas_cli
     from .areas import views as areas_views
     from .bulletins import views as bulletins_views
+    from .cases import views as cases_views
     from .checks import views as checks_views
+    from .disputes import views as disputes_views
     from .moderation import views as moderation_views
     from .police import views as police_views
     from .push import cli as push_cli
@@ -96,8 +98,6 @@ def _register_blueprints(app):
     from .sms import cli as sms_cli
     from .sms import views as sms_views
     from .stats import views as stats_views
-    from .cases import views as cases_views
-    from .disputes import views as disputes_views
 
     api.register_blueprint(areas_views.blp)
     api.register_blueprint(reports_views.blp)

@@ -199,3 +199,22 @@ def assert_print_page(response, status=200):
     assert re.search(r"<[^>]*\son[a-z]+=", html) is None, "an inline event handler"
     assert '<link rel="stylesheet" href="/static/print.css">' in html
     return html
+
+
+# --- Cases: support asked for, and the reporter's side through the receipt --------------
+
+def asks_support(client, **changes):
+    """A report that asks for support, with contact details. Returns (id, receipt)."""
+    return send_report(client, support={"requested": True, "contact": CONTACT}, **changes)
+
+
+def case_of(report_id):
+    """The report's case (server.cases), or None."""
+    from server.cases.models import Case
+    return db.session.execute(
+        sa.select(Case).where(Case.report_id == uuid.UUID(str(report_id)))).scalar_one_or_none()
+
+
+def read_messages(client, report_id, receipt):
+    """GET the reporter's conversation with the receipt (the response)."""
+    return client.get(f"{REPORTS}/{report_id}/messages", headers={"X-Receipt": receipt})

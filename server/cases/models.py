@@ -1,5 +1,5 @@
+from ..clock import utcnow
 from ..extensions import db
-from ..reports.models import utcnow
 
 # new -> contacted -> closed (staff may set any of them; closing starts the retention clock).
 CASE_STATUSES = ("new", "contacted", "closed")

@@ -1,27 +1,20 @@
 """What the Support queue and the reporter's receipt send and get back."""
-from marshmallow import RAISE, Schema, fields, validate
+from marshmallow import Schema, fields, validate
 
-from ..accounts.schemas import UtcDateTime
-from ..reports.schemas import _no_nul, _not_blank
+from ..schemas import PageQuerySchema, StrictSchema, UtcDateTime, text
 from .models import CASE_STATUSES, SENDERS
 
 MAX_MESSAGE = 2000
 MAX_NOTE = 5000
 
 
-class Strict(Schema):
-    class Meta:
-        unknown = RAISE
-
-
 def _text(max_length, **kwargs):
-    return fields.String(required=True,
-                         validate=[validate.Length(1, max_length), _no_nul, _not_blank], **kwargs)
+    return text(max_length, blank=False, required=True, **kwargs)
 
 
 # --- The reporter, with the receipt -------------------------------------------------------
 
-class ReplySchema(Strict):
+class ReplySchema(StrictSchema):
     body = _text(MAX_MESSAGE, metadata={"description": "The reporter's reply"})
 
 
@@ -41,13 +34,11 @@ class ConversationSchema(Schema):
 
 # --- Staff ---------------------------------------------------------------------------------
 
-class CaseQuerySchema(Strict):
+class CaseQuerySchema(PageQuerySchema):
     status = fields.List(fields.String(validate=validate.OneOf(CASE_STATUSES)),
                          metadata={"description": "Repeat for several"})
     mine = fields.Boolean(load_default=False, metadata={
         "description": "Only cases assigned to me"})
-    limit = fields.Integer(load_default=50, validate=validate.Range(1, 200))
-    offset = fields.Integer(load_default=0, validate=validate.Range(0, 10_000_000))
 
 
 class CaseAreaSchema(Schema):
@@ -106,19 +97,19 @@ class CaseDetailSchema(CaseSummarySchema):
     police_requests = fields.List(fields.Nested(StaffTextSchema))
 
 
-class CaseChangeSchema(Strict):
+class CaseChangeSchema(StrictSchema):
     status = fields.String(required=True, validate=validate.OneOf(CASE_STATUSES))
 
 
-class NoteSchema(Strict):
+class NoteSchema(StrictSchema):
     body = _text(MAX_NOTE)
 
 
-class MessageSchema(Strict):
+class MessageSchema(StrictSchema):
     body = _text(MAX_MESSAGE, metadata={"description": "Shown to the reporter in My reports"})
 
 
-class PoliceRequestSchema(Strict):
+class PoliceRequestSchema(StrictSchema):
     reference = fields.String(required=True, validate=validate.Length(1, 20), metadata={
         "description": "The pack reference the police quoted (e.g. ABCDE-FGHIJ)"})
     request = _text(MAX_NOTE, metadata={

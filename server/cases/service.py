@@ -18,7 +18,8 @@ case goes (ON DELETE CASCADE; retention deletes closed cases).
 from cryptography.fernet import InvalidToken
 from flask import current_app
 
-from ..accounts.service import aware, record, role_at_least, utcnow
+from ..accounts.service import record, role_at_least
+from ..clock import utc, utcnow
 from ..crypto import decrypt_contact, decrypt_text, encrypt_text
 from ..errors import NotFound, Refused
 from ..extensions import db
@@ -78,7 +79,7 @@ def support_queue(statuses=(), assigned_to=None, limit=50, offset=0):
 
 
 def _after(moment, since):
-    return moment is not None and (since is None or aware(moment) > aware(since))
+    return moment is not None and (since is None or utc(moment) > utc(since))
 
 
 def case_summary(case):
@@ -175,17 +176,23 @@ def assign(staff, case, to=None):
     return case
 
 
-def set_status(staff, case, status, now=None):
-    """new, contacted or closed; closing stamps closed_at (retention counts from it),
-    reopening clears it. Audited; commits."""
+def _move(case, status, now=None):
+    """The one place a case's status changes: closing stamps closed_at (retention counts
+    from it), any other status clears it. Returns True when it changed. No commit."""
     if status not in CASE_STATUSES:
         raise ValueError(f"unknown case status {status!r}")
     if status == case.status:
-        return case
+        return False
     case.status = status
     case.closed_at = (now or utcnow()) if status == "closed" else None
-    record(staff, f"case_{status}", "case", case.id)
-    db.session.commit()
+    return True
+
+
+def set_status(staff, case, status, now=None):
+    """new, contacted or closed (staff may set any of them). Audited; commits."""
+    if _move(case, status, now):
+        record(staff, f"case_{status}", "case", case.id)
+        db.session.commit()
     return case
 
 
@@ -212,8 +219,8 @@ def send_message(staff, case, text, now=None):
     db.session.add(CaseMessage(case_id=case.id, sender="project", staff_id=staff.id,
                                created_at=now, body_encrypted=encrypt_text(text)))
     case.project_wrote_at = now
-    if case.status == "new":
-        case.status = "contacted"
+    if case.status == "new":  # writing to them is contacting them
+        _move(case, "contacted")
     record(staff, "case_message_sent", "case", case.id)
     db.session.commit()
     return case
@@ -225,8 +232,6 @@ def record_police_request(staff, report, request_text, message_text):
     reporter through the case with `message_text`: the police never contact the reporter
     directly. Audited (police_request); commits. Returns the case."""
     case = open_case(report.id)
-    if case.status == "closed":  # a new question reopens the follow-up
-        case.status, case.closed_at = "contacted", None
     now = utcnow()
     request = PoliceRequest(case_id=case.id, staff_id=staff.id, received_at=now,
                             body_encrypted=encrypt_text(request_text))
@@ -234,8 +239,7 @@ def record_police_request(staff, report, request_text, message_text):
     db.session.add(CaseMessage(case_id=case.id, sender="project", staff_id=staff.id,
                                created_at=now, body_encrypted=encrypt_text(message_text)))
     case.project_wrote_at = now
-    if case.status == "new":
-        case.status = "contacted"
+    _move(case, "contacted")  # a new question reopens a closed follow-up too
     db.session.flush()
     record(staff, "police_request", "case", case.id)
     db.session.commit()

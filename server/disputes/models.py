@@ -1,5 +1,5 @@
+from ..clock import utcnow
 from ..extensions import db
-from ..reports.models import utcnow
 
 DISPUTE_STATUSES = ("open", "upheld", "not_upheld")
 # What an objector may name: identifiers that alerts show and checks match.

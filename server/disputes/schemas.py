@@ -1,21 +1,15 @@
 """What an objector sends and sees, and what the staff Disputes queue gets."""
-from marshmallow import RAISE, Schema, fields, validate
+from marshmallow import Schema, fields, validate
 
-from ..accounts.schemas import UtcDateTime
-from ..reports.schemas import _no_nul, _not_blank
+from ..schemas import PageQuerySchema, StrictSchema, UtcDateTime, text
 from .models import DISPUTE_KINDS, DISPUTE_STATUSES
 
 
-class Strict(Schema):
-    class Meta:
-        unknown = RAISE
-
-
 def _text(max_length, **kwargs):
-    return fields.String(validate=[validate.Length(1, max_length), _no_nul, _not_blank], **kwargs)
+    return text(max_length, blank=False, **kwargs)
 
 
-class DisputeSchema(Strict):
+class DisputeSchema(StrictSchema):
     identifier_kind = fields.String(required=True, validate=validate.OneOf(DISPUTE_KINDS))
     identifier = _text(254, required=True, metadata={
         "description": "The phone, email, online name or plate the objector says is theirs"})
@@ -39,10 +33,8 @@ class PublicDisputeSchema(Schema):
     reason = fields.String(allow_none=True, metadata={"description": "Why, once decided"})
 
 
-class DisputeQuerySchema(Strict):
+class DisputeQuerySchema(PageQuerySchema):
     status = fields.List(fields.String(validate=validate.OneOf(DISPUTE_STATUSES)))
-    limit = fields.Integer(load_default=50, validate=validate.Range(1, 200))
-    offset = fields.Integer(load_default=0, validate=validate.Range(0, 10_000_000))
 
 
 class StaffDisputeSchema(Schema):
@@ -76,7 +68,7 @@ class DisputeDetailSchema(StaffDisputeSchema):
     alerts = fields.List(fields.Nested(CarryingAlertSchema))
 
 
-class DecisionSchema(Strict):
+class DecisionSchema(StrictSchema):
     outcome = fields.String(required=True, validate=validate.OneOf(("upheld", "not_upheld")))
     reason = _text(2000, required=True, metadata={
         "description": "Shown to the objector; never name a reporter or quote an alert"})

@@ -20,13 +20,14 @@ from flask import current_app
 from ..accounts.service import record
 from ..alerts import service as alerts
 from ..alerts.models import Alert
+from ..clock import utcnow
 from ..crypto import decrypt_text, encrypt_text
 from ..errors import Invalid, NotFound, Refused
 from ..extensions import db
 from ..identifiers import normalise
 from ..identifiers import service as identifiers
 from ..identifiers.models import Identifier
-from ..reports.models import utcnow
+from ..moderation import publishing
 from ..security import same
 from .models import Dispute
 
@@ -155,7 +156,8 @@ def decide(staff, dispute, outcome, reason, retract=False, now=None):
     if outcome not in ("upheld", "not_upheld"):
         raise ValueError(f"unknown outcome {outcome!r}")
     now = now or utcnow()
-    dispute.status, dispute.reason = outcome, reason
+    dispute.status = outcome  # the one place a dispute's status changes: open -> decided
+    dispute.reason = reason
     dispute.decided_at, dispute.decided_by_id = now, staff.id
     carrying = []
     if outcome == "upheld":
@@ -167,12 +169,11 @@ def decide(staff, dispute, outcome, reason, retract=False, now=None):
     record(staff, f"dispute_{outcome}", "dispute", dispute.id)
     db.session.commit()
     if retract:
-        from ..moderation import service as moderation
         for alert in carrying:
             if alert.retracted_at is None and db.session.execute(
                     db.select(Alert.id).where(Alert.id == alert.id,
                                               alerts.live_clause(now))).first():
-                moderation.retract_alert(staff, alert, now)
+                publishing.retract_alert(staff, alert, now)
     return dispute
 
 

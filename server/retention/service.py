@@ -27,8 +27,9 @@ from ..accounts.models import AuditEvent, Member
 from ..accounts.service import record
 from ..alerts.models import Alert
 from ..cases.models import Case
+from ..clock import utcnow
 from ..extensions import db
-from ..reports.models import Report, utcnow
+from ..reports.models import Report
 from ..stats.models import ReportTally
 
 KINDS = ("contacts", "cases", "reports", "alerts", "members", "audit")

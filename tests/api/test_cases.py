@@ -14,25 +14,14 @@ from server.extensions import db
 from server.police.service import reference
 from server.reports.models import Report
 
-from .staff import StaffClient
-from .test_reports import CONTACT, new_report
+from factories import CONTACT, StaffClient, asks_support, case_of, new_report, read_messages
 
 REPORTS = "/api/v1/reports"
 
 
 @pytest.fixture
-def app_config():
-    return {"PASSWORD_HASH_FAST": True}
-
-
-@pytest.fixture
-def caseworker(app):
-    return StaffClient(app, "van", "outreach")
-
-
-@pytest.fixture
-def moderator(app):
-    return StaffClient(app, "mod", "moderator")
+def caseworker(outreach):
+    return outreach
 
 
 def send(client, **changes):
@@ -42,21 +31,11 @@ def send(client, **changes):
     return report["id"], response.get_json()["receipt"]
 
 
-def asks_support(client, **changes):
-    return send(client, support={"requested": True, "contact": CONTACT}, **changes)
-
-
-def case_of(report_id):
-    return db.session.execute(
-        sa.select(Case).where(Case.report_id == uuid.UUID(report_id))).scalar_one_or_none()
-
-
 def status(client, report_id, receipt):
     return client.get(f"{REPORTS}/{report_id}/status", headers={"X-Receipt": receipt})
 
 
-def read(client, report_id, receipt):
-    return client.get(f"{REPORTS}/{report_id}/messages", headers={"X-Receipt": receipt})
+read = read_messages
 
 
 def reply(client, report_id, receipt, body):

@@ -13,22 +13,10 @@ from server.disputes import service
 from server.disputes.models import Dispute
 from server.extensions import db
 
-from .staff import StaffClient
-from .test_moderation import make_draft, publish, send_report
-from .test_reports import make_member
+from factories import StaffClient, make_draft, make_member, publish, send_report
 
 DISPUTES = "/api/v1/disputes"
 PHONE = "+44 7700 900123"  # in the demo alert body (masked)
-
-
-@pytest.fixture
-def app_config():
-    return {"PASSWORD_HASH_FAST": True}
-
-
-@pytest.fixture
-def moderator(app):
-    return StaffClient(app, "mod", "moderator")
 
 
 @pytest.fixture

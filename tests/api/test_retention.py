@@ -4,35 +4,23 @@ real run writes one audit row with the counts; a dry run changes nothing."""
 import uuid
 from datetime import timedelta
 
-import pytest
 import sqlalchemy as sa
 
 from server.accounts.models import AuditEvent, Member
 from server.alerts.models import Alert
 from server.cases.models import Case, CaseMessage, CaseNote
+from server.clock import utcnow
 from server.extensions import db
 from server.identifiers.models import Identifier
-from server.reports.models import Report, utcnow
+from server.reports.models import Report
 from server.retention import service
 from server.stats.models import ReportTally
 from server.stats.service import statistics
 
-from .staff import StaffClient
-from .test_cases import CONTACT, asks_support, case_of, read
-from .test_moderation import make_draft, publish, send_report
-from .test_reports import make_member
+from factories import CONTACT, asks_support, case_of, make_draft, make_member, publish, send_report
+from factories import read_messages as read
 
 DAY = timedelta(days=1)
-
-
-@pytest.fixture
-def app_config():
-    return {"PASSWORD_HASH_FAST": True}
-
-
-@pytest.fixture
-def moderator(app):
-    return StaffClient(app, "mod", "moderator")
 
 
 def report(report_id):
