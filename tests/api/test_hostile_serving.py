@@ -11,6 +11,7 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 
 import pytest
@@ -135,3 +136,31 @@ def test_no_log_line_names_the_client(server):
     assert "Invalid request from ip=[address]" in text  # the error log is on...
     assert '"GET /healthz" 200' in text                  # ...so is the access log...
     assert CLIENT_ADDRESS not in text                   # ...and neither names the client
+
+
+def _post_json(port, path, raw):
+    body = raw.encode("ascii")  # \u escapes only: the wire carries what a client sends
+    return exchange(port, f"POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                          f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n", body)
+
+
+def _report(description_json):
+    return (f'{{"id": "{uuid.uuid4()}", "occurred_on": "2026-11-20", "area": "hackney", '
+            f'"incident_types": ["robbery"], "description": {description_json}}}')
+
+
+def test_the_issues_examples_over_real_sockets(server):
+    # Issue 9's anonymous examples of kinds 1 and 2, as bytes on a socket to gunicorn.
+    port, _ = server
+    status, _, body = _post_json(port, "/api/v1/reports", "[" * 5000 + "]" * 5000)
+    assert status == 400 and json.loads(body)["code"] == 400
+    status, _, body = _post_json(port, "/api/v1/staff/login",
+                                 '{"username": "demo\\u0000x", "password": "whatever it is"}')
+    assert status == 422 and "username" in json.loads(body)["errors"]["json"]
+    status, _, body = _post_json(port, "/api/v1/reports", _report('"hit me \\ud800"'))
+    assert status == 422 and "description" in json.loads(body)["errors"]["json"]
+    item = _report('"\\udfff"')
+    status, _, body = _post_json(port, "/api/v1/sync", f'{{"reports": [{item}]}}')
+    (result,) = json.loads(body)["results"]
+    assert status == 200 and (result["result"], result["retryable"]) == ("invalid", False)
+    assert "description" in result["errors"]
