@@ -62,9 +62,21 @@ class Driver:
     name = "?"
     version = "?"
 
-    def __init__(self, base_url):
+    def __init__(self, base_url, folder: Path):
         self.base_url = base_url
         self.probe_errors = []
+        self.started = []  # processes, killed if the browser never comes up
+        try:
+            self.start(folder)
+        except BaseException:
+            for process in self.started:
+                if process.poll() is None:
+                    os.killpg(process.pid, signal.SIGKILL)
+                    process.wait()
+            raise
+
+    def start(self, folder: Path):
+        raise NotImplementedError
 
     def url(self, path):
         return path if path.startswith("http") else self.base_url + path
@@ -95,8 +107,7 @@ class PageScriptError(AssertionError):
 class Firefox(Driver):
     name = "firefox"
 
-    def __init__(self, base_url, profile: Path):
-        super().__init__(base_url)
+    def start(self, profile: Path):
         profile.mkdir(parents=True, exist_ok=True)
         # Quiet first start; nothing fetched from Mozilla (the tests fail on foreign requests
         # of the app only, but a browser calling home slows a start with no network).
@@ -118,6 +129,7 @@ class Firefox(Driver):
             [FIREFOX, "--headless", "--no-remote", "--profile", str(profile),
              f"--remote-debugging-port={port}", "--remote-allow-hosts", "127.0.0.1", "about:blank"],
             stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
+        self.started.append(self.process)
         self.ws = wait_until(lambda: self._connect(port), timeout=30, message="Firefox's BiDi socket")
         self.next_id = 0
         self.replies = {}
@@ -227,21 +239,28 @@ def minibrowser():
 class WebKit(Driver):
     name = "webkit"
 
-    def __init__(self, base_url, workdir: Path):
-        super().__init__(base_url)
+    def start(self, workdir: Path):
         workdir.mkdir(parents=True, exist_ok=True)
         self.log = open(workdir / "webkit.log", "wb")
-        self.display = f":{self._free_display()}"
-        self.xvfb = subprocess.Popen([XVFB, self.display, "-screen", "0", "1280x1024x24", "-nolisten", "tcp"],
+        # Xvfb picks a free display itself and writes its number to the pipe (-displayfd):
+        # other test runs on this machine start their own at the same time.
+        read_end, write_end = os.pipe()
+        self.xvfb = subprocess.Popen([XVFB, "-displayfd", str(write_end), "-screen", "0", "1280x1024x24",
+                                      "-nolisten", "tcp"], pass_fds=(write_end,),
                                      stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
-        wait_until(lambda: Path(f"/tmp/.X11-unix/X{self.display[1:]}").exists(), timeout=15,
-                   message="Xvfb")
+        self.started.append(self.xvfb)
+        os.close(write_end)
+        with os.fdopen(read_end) as pipe:
+            number = pipe.readline().strip()
+        assert number.isdigit(), "Xvfb did not start"
+        self.display = f":{number}"
         port = free_port()
         env = dict(os.environ, DISPLAY=self.display, LANG="en_GB.UTF-8",
                    # No GPU here; the sandbox needs user namespaces a container may not give.
                    WEBKIT_DISABLE_COMPOSITING_MODE="1", WEBKIT_DISABLE_SANDBOX_THIS_IS_DANGEROUS="1")
         self.driver = subprocess.Popen([WEBKIT_DRIVER, f"--port={port}"], env=env,
                                        stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
+        self.started.append(self.driver)
         self.endpoint = f"http://127.0.0.1:{port}"
         wait_until(self._ready, timeout=30, message="WebKitWebDriver")
         caps = {"capabilities": {"alwaysMatch": {"webkitgtk:browserOptions": {
@@ -250,13 +269,6 @@ class WebKit(Driver):
         assert "sessionId" in session, session
         self.session = f"{self.endpoint}/session/{session['sessionId']}"
         self.version = session["capabilities"].get("browserVersion", "?")
-
-    @staticmethod
-    def _free_display():
-        for number in range(90, 200):
-            if not Path(f"/tmp/.X11-unix/X{number}").exists() and not Path(f"/tmp/.X{number}-lock").exists():
-                return number
-        raise AssertionError("no free X display")
 
     def _ready(self):
         assert self.driver.poll() is None, "WebKitWebDriver exited"
