@@ -1,8 +1,8 @@
-// Areas from /api/v1/areas, kept in IndexedDB so the report form works offline.
-// "My areas" (chosen in Settings) are the areas this device cares about: the report form
-// offers them first, and the alerts screen will subscribe to them.
+// Areas from /api/v1/areas, kept in IndexedDB so the report form works offline. "My
+// areas" (Settings): offered first on the report form, and what Alerts shows.
 import * as db from './db.js';
 import { api } from './api.js';
+import { h } from './dom.js';
 
 export async function cachedAreas() {
   const cached = await db.get('kv', 'areas');
@@ -45,4 +45,11 @@ export function byRegion(list) {
     groups.get(region).push([area.slug, area.name]);
   }
   return [...groups].map(([group, options]) => ({ group, options }));
+}
+
+// A fieldset of checkboxes per region; `ticked` slugs checked.
+export function areaChips(list, name, ticked) {
+  return byRegion(list).map((group) => h('fieldset', { class: 'group' }, h('legend', {}, group.group),
+    h('div', { class: 'chips' }, group.options.map(([slug, label]) => h('label', { class: 'chip' },
+      h('input', { type: 'checkbox', name, value: slug, checked: ticked.includes(slug) }), h('span', {}, label))))));
 }

@@ -1,17 +1,12 @@
-// Notifications, page side: the Settings section (turn on or off, the areas this phone
-// wants, neutral or detailed text), the wipe hook that tells the server to forget this
-// phone, and opening an alert when a tapped notification asks for it.
-//
-// No location ever leaves the phone: "near me" compares the phone's position with the
-// areas' centres here, ticks the nearest, and forgets the position.
-//
-// kv "push": {id, endpoint, areas}: this phone's subscription on the server.
-// kv "notify-text": "neutral" (default) or "detailed", read by push-events.js.
+// Notifications, page side: the Settings section, the wipe hook (the server forgets this
+// phone) and opening a tapped alert. "Near me" ticks the areas nearest the phone's
+// position and forgets it: no location leaves the phone.
+// kv "push": {id, endpoint, areas}; kv "notify-text": "neutral" (default) | "detailed".
 import { h, status, errorList } from './dom.js';
 import { t } from './i18n.js';
 import * as db from './db.js';
 import { api, memberToken, NetworkError } from './api.js';
-import { cachedAreas, refreshAreas, myAreas, byRegion } from './areas.js';
+import { cachedAreas, refreshAreas, myAreas, areaChips } from './areas.js';
 import { addSettingsSection } from './screens/settings.js';
 import { onWipe } from './wipe.js';
 import { navigate } from './router.js';
@@ -108,21 +103,13 @@ function textChoice(current) {
   return box;
 }
 
-// iPhones and iPads have Web Push only for an app added to the Home Screen (iOS 16.4 or
-// later): in a Safari tab there is no PushManager at all, so say how to add it rather than
-// "this browser cannot". (iPadOS asks for desktop pages: a Mac with a touch screen.)
-function appleNeedsHomeScreen() {
-  const agent = navigator.userAgent;
-  const apple = /iPhone|iPad|iPod/.test(agent) || (/Macintosh/.test(agent) && navigator.maxTouchPoints > 1);
-  const installed = /** @type {any} */ (navigator).standalone === true
-    || matchMedia('(display-mode: standalone)').matches;
-  return apple && !installed;
-}
-
 async function render(section) {
   const message = status();
-  if (appleNeedsHomeScreen()) {
-    section.append(h('p', { class: 'ios-home' }, t('notify.ios_home')), h('p', { class: 'hint' }, t('notify.ios_steps')));
+  // iOS 16.4+: Web Push only on the Home Screen. iPads say "Mac" (with touch).
+  const ua = navigator.userAgent;
+  if ((/iP(hone|ad|od)/.test(ua) || (/Mac/.test(ua) && navigator.maxTouchPoints > 1))
+    && !matchMedia('(display-mode: standalone)').matches) {
+    section.append(h('p', {}, t('notify.ios_home')), h('p', { class: 'hint' }, t('notify.ios_steps')));
     return;
   }
   if (!supported()) {
@@ -152,11 +139,7 @@ async function render(section) {
 
   const chosen = () => [...areasBox.querySelectorAll('input:checked')].map((el) => el.value);
   const drawAreas = (ticked) => {
-    areasBox.replaceChildren(...(areas.length ? byRegion(areas).map((group) => h('fieldset', { class: 'group' },
-      h('legend', {}, group.group),
-      h('div', { class: 'chips' }, group.options.map(([slug, name]) => h('label', { class: 'chip' },
-        h('input', { type: 'checkbox', name: 'notify-areas', value: slug, checked: ticked.includes(slug) }),
-        h('span', {}, name))))))
+    areasBox.replaceChildren(...(areas.length ? areaChips(areas, 'notify-areas', ticked)
       : [h('p', { class: 'hint' }, t('settings.areas_offline'))]));
     count();
     nearBox.hidden = !('geolocation' in navigator) || !areas.some((a) => typeof a.latitude === 'number');

@@ -1,6 +1,5 @@
-// My reports: every report on this device and where it is — waiting to send (and why),
-// needing a fix (with the server's message), or sent (with its status from the server,
-// read with its receipt). "Send now" and the number waiting.
+// My reports: each report on this device, waiting (and why), to fix, or sent (its status
+// read with its receipt); "Send now" and the number waiting.
 import { h, status, errorList, formatDate } from '../dom.js';
 import { t } from '../i18n.js';
 import * as outbox from '../outbox.js';
@@ -70,13 +69,12 @@ function card(item, areas, refresh) {
 
 export async function render(main, { params }) {
   const count = h('p', { class: 'count' });
-  // Firefox and Safari have no Background Sync: a waiting report goes only while the app
-  // is open (on start, on `online`, on the backoff timer), so say that, not "any time".
-  const noBackgroundSync = h('p', { class: 'hint no-background-sync', hidden: true }, t('reports.no_background_sync'));
+  // No Background Sync (Firefox, Safari): sent only while the app is open.
+  const noSync = h('p', { class: 'hint no-background-sync', hidden: true }, t('reports.no_background_sync'));
   const message = status();
   const list = h('ul', { class: 'cards' });
   const sendButton = h('button', { type: 'button', class: 'primary' }, t('reports.send_now'));
-  main.append(h('h1', {}, t('reports.title')), count, noBackgroundSync, h('div', { class: 'actions' }, sendButton), message, list);
+  main.append(h('h1', {}, t('reports.title')), count, noSync, h('div', { class: 'actions' }, sendButton), message, list);
   if (params.get('saved')) message.textContent = t('reports.saved');
 
   let areas = await cachedAreas();
@@ -84,7 +82,7 @@ export async function render(main, { params }) {
     const items = await outbox.list();
     const waiting = items.filter((item) => item.state === 'waiting').length;
     count.textContent = waiting ? t('reports.waiting', { n: waiting }) : t('reports.none_waiting');
-    noBackgroundSync.hidden = !waiting || 'SyncManager' in globalThis;
+    noSync.hidden = !waiting || 'SyncManager' in globalThis;
     // The line under "Send now" follows the reports: once none waits, all is sent.
     if (!waiting && message.textContent) {
       message.textContent = items.some((item) => item.state === 'parked') ? '' : t('reports.all_sent');

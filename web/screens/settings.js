@@ -1,13 +1,11 @@
-// Settings: my areas, language, notifications, storage, and "Wipe this device".
-//
-// Hook: addSettingsSection({id, render}) adds a section before "Wipe"; render(section)
-// fills the empty <section>, heading included (may be async). The alerts issue registers id "notifications" from app.js, which replaces the
-// placeholder below.
+// Settings: language, wipe, quick exit, my areas, notifications, storage.
+// addSettingsSection({id, render}): render(section) fills an empty <section>, heading
+// included (may be async); id "notifications" (notifications.js) fills that section.
 import { h, status } from '../dom.js';
 import { t, LANGUAGES, chosen, setLanguage } from '../i18n.js';
 import * as db from '../db.js';
 import * as outbox from '../outbox.js';
-import { cachedAreas, refreshAreas, myAreas, setMyAreas, byRegion } from '../areas.js';
+import { cachedAreas, refreshAreas, myAreas, setMyAreas, areaChips } from '../areas.js';
 import { memberToken } from '../api.js';
 import { wipe } from '../wipe.js';
 
@@ -35,11 +33,7 @@ async function areasSection() {
       box.replaceChildren(h('p', { class: 'hint' }, t('settings.areas_offline')));
       return;
     }
-    box.replaceChildren(...byRegion(list).map((group) => h('fieldset', { class: 'group' },
-      h('legend', {}, group.group),
-      h('div', { class: 'chips' }, group.options.map(([slug, name]) => h('label', { class: 'chip' },
-        h('input', { type: 'checkbox', name: 'my-areas', value: slug, checked: mine.includes(slug) }),
-        h('span', {}, name)))))));
+    box.replaceChildren(...areaChips(list, 'my-areas', mine));
   };
   box.addEventListener('change', async () => {
     const slugs = [...box.querySelectorAll('input:checked')].map((el) => el.value);
