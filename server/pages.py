@@ -17,7 +17,8 @@ import unicodedata
 from datetime import date
 from pathlib import Path
 
-from flask import Response, has_request_context, render_template, request
+from flask import (Response, has_request_context, render_template, request,
+                   stream_with_context)
 from marshmallow import ValidationError, fields
 
 from .clock import utcnow
@@ -179,6 +180,27 @@ def csv_download(header, rows, filename):
         writer.writerow([_cell(value) for value in row])
     # The byte-order mark makes spreadsheet programs read the file as UTF-8.
     response = Response("\ufeff" + out.getvalue(), mimetype="text/csv")
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def csv_stream(header, rows, filename, chunk_rows=500):
+    """csv_download() for exports of any size: the rows (an iterator) are written to the
+    client as they are read, chunk_rows at a time, so memory stays flat."""
+    def generate():
+        out = io.StringIO()
+        writer = csv.writer(out)
+        out.write("\ufeff")
+        writer.writerow(header)
+        for number, row in enumerate(rows, start=1):
+            writer.writerow([_cell(value) for value in row])
+            if number % chunk_rows == 0:
+                yield out.getvalue()
+                out.seek(0)
+                out.truncate()
+        yield out.getvalue()
+    response = Response(stream_with_context(generate()), mimetype="text/csv")
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     response.headers["Cache-Control"] = "no-store"
     return response

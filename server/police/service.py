@@ -22,8 +22,10 @@ from cryptography.fernet import InvalidToken
 from flask import current_app
 from sqlalchemy.orm import contains_eager
 
+from ..accounts.models import AuditEvent
 from ..accounts.service import record
 from ..areas.models import Area
+from ..clock import utcnow
 from ..crypto import decrypt_contact
 from ..extensions import db
 from ..pages import t
@@ -71,16 +73,26 @@ def reference(report_id):
     return f"{code[:5]}-{code[5:]}"
 
 
-def _shareable(date_from=None, date_to=None, area_slugs=()):
+def _conditions(date_from=None, date_to=None, area_slugs=(), received_by=None):
+    """The WHERE clauses of a pack: shareable consent, the filters, and (for a pack being
+    produced) only reports received by the moment its audit was written."""
+    conditions = [Report.consent_police.in_(SHAREABLE)]
+    if date_from is not None:
+        conditions.append(Report.occurred_on >= date_from)
+    if date_to is not None:
+        conditions.append(Report.occurred_on <= date_to)
+    if area_slugs:
+        conditions.append(Report.area_id.in_(
+            db.select(Area.id).where(Area.slug.in_(list(area_slugs)))))
+    if received_by is not None:
+        conditions.append(Report.received_at <= received_by)
+    return conditions
+
+
+def _shareable(date_from=None, date_to=None, area_slugs=(), received_by=None):
     query = (db.select(Report).join(Area, Report.area_id == Area.id)
              .options(contains_eager(Report.area))
-             .where(Report.consent_police.in_(SHAREABLE)))
-    if date_from is not None:
-        query = query.where(Report.occurred_on >= date_from)
-    if date_to is not None:
-        query = query.where(Report.occurred_on <= date_to)
-    if area_slugs:
-        query = query.where(Area.slug.in_(list(area_slugs)))
+             .where(*_conditions(date_from, date_to, area_slugs, received_by)))
     return query.order_by(Report.occurred_on, Report.received_at, Report.id)
 
 
@@ -91,7 +103,38 @@ def shareable_reports(date_from=None, date_to=None, area_slugs=()):
 def pack_rows(date_from=None, date_to=None, area_slugs=()):
     """The police pack: one dict per report that may be shared, oldest incident first,
     with exactly the keys FIELDS[its consent] (values: text, None, or a list of text)."""
-    return [pack_row(report) for report in shareable_reports(date_from, date_to, area_slugs)]
+    return list(iter_pack_rows(date_from, date_to, area_slugs))
+
+
+BATCH = 1000
+
+
+def iter_pack_rows(date_from=None, date_to=None, area_slugs=(), received_by=None):
+    """pack_rows() as a generator, read from the database BATCH reports at a time, so a
+    pack of any size takes the same memory; the linked references of a batch come from
+    one query instead of one per report."""
+    query = _shareable(date_from, date_to, area_slugs, received_by).execution_options(
+        yield_per=BATCH)
+    for batch in db.session.execute(query).scalars().partitions():
+        groups = _linked_groups(batch)
+        for report in batch:
+            yield pack_row(report, groups)
+
+
+def _linked_groups(reports):
+    """{root id: [shareable report ids of that incident, oldest first]} for the groups
+    that the reports belong to (a report links to its group's first report)."""
+    roots = {report.linked_to_id for report in reports if report.linked_to_id is not None}
+    roots |= {report.id for report in reports}
+    groups = {}
+    rows = db.session.execute(
+        db.select(Report.id, Report.linked_to_id)
+        .where(db.or_(Report.id.in_(roots), Report.linked_to_id.in_(roots)),
+               Report.consent_police.in_(SHAREABLE))
+        .order_by(Report.received_at, Report.id)).all()
+    for report_id, linked_to_id in rows:
+        groups.setdefault(linked_to_id or report_id, []).append(report_id)
+    return groups
 
 
 def time_window(day):
@@ -101,10 +144,13 @@ def time_window(day):
     return f"{monday.isoformat()}/{(monday + timedelta(days=6)).isoformat()}"
 
 
-def _linked_references(report):
+def _linked_references(report, groups=None):
     """References of the other reports of the same incident that may be shared too: a
-    report whose reporter said "none" is not even mentioned."""
+    report whose reporter said "none" is not even mentioned. groups: _linked_groups()
+    of the batch the report is in."""
     root_id = report.linked_to_id or report.id
+    if groups is not None:
+        return [reference(other) for other in groups.get(root_id, ()) if other != report.id]
     others = db.session.execute(
         db.select(Report.id)
         .where(db.or_(Report.id == root_id, Report.linked_to_id == root_id),
@@ -113,7 +159,7 @@ def _linked_references(report):
     return [reference(other) for other in others]
 
 
-def pack_row(report):
+def pack_row(report, groups=None):
     consent = report.consent_police
     if consent not in FIELDS:  # "none", or a value this code does not know: share nothing
         raise ValueError(f"report {report.id} may not be shared with the police")
@@ -134,7 +180,7 @@ def pack_row(report):
         "part_of_day": report.part_of_day,
         "description": report.description,
         "offender_contact_method": offender.get("contact_method"),
-        "linked_references": _linked_references(report),
+        "linked_references": _linked_references(report, groups),
     }
     values.update({f"offender_{name}": offender.get(name) for name in OFFENDER_TEXT})
     values.update({f"offender_{name}": list(offender.get(name) or []) for name in OFFENDER_LISTS})
@@ -157,18 +203,57 @@ def _contact_values(report):
     return {f"reporter_{name}": contact.get(name) for name in CONTACT_PARTS}
 
 
-def produce_pack(staff, date_from=None, date_to=None, area_slugs=()):
-    """pack_rows(), audited: one `police_pack` event for the pack (its target_id is the
-    number of reports) and one `police_pack_report` per report in it, so the audit trail
-    shows which reports went to the police and who gave them. Ids only, never report
-    text. Commits."""
-    reports = shareable_reports(date_from, date_to, area_slugs)
-    rows = [pack_row(report) for report in reports]
-    record(staff, "police_pack", "police_pack", len(reports))
-    for report in reports:
-        record(staff, "police_pack_report", "report", report.id)
+def _audit_pack(staff, date_from, date_to, area_slugs):
+    """The audit of a pack, written and committed before any of it leaves: one
+    `police_pack` event (its target_id is the number of reports) and one
+    `police_pack_report` event per report in it, inserted by one INSERT ... SELECT, so
+    the audit shows which reports went to the police and who gave them. Ids only, never
+    report text. Returns the moment that bounds the pack (reports received later are
+    not in it, though they match the filters)."""
+    now = utcnow()
+    conditions = _conditions(date_from, date_to, area_slugs, received_by=now)
+    count = db.session.execute(
+        db.select(db.func.count()).select_from(Report).where(*conditions)).scalar_one()
+    record(staff, "police_pack", "police_pack", count)
+    events = db.select(
+        db.literal(now, AuditEvent.at.type), db.literal(staff.id if staff else None, db.Integer),
+        db.literal("police_pack_report"), db.literal("report"), _id_text(Report.id),
+    ).where(*conditions)
+    db.session.execute(db.insert(AuditEvent).from_select(
+        ["at", "staff_id", "action", "target_type", "target_id"], events))
     db.session.commit()
-    return rows
+    return now
+
+
+def _id_text(column):
+    """A report id as str(uuid.UUID) gives it, in SQL: PostgreSQL stores a uuid, SQLite
+    32 hex digits."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        return db.cast(column, db.String)
+    hexed = db.func.lower(db.cast(column, db.String))
+    parts = [db.func.substr(hexed, start, length)
+             for start, length in ((1, 8), (9, 4), (13, 4), (17, 4), (21, 12))]
+    text = parts[0]
+    for part in parts[1:]:
+        text = text + "-" + part
+    return text
+
+
+def produce_pack(staff, date_from=None, date_to=None, area_slugs=()):
+    """pack_rows(), audited (see _audit_pack). Commits."""
+    received_by = _audit_pack(staff, date_from, date_to, area_slugs)
+    return list(iter_pack_rows(date_from, date_to, area_slugs, received_by))
+
+
+def stream_pack(staff, date_from=None, date_to=None, area_slugs=()):
+    """The pack for the CSV: (columns, a generator of rows), audited and committed
+    before the first row is read. Flat memory at any size."""
+    received_by = _audit_pack(staff, date_from, date_to, area_slugs)
+    full = db.session.execute(db.select(db.exists().where(
+        *_conditions(date_from, date_to, area_slugs, received_by),
+        Report.consent_police == "full_report"))).scalar()
+    header = FIELDS["full_report"] if full else ANONYMOUS
+    return header, iter_pack_rows(date_from, date_to, area_slugs, received_by)
 
 
 def columns(rows):

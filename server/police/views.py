@@ -11,7 +11,7 @@ from ..cases import service as cases
 from ..cases.schemas import CaseSummarySchema, PoliceRequestSchema
 from ..clock import utcnow
 from ..errors import NotFound
-from ..pages import PRINTABLE_PAGE, csv_download, page_query, render_page
+from ..pages import PRINTABLE_PAGE, csv_stream, page_query, render_page
 from ..reports import service as reports
 from . import service
 from .schemas import HandlingOutSchema, HandlingSchema, PackQuerySchema
@@ -37,10 +37,9 @@ def pack_csv(query):
     Columns: those of `offender_only` (incident and offender), plus the reporter's
     contact columns when any report in the pack is `with_contact`; those columns stay
     empty on `offender_only` rows. Lists are joined with "; "."""
-    rows = service.produce_pack(g.staff, **_filters(query))
-    header = service.columns(rows)
-    return csv_download(header, ([row.get(name) for name in header] for row in rows),
-                        f"police-pack-{utcnow().date().isoformat()}.csv")
+    header, rows = service.stream_pack(g.staff, **_filters(query))
+    return csv_stream(header, ([row.get(name) for name in header] for row in rows),
+                      f"police-pack-{utcnow().date().isoformat()}.csv")
 
 
 @blp.route("/staff/print/police-pack")

@@ -92,7 +92,12 @@ def test_each_consent_level_gives_exactly_its_fields(three_reports):
     assert not any(str(value) in ids for row in rows.values() for value in row.values())
 
 
-def test_linked_reports_are_named_by_reference_only_when_shareable(three_reports):
+@pytest.mark.parametrize("batch", [1, 1000], ids=["a batch per report", "one batch"])
+def test_linked_reports_are_named_by_reference_only_when_shareable(three_reports, batch,
+                                                                   monkeypatch):
+    # Read a batch at a time: a report's group is found even when its other members
+    # are in other batches.
+    monkeypatch.setattr(service, "BATCH", batch)
     reports = {level: db.session.get(Report, uuid.UUID(three_reports[level]["id"]))
                for level in LEVELS}
     root = reports["anonymous_intelligence"]
@@ -338,3 +343,35 @@ def test_print_stylesheet_is_served(client):
     css = response.get_data(as_text=True)
     assert "size: A4" in css and "@media print" in css
     assert not re.search(r"https?://|@import|url\(", css)
+
+
+def test_a_large_pack_streams_in_batches_and_its_audit_is_two_statements(
+        app, moderator, client, areas, monkeypatch):
+    import sqlalchemy as sa
+    monkeypatch.setattr(service, "BATCH", 2)
+    sent = [send(client, description=f"Report {n}.",
+                 consent={"publish": True, "police": LEVELS[1 + n % 3]}) for n in range(7)]
+    send(client, description="Not for the police.", consent={"publish": True, "police": "none"})
+    inserts = []
+
+    def count(conn, cursor, statement, parameters, context, executemany):
+        if statement.startswith("INSERT INTO audit_event"):
+            inserts.append(executemany)
+    sa.event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        response = moderator.get(CSV_URL)
+        assert response.is_streamed
+        rows = read_csv(response)
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", count)
+    assert sorted(row["reference"] for row in rows) == sorted(
+        service.reference(uuid.UUID(r["id"])) for r in sent)
+    assert [row["reference"] for row in rows] == [row["reference"] for row in service.pack_rows()]
+    assert any(row["description"] for row in rows)  # the full_report columns are there
+    # The pack row and every report's row, in two statements, none of them executemany.
+    assert inserts == [False, False]
+    events = db.session.execute(db.select(AuditEvent).where(
+        AuditEvent.action.like("police_pack%"))).scalars().all()
+    assert [e.target_id for e in events if e.action == "police_pack"] == ["7"]
+    assert {e.target_id for e in events if e.action == "police_pack_report"} == {
+        r["id"] for r in sent}
