@@ -220,6 +220,10 @@ def neutralise_cell(value):
     """`value` as text a spreadsheet shows and never evaluates: a cell whose first
     visible character starts a formula gets a leading apostrophe (OWASP)."""
     text = str(value)
+    if text[:1].isascii() and text[:1].isalnum():
+        # The common case, decided at once: an ASCII letter or digit is visible, starts
+        # no formula, and is itself under NFKC (an export runs this for every cell).
+        return text
     first = next((c for c in text if not _ignorable(c)), "")
     if text[:1] in FORMULA_STARTS or unicodedata.normalize("NFKC", first)[:1] in FORMULA_STARTS:
         return "'" + text

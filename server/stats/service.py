@@ -48,40 +48,77 @@ def _months_between(first, last):
     return months
 
 
+def _names(column, value):
+    """1 when the JSON list in column names value, else 0. A JSON list of names from a
+    fixed vocabulary, matched as its quoted text: one pass over the column, the same SQL
+    on SQLite and PostgreSQL, where unpacking the list (json_each,
+    json_array_elements_text) would cost a row per element."""
+    text = db.cast(column, db.Text)
+    return db.case((text.like(f'%"{value}"%'), 1), else_=0)
+
+
+def _month_of(column):
+    if db.session.get_bind().dialect.name == "postgresql":
+        return db.func.to_char(column, "YYYY-MM")
+    return db.func.strftime("%Y-%m", column)
+
+
+def _grouped(model, day, conditions):
+    """One grouped pass over model (Report, or ReportTally for purged reports): rows of
+    (month, area_id, perpetrator, count, not said why, online harm, a count per incident
+    type, a count per reason)."""
+    month = _month_of(day).label("month")
+    type_sums = [db.func.sum(_names(model.incident_types, kind)) for kind in INCIDENT_TYPES]
+    reason_sums = [db.func.sum(_names(model.targeted_because, kind))
+                   for kind in TARGETED_BECAUSE]
+    any_reason = sum((_names(model.targeted_because, kind) for kind in TARGETED_BECAUSE),
+                     db.literal(0))
+    any_online = sum((_names(model.incident_types, kind) for kind in ONLINE_HARM),
+                     db.literal(0))
+    return db.session.execute(
+        db.select(month, model.area_id, model.perpetrator, db.func.count(),
+                  db.func.sum(db.case((any_reason == 0, 1), else_=0)),
+                  db.func.sum(db.case((any_online > 0, 1), else_=0)),
+                  *type_sums, *reason_sums)
+        .where(*conditions)
+        .group_by(month, model.area_id, model.perpetrator)).all()
+
+
 def _counts(date_from=None, date_to=None):
-    """Exact counts: private to this module."""
-    query = db.select(Report.occurred_on, Report.area_id, Report.incident_types,
-                      Report.perpetrator, Report.targeted_because).where(
-        Report.linked_to_id.is_(None))
+    """Exact counts: private to this module. Counted by the database in one grouped pass
+    (by month, area and perpetrator, with a sum per incident type and per reason), so
+    only a few hundred group rows come back whatever the number of reports. Reports past
+    their retention period are counted from their anonymous tally (one row per incident,
+    by month; see server/retention), grouped the same way."""
+    reports = [Report.linked_to_id.is_(None)]
+    tallies = []
     if date_from is not None:
-        query = query.where(Report.occurred_on >= date_from)
+        reports.append(Report.occurred_on >= date_from)
+        tallies.append(ReportTally.month >= date_from.replace(day=1))
     if date_to is not None:
-        query = query.where(Report.occurred_on <= date_to)
+        reports.append(Report.occurred_on <= date_to)
+        tallies.append(ReportTally.month <= date_to)
     total, months, types, areas = 0, Counter(), Counter(), Counter()
     perpetrators, targeted, online_harm = Counter(), Counter(), 0
-    first = last = None
-    # A few small columns per report, counted here: the same code on SQLite and
-    # PostgreSQL (incident types are a JSON list), and fast enough for 100,000 reports.
-    # Reports past their retention period are counted from their anonymous tally (one row
-    # per incident, by month; see server/retention).
-    tallies = db.select(ReportTally.month, ReportTally.area_id, ReportTally.incident_types,
-                        ReportTally.perpetrator, ReportTally.targeted_because)
-    if date_from is not None:
-        tallies = tallies.where(ReportTally.month >= date_from.replace(day=1))
-    if date_to is not None:
-        tallies = tallies.where(ReportTally.month <= date_to)
-    for occurred_on, area_id, incident_types, perpetrator, because in (
-            *db.session.execute(query), *db.session.execute(tallies)):
-        total += 1
-        months[_month(occurred_on)] += 1
-        areas[area_id] += 1
-        types.update(set(incident_types or []))
-        online_harm += bool(set(incident_types or []) & set(ONLINE_HARM))
-        perpetrators[perpetrator or NOT_SAID] += 1
-        targeted.update(set(because or []) or {NOT_SAID})
-        first = occurred_on if first is None or occurred_on < first else first
-        last = occurred_on if last is None or occurred_on > last else last
-    month_list = _months_between(first, last) if total else []
+    width = len(INCIDENT_TYPES)
+    for row in (*_grouped(Report, Report.occurred_on, reports),
+                *_grouped(ReportTally, ReportTally.month, tallies)):
+        month_key, area_id, perpetrator, count, reason_not_said, online = row[:6]
+        total += count
+        months[month_key] += count
+        areas[area_id] += count
+        perpetrators[perpetrator or NOT_SAID] += count
+        targeted[NOT_SAID] += reason_not_said or 0
+        online_harm += online or 0
+        types.update(dict(zip(INCIDENT_TYPES, (n or 0 for n in row[6:6 + width]), strict=True)))
+        targeted.update(dict(zip(TARGETED_BECAUSE, (n or 0 for n in row[6 + width:]),
+                                 strict=True)))
+    if total:
+        first, last = min(months), max(months)
+        month_list = _months_between(date(int(first[:4]), int(first[5:]), 1),
+                                     date(int(last[:4]), int(last[5:]), 1))
+    else:
+        month_list = []
     return {"total": total, "months": [(m, months[m]) for m in month_list], "types": types,
             "areas": areas, "perpetrators": perpetrators, "targeted": targeted,
             "online_harm": online_harm}

@@ -206,3 +206,31 @@ def test_breakdowns_by_perpetrator_hate_crime_and_online_harm(moderator, client,
     html = assert_print_page(moderator.get(PAGE_URL))
     assert "A landlord" in html and "Religion" in html
     assert re.search(r">\s*[1-4]\s*<", html) is None
+
+
+def test_exact_counts_come_from_one_grouped_query(client, areas):
+    import sqlalchemy as sa
+    send(client, incident_types=["outing_or_blackmail"], targeted_because=["sex_work"],
+         occurred_on=day(2025, 1), perpetrator="landlord")
+    send(client, incident_types=["theft", "doxxing"], occurred_on=day(2025, 3))
+    send(client, incident_types=["theft"], targeted_because=[],
+         occurred_on=day(2025, 3))
+    statements = []
+
+    def seen(conn, cursor, statement, parameters, context, executemany):
+        statements.append(statement)
+    sa.event.listen(db.engine, "before_cursor_execute", seen)
+    try:
+        exact = service._counts()
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", seen)
+    # One grouped pass over the reports, one over the tally of purged ones.
+    assert len(statements) == 2 and all("GROUP BY" in s for s in statements)
+    assert exact["total"] == 3
+    assert exact["months"] == [("2025-01", 1), ("2025-02", 0), ("2025-03", 2)]
+    assert exact["types"]["theft"] == 2 and exact["types"]["doxxing"] == 1
+    assert exact["types"]["outing_or_blackmail"] == 1
+    assert exact["types"]["blackmail"] == 0  # a name inside another is not that name
+    assert exact["online_harm"] == 2
+    assert exact["targeted"]["sex_work"] == 1 and exact["targeted"]["not_said"] == 2
+    assert exact["perpetrators"]["landlord"] == 1 and exact["perpetrators"]["not_said"] == 2
