@@ -81,6 +81,7 @@ class Report(db.Model):
 
     reject_reason = db.Column(db.Text)
     # Same incident as another report (linked by a moderator).
-    linked_to_id = db.Column(db.Uuid, db.ForeignKey("report.id", ondelete="SET NULL"))
+    linked_to_id = db.Column(db.Uuid, db.ForeignKey("report.id", ondelete="SET NULL"),
+                             index=True)
 
     area = db.relationship("Area")
