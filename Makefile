@@ -75,6 +75,9 @@ bench: install kannel node
 	$(BIN)/python bench/fanout.py
 	$(BIN)/python bench/lookup.py
 	$(BIN)/python bench/sms.py
+	@command -v wrk >/dev/null 2>&1 || { SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); $$SUDO apt-get install -y -qq wrk; }
+	$(BIN)/python bench/sync.py
+	$(BIN)/python bench/staff.py
 
 clean:
 	rm -rf $(VENV) node_modules instance
