@@ -4,9 +4,13 @@ MemberAlertSchema is the only shape in which an alert reaches a member. It is an
 allow-list: a field not declared here is never sent, so nothing of the reports, the
 reporters or the staff can leak into the feed by someone adding a column or a relation.
 """
-from marshmallow import Schema, fields
+import uuid
+from datetime import datetime
+
+from marshmallow import Schema, ValidationError, fields, validate, validates
 
 from ..areas.fields import area_slugs
+from ..clock import utc
 from ..schemas import StrictSchema, UtcDateTime
 from .service import member_identifiers
 
@@ -47,11 +51,44 @@ class MemberAlertSchema(Schema):
         return member_identifiers(alert)[1]
 
 
+MAX_FEED_PAGE = 500
+
+
+def as_cursor(moment):
+    # "Z", not "+00:00": a "+" pasted into a query string unencoded would read as a space.
+    return moment.isoformat().replace("+00:00", "Z")
+
+
+def page_cursor(key):
+    """(published_at, id) -> the opaque `next` text."""
+    published_at, alert_id = key
+    return f"{as_cursor(utc(published_at))}_{alert_id}"
+
+
+def read_cursor(text):
+    """The `next` text -> (published_at, id); ValidationError when it is not one."""
+    moment, _, alert_id = (text or "").partition("_")
+    try:
+        return (datetime.fromisoformat(moment.replace("Z", "+00:00")), uuid.UUID(alert_id))
+    except ValueError as error:
+        raise ValidationError("Not a page cursor: send the `next` of the previous reply.") \
+            from error
+
+
 class FeedQuerySchema(StrictSchema):
     area = area_slugs()
     since = UtcDateTime(metadata={
         "description": "The `now` of the previous reply: only alerts published since "
                        "then, and the ids retracted since then"})
+    limit = fields.Integer(validate=validate.Range(1, MAX_FEED_PAGE), metadata={
+        "description": "At most this many alerts; the reply's `next` asks for the rest. "
+                       "Left out: every live alert at once"})
+    before = fields.String(validate=validate.Length(1, 100), metadata={
+        "description": "The `next` of the previous page"})
+
+    @validates("before")
+    def _cursor(self, value, **kwargs):
+        read_cursor(value)
 
 
 class FeedSchema(Schema):
@@ -60,4 +97,8 @@ class FeedSchema(Schema):
     retracted = fields.List(fields.UUID(), metadata={
         "description": "Alerts retracted since `since`: drop them from the device"})
     now = fields.String(metadata={
-        "description": "Server time (UTC): send it as `since` next time"})
+        "description": "Server time (UTC): send it as `since` next time (the `now` of "
+                       "the first page, when paging)"})
+    next = fields.String(allow_none=True, metadata={
+        "description": "With `limit`: send it as `before` for the next page; null after "
+                       "the last page"})

@@ -15,6 +15,7 @@ from phonenumbers import (
     national_significant_number,
     parse,
 )
+from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from ..areas.models import Area
@@ -207,12 +208,18 @@ def live_clause(now):
                    db.or_(Alert.expires_at.is_(None), Alert.expires_at > now))
 
 
-def feed(area_slugs=(), since=None, now=None):
+def feed(area_slugs=(), since=None, now=None, limit=None, before=None):
     """What a member device needs: live alerts (newest first), optionally only those in
     some areas and only those published since its last sync; and the ids of alerts
-    retracted since then, so the device can drop them. Returns (alerts, retracted_ids)."""
+    retracted since then, so the device can drop them.
+
+    limit: at most this many alerts (a page); before: (published_at, id) of the last
+    alert of the previous page (keyset paging: each page is one index range, however
+    deep). Returns (alerts, retracted_ids, next) where next is the (published_at, id)
+    to pass as `before` for the following page, or None after the last one. The areas
+    of every alert on the page are loaded by one more query, not one per alert."""
     now = now or utcnow()
-    query = db.select(Alert).where(live_clause(now))
+    query = db.select(Alert).where(live_clause(now)).options(selectinload(Alert.areas))
     if area_slugs:
         query = query.where(Alert.areas.any(Area.slug.in_(list(area_slugs))))
     retracted = []
@@ -224,9 +231,20 @@ def feed(area_slugs=(), since=None, now=None):
             db.select(Alert.id).where(Alert.published_at.is_not(None),
                                       Alert.retracted_at > after)
             .order_by(Alert.retracted_at)).scalars())
-    alerts = db.session.execute(
-        query.order_by(Alert.published_at.desc(), Alert.id.desc())).scalars().all()
-    return alerts, retracted
+    if before is not None:
+        published_at, alert_id = utc(before[0]), before[1]
+        query = query.where(db.or_(
+            Alert.published_at < published_at,
+            db.and_(Alert.published_at == published_at, Alert.id < alert_id)))
+    query = query.order_by(Alert.published_at.desc(), Alert.id.desc())
+    if limit is not None:
+        query = query.limit(limit + 1)
+    alerts = db.session.execute(query).scalars().all()
+    following = None
+    if limit is not None and len(alerts) > limit:
+        alerts = alerts[:limit]
+        following = (alerts[-1].published_at, alerts[-1].id)
+    return alerts, retracted, following
 
 
 def live_alert(alert_id, now=None):

@@ -13,7 +13,7 @@ from ..extensions import db
 def bulletin_items(area_slugs=(), now=None):
     """The live alerts of these areas (all areas when none), most severe first and newest
     first within a severity, as plain dicts holding only what members may see."""
-    found, _ = alerts.feed(area_slugs, now=now or utcnow())
+    found, _, _ = alerts.feed(area_slugs, now=now or utcnow())
     found = sorted(found, key=lambda alert: SEVERITIES.index(alert.severity))  # stable
     items = []
     for alert in found:

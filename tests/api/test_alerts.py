@@ -117,7 +117,7 @@ def test_member_alert_has_exactly_the_allowed_keys(client, areas, moderator, mem
 
     listed = feed(client, member)
     one = client.get(f"{FEED}/{draft['id']}", headers=member)
-    assert set(listed) == {"alerts", "retracted", "now"}
+    assert set(listed) == {"alerts", "retracted", "now", "next"} and listed["next"] is None
     for alert, text in ((listed["alerts"][0], str(listed)), (one.get_json(), one.get_data(as_text=True))):
         assert set(alert) == set(MEMBER_ALERT_KEYS) == {
             "id", "title", "summary", "severity", "incident_types", "areas", "identifiers",
@@ -207,3 +207,59 @@ def test_since_without_offset_means_utc(client, areas, moderator, member):
     set_times(alert_id, published_at=datetime(2030, 1, 1, 12, 0, tzinfo=UTC))
     assert [a["id"] for a in feed(client, member, "?since=2030-01-01T11:00:00")["alerts"]] == [alert_id]
     assert feed(client, member, "?since=2030-01-01T13:00:00")["alerts"] == []
+
+
+# --- Paged, compressed, one query for the areas -----------------------------------------
+
+def test_the_feed_comes_in_pages_by_key(client, areas, moderator, member):
+    ids = [live_alert(moderator, client) for _ in range(5)]
+    # Two alerts published at the same moment: the id breaks the tie, none is lost.
+    same = utcnow() - timedelta(minutes=1)
+    set_times(ids[1], published_at=same)
+    set_times(ids[2], published_at=same)
+    whole = [a["id"] for a in feed(client, member)["alerts"]]
+    assert sorted(whole) == sorted(ids)
+    pages, query = [], "?limit=2"
+    while True:
+        body = feed(client, member, query)
+        pages.append([a["id"] for a in body["alerts"]])
+        if body["next"] is None:
+            break
+        query = f"?limit=2&before={body['next']}"
+    assert [len(page) for page in pages] == [2, 2, 1]
+    assert [alert_id for page in pages for alert_id in page] == whole
+    assert client.get(FEED + "?limit=2&before=not-a-cursor", headers=member).status_code == 422
+    assert client.get(FEED + "?limit=0", headers=member).status_code == 422
+
+
+def test_the_feed_is_gzipped_for_a_client_that_accepts_it(client, areas, moderator, member):
+    import gzip
+    import json
+    for _ in range(6):
+        live_alert(moderator, client)
+    plain = client.get(FEED, headers=member)
+    zipped = client.get(FEED, headers={**member, "Accept-Encoding": "gzip, br"})
+    assert "Content-Encoding" not in plain.headers
+    assert zipped.headers["Content-Encoding"] == "gzip"
+    assert "Accept-Encoding" in zipped.headers["Vary"]
+    assert len(zipped.data) < len(plain.data) / 2
+    unzipped = json.loads(gzip.decompress(zipped.data))
+    assert unzipped["alerts"] == plain.get_json()["alerts"]
+
+
+def test_the_feed_reads_areas_in_one_query_whatever_the_number_of_alerts(
+        client, areas, moderator, member):
+    import sqlalchemy as sa
+    for _ in range(6):
+        live_alert(moderator, client, areas=["hackney", "camden"])
+    statements = []
+
+    def seen(conn, cursor, statement, parameters, context, executemany):
+        statements.append(statement)
+    sa.event.listen(db.engine, "before_cursor_execute", seen)
+    try:
+        body = feed(client, member)
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", seen)
+    assert len(body["alerts"]) == 6
+    assert sum("FROM area" in s for s in statements) <= 2  # the member's areas check, one load
