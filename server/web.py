@@ -17,7 +17,9 @@ changed (a deploy, or the browser tests publishing a new version into their web 
 
 Every file is sent with `Cache-Control: no-cache` (revalidated with an ETag): the service
 worker keeps the offline copy and decides when a new version takes over, so the HTTP cache
-must never hand it a stale file.
+must never hand it a stale file. Text files are sent compressed (brotli, else gzip, as the
+client accepts), compressed once when the shell is built: a first visit on prepaid data
+moves about a quarter of the bytes.
 
 Settings (environment or app config):
 - QUICK_EXIT_URL: where quick exit goes (a neutral site; default a weather page).
@@ -27,6 +29,7 @@ Settings (environment or app config):
   service-worker.js (default: the repository). The browser tests serve a copy they can
   change, to publish a new app version while the server runs.
 """
+import gzip
 import hashlib
 import json
 import os
@@ -34,6 +37,7 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
+import brotli
 from flask import Blueprint, Response, abort, current_app, request, send_from_directory
 from markupsafe import escape
 
@@ -133,6 +137,9 @@ class Shell:
     version: str
     index: bytes
     worker: bytes
+    # {url: (body, {"br": bytes, "gzip": bytes})}: every file above, the worker and the
+    # other languages' catalogues, with the variants that save bytes.
+    compressed: dict = None
 
 
 def _region():
@@ -184,7 +191,40 @@ def build_shell(root, quick_exit_url=DEFAULT_QUICK_EXIT_URL, region=DEFAULT_REGI
     version = digest.hexdigest()[:16]
     manifest = {"version": version, "files": list(files), "routes": list(APP_ROUTES)}
     worker = source.replace(MANIFEST_MARKER.encode(), json.dumps(manifest, indent=1).encode())
-    return Shell(files=files, version=version, index=files["/"], worker=worker)
+    compressed = {url: (body, _compress(body)) for url, body in
+                  [*files.items(), *catalogues.items(), ("/service-worker.js", worker)]}
+    return Shell(files=files, version=version, index=files["/"], worker=worker,
+                 compressed=compressed)
+
+
+COMPRESS_FROM_BYTES = 512
+
+
+def _compress(body):
+    """{"br": ..., "gzip": ...} of a body worth compressing (text, over 512 bytes, and
+    smaller compressed), else {}. Brotli at its densest: done once per shell build."""
+    if len(body) < COMPRESS_FROM_BYTES:
+        return {}
+    variants = {"br": brotli.compress(body, quality=11), "gzip": gzip.compress(body, 9, mtime=0)}
+    return {name: data for name, data in variants.items() if len(data) < len(body)}
+
+
+def _accepted(header):
+    """The encodings an Accept-Encoding header allows ("br;q=0" refuses br)."""
+    accepted = set()
+    for part in header.split(","):
+        name, *params = [piece.strip() for piece in part.split(";")]
+        quality = 1.0
+        for param in params:
+            key, _, value = param.partition("=")
+            if key.strip().lower() == "q":
+                try:
+                    quality = float(value)
+                except ValueError:
+                    quality = 0.0
+        if name and quality > 0:
+            accepted.add(name.lower())
+    return accepted
 
 
 def _signature(root):
@@ -242,14 +282,26 @@ def _no_cache(response):
     return response
 
 
-def _send_bytes(body, mimetype):
-    response = Response(body, mimetype=mimetype)
-    response.set_etag(hashlib.sha256(body).hexdigest()[:32])
+def _send_bytes(body, variants=None, mimetype="application/octet-stream"):
+    """body from memory, compressed when the client accepts one of its variants; each
+    encoding has its own ETag (a cache must not answer a br request with gzip bytes)."""
+    etag = hashlib.sha256(body).hexdigest()[:32]
+    encoding = None
+    if variants:
+        accepted = _accepted(request.headers.get("Accept-Encoding", ""))
+        encoding = next((name for name in ("br", "gzip") if name in variants and name in accepted),
+                        None)
+    response = Response(variants[encoding] if encoding else body, mimetype=mimetype)
+    if encoding:
+        response.headers["Content-Encoding"] = encoding
+    if variants:
+        response.vary.add("Accept-Encoding")
+    response.set_etag(f"{etag}-{encoding}" if encoding else etag)
     return _no_cache(response.make_conditional(request))
 
 
 def index():
-    return _send_bytes(current_shell().index, "text/html")
+    return _send_bytes(*current_shell().compressed["/"], mimetype="text/html")
 
 
 for _path in APP_ROUTES:
@@ -266,6 +318,9 @@ def _send(folder, name):
 
 @bp.get("/static/<path:name>")
 def static(name):
+    found = current_shell().compressed.get(f"/static/{name}")
+    if found is not None:
+        return _send_bytes(*found, mimetype=CONTENT_TYPES[Path(name).suffix])
     return _send(_root() / "web", name)
 
 
@@ -278,4 +333,5 @@ def manifest():
 
 @bp.get("/service-worker.js")
 def service_worker():
-    return _send_bytes(current_shell().worker, "text/javascript")
+    return _send_bytes(*current_shell().compressed["/service-worker.js"],
+                       mimetype="text/javascript")

@@ -181,3 +181,29 @@ def test_the_shell_carries_the_deployments_region(app, client):
     assert '<meta name="redflag-region" content="IE">' in client.get("/").get_data(as_text=True)
     app.config["DEFAULT_PHONE_REGION"] = '"><script>'
     assert '<meta name="redflag-region" content="GB">' in client.get("/").get_data(as_text=True)
+
+
+# --- Compressed once, sent as the client accepts ------------------------------------------
+
+@pytest.mark.parametrize("path", ["/static/app.js", "/", "/service-worker.js",
+                                  "/static/locales/en.json", "/static/styles.css"])
+def test_text_files_are_sent_compressed_as_the_client_accepts(client, path):
+    import gzip
+
+    import brotli
+    plain = client.get(path)
+    assert plain.status_code == 200 and "Content-Encoding" not in plain.headers
+    assert "Accept-Encoding" in plain.headers["Vary"]
+    br = client.get(path, headers={"Accept-Encoding": "gzip, deflate, br"})
+    assert br.headers["Content-Encoding"] == "br"
+    assert brotli.decompress(br.data) == plain.data
+    assert len(br.data) < len(plain.data)
+    gz = client.get(path, headers={"Accept-Encoding": "gzip, br;q=0"})
+    assert gz.headers["Content-Encoding"] == "gzip"
+    assert gzip.decompress(gz.data) == plain.data
+    # One ETag per encoding, each revalidates to a 304; and never cached unchecked.
+    etags = {r.headers["ETag"] for r in (plain, br, gz)}
+    assert len(etags) == 3
+    again = client.get(path, headers={"Accept-Encoding": "br", "If-None-Match": br.headers["ETag"]})
+    assert again.status_code == 304
+    assert all("no-cache" in r.headers["Cache-Control"] for r in (plain, br, gz))
