@@ -33,6 +33,7 @@ import gzip
 import hashlib
 import json
 import os
+import re
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -147,8 +148,51 @@ def _region():
     return region.upper() if region.isalpha() and len(region) == 2 else DEFAULT_REGION
 
 
+# The report form is the first screen: its modules are fetched at once with the app's.
+FIRST_MODULES = ("app.js", "screens/report.js")
+STATIC_IMPORT = re.compile(
+    r"""(?:^|[;}\n])\s*(?:import|export)\s*(?:[\w*{}\s,$]+?\s*from\s*)?['"]([^'"]+)['"]""")
+APP_SCRIPT = '<script type="module" src="/static/app.js"></script>'
+
+
+def _module_graph(web, entries):
+    """Every module the entries import statically, entries included (paths relative to
+    web/, in a stable order). Dynamic import() is not followed: those load later."""
+    seen, order, stack = set(), [], list(reversed(entries))
+    while stack:
+        relative = stack.pop()
+        if relative in seen or not (web / relative).is_file():
+            continue
+        seen.add(relative)
+        order.append(relative)
+        source = (web / relative).read_text(encoding="utf-8")
+        for specifier in reversed(STATIC_IMPORT.findall(source)):
+            if specifier.startswith("/static/"):
+                target = specifier[len("/static/"):]
+            elif specifier.startswith("."):
+                target = (Path(relative).parent / specifier).as_posix()
+                target = os.path.normpath(target)
+            else:
+                continue
+            stack.append(target)
+    return order
+
+
+def _preloads(root):
+    """<link rel=modulepreload> for the first screen's whole module graph, and a preload
+    of the English catalogue: a phone at 400 ms a round trip fetches them in parallel
+    instead of discovering them import by import."""
+    modules = _module_graph(root / "web", FIRST_MODULES)
+    links = [f'<link rel="modulepreload" href="/static/{module}">' for module in modules]
+    links.append(f'<link rel="preload" href="/static/{SHELL_LOCALE}" as="fetch" '
+                 'crossorigin="anonymous">')
+    return "\n".join(links)
+
+
 def _render_index(root, quick_exit_url, region=DEFAULT_REGION):
     html = (root / "web" / "index.html").read_text(encoding="utf-8")
+    if APP_SCRIPT in html:
+        html = html.replace(APP_SCRIPT, _preloads(root) + "\n" + APP_SCRIPT)
     if SCREENS_ELEMENT not in html:
         raise RuntimeError(f"web/index.html has no {SCREENS_ELEMENT}")
     # The quick-exit target and the region are written into the shell, so they work offline too.

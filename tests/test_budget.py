@@ -84,3 +84,26 @@ def test_the_app_is_within_its_size_budget():
           f"JavaScript {javascript} bytes (budget {BUDGET_JS})")
     assert total <= BUDGET_ALL, report
     assert javascript <= BUDGET_JS, report
+
+
+def test_the_first_screen_preloads_exactly_its_static_module_graph():
+    """index.html names every module the app and the report form import statically (as
+    Node's own linker finds them), so a phone fetches them in parallel; and nothing more."""
+    import re
+    done = subprocess.run(["node", "--experimental-vm-modules", "--no-warnings",
+                           ROOT / "tests" / "js" / "module-graph.js"],
+                          capture_output=True, text=True, timeout=60, check=True)
+    graph = json.loads(done.stdout)["modules"]
+    wanted, stack = set(), ["web/app.js", "web/screens/report.js"]
+    while stack:
+        name = stack.pop()
+        if name not in wanted:
+            wanted.add(name)
+            stack.extend(graph[name])
+    shell = build_shell(ROOT)
+    index = shell.index.decode()
+    preloaded = {f"web/{href}" for href in
+                 re.findall(r'<link rel="modulepreload" href="/static/([^"]+)">', index)}
+    assert preloaded == wanted
+    assert all(f"/static/{name[4:]}" in shell.files for name in preloaded)
+    assert index.index('rel="modulepreload"') < index.index('<script type="module"')

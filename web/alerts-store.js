@@ -91,7 +91,6 @@ export async function fetchOne(id) {
 // keeps exactly it; later ones send `since` and get only what is new, plus the ids of
 // retracted alerts, which are deleted here. Returns {error, at}: error is null,
 // "offline", "auth" or "server".
-const PAGE = 200;
 let running = null;
 
 export function sync() {
@@ -105,18 +104,13 @@ async function syncNow() {
   const scope = areas.join(' ');
   const last = await db.get('kv', 'alerts-sync');
   const incremental = last && last.scope === scope;
-  // Pages of PAGE alerts, newest first, each asked for by the key of the last one seen
-  // (`next`): a first sync of thousands of alerts is several small replies, not one.
   const alerts = [];
-  let retracted = [];
-  let now = null;
-  let before = null;
+  let now, retracted, page;
   do {
-    const query = new URLSearchParams();
+    const query = new URLSearchParams('limit=200');
     areas.forEach((slug) => query.append('area', slug));
     if (incremental) query.set('since', last.now);
-    query.set('limit', String(PAGE));
-    if (before) query.set('before', before);
+    if (page) query.set('before', page.next);
     let response;
     try {
       response = await api(`/api/v1/alerts?${query}`);
@@ -124,17 +118,12 @@ async function syncNow() {
       if (error instanceof NetworkError) return { error: 'offline', at: last && last.at };
       throw error;
     }
-    if (!response.ok || !response.data || !Array.isArray(response.data.alerts)) {
-      return { error: response.status === 401 ? 'auth' : 'server', at: last && last.at };
-    }
-    const page = response.data;
-    // The first page's `now` is the next `since`: an alert published while the later
-    // pages were read is newer than it, so the next sync brings it.
-    if (now === null) now = page.now;
+    page = response.data;
+    if (!page?.alerts) return { error: response.status === 401 ? 'auth' : 'server', at: last && last.at };
+    now ??= page.now;
     alerts.push(...page.alerts);
-    retracted = [...retracted, ...(page.retracted || [])];
-    before = page.next || null;
-  } while (before);
+    retracted = page.retracted;
+  } while (page.next);
   for (const alert of alerts) await keep(alert);
   const listed = new Set(alerts.map((alert) => alert.id));
   for (const record of await db.all('alerts')) {
