@@ -20,7 +20,7 @@ from urllib.parse import quote
 
 from harness import database, make_app, migrate_and_seed_areas
 
-from server.extensions import db  # noqa: E402
+from server.extensions import db
 
 HEADERS = {"Authorization": "Bearer bench-member", "Accept-Encoding": "gzip, deflate, br"}
 WORDS = ("tall man in a grey van, calls from a withheld number, asks for outcalls, "

@@ -11,7 +11,6 @@ pack is timed once per size: rows/s and how much this process's peak memory grew
                                     [--samples 40]
 """
 import argparse
-import io
 import json
 import random
 import resource
@@ -19,11 +18,11 @@ import statistics
 import sys
 import time
 import uuid
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 from harness import database, make_app, migrate_and_seed_areas
 
-from server.extensions import db  # noqa: E402  (harness puts the project on sys.path)
+from server.extensions import db
 
 TYPES = ["physical_assault", "robbery", "theft", "refused_to_pay", "threats",
          "harassment_or_stalking", "condom_removal", "outing_or_blackmail"]
@@ -54,7 +53,7 @@ def load(app, start, stop):
     with app.app_context():
         from server.areas.models import Area
         area_ids = db.session.execute(db.select(Area.id)).scalars().all()
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         engine = db.engine
         if engine.dialect.name == "postgresql":
             raw = engine.raw_connection()
@@ -80,7 +79,7 @@ def load(app, start, stop):
             from server.reports.models import Report
             table = Report.__table__
             for chunk in range(start, stop, 50_000):
-                batch = [dict(zip(COLUMNS, row)) for row in
+                batch = [dict(zip(COLUMNS, row, strict=True)) for row in
                          rows(chunk, min(chunk + 50_000, stop), area_ids, now)]
                 for row in batch:
                     for key in ("incident_types", "offender", "targeted_because"):

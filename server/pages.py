@@ -17,8 +17,7 @@ import unicodedata
 from datetime import date
 from pathlib import Path
 
-from flask import (Response, has_request_context, render_template, request,
-                   stream_with_context)
+from flask import Response, has_request_context, render_template, request, stream_with_context
 from marshmallow import ValidationError, fields
 
 from .clock import utcnow

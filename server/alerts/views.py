@@ -9,8 +9,7 @@ from ..accounts.auth import member_required
 from ..clock import utcnow
 from ..errors import NotFound
 from . import service
-from .schemas import (FeedQuerySchema, FeedSchema, MemberAlertSchema, as_cursor, page_cursor,
-                      read_cursor)
+from .schemas import FeedQuerySchema, FeedSchema, MemberAlertSchema, as_cursor, page_cursor, read_cursor
 
 blp = Blueprint("alerts", __name__, url_prefix="/api/v1/alerts",
                 description="Alerts for members (Authorization: Bearer <member token>)")
