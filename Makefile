@@ -78,6 +78,8 @@ bench: install kannel node
 	@command -v wrk >/dev/null 2>&1 || { SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); $$SUDO apt-get install -y -qq wrk; }
 	$(BIN)/python bench/sync.py
 	$(BIN)/python bench/staff.py
+	$(BIN)/python bench/feed.py
+	$(BIN)/python bench/first_open.py
 
 clean:
 	rm -rf $(VENV) node_modules instance

@@ -27,7 +27,7 @@ from harness import ROOT, database, gunicorn, make_app, migrate_and_seed_areas
 from playwright.sync_api import sync_playwright
 
 sys.path.insert(0, str(ROOT))
-from tests.browser.support import CHROMIUM, CHROMIUM_ARGS, PHONE  # noqa: E402
+from tests.browser.support import CHROMIUM, CHROMIUM_ARGS, PHONE
 
 SLOW = {"offline": False, "latency": 400, "downloadThroughput": 400_000 / 8,
         "uploadThroughput": 400_000 / 8}
