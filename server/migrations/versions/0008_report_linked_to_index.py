@@ -1,13 +1,13 @@
 """An index on report.linked_to_id: finding the other reports of an incident (a report's
 detail, each batch of a police pack) read the whole report table without it.
 
-Revision ID: 0005_perf
-Revises: 0004_sms
+Revision ID: 0008
+Revises: 0007
 """
 from alembic import op
 
-revision = '0005_perf'
-down_revision = '0004_sms'
+revision = '0008'
+down_revision = '0007'
 branch_labels = None
 depends_on = None
 
