@@ -127,16 +127,26 @@ def _plain(text):
 
 def parse_command(text, language="en"):
     """(command, argument) for a text that came in: command is one of COMMANDS, or
-    "unknown". English keywords always work, and those of the member's language.
-    A phone number alone is a check."""
+    "unknown". English keywords always work, and those of the member's language, with or
+    without accents (and with or without a space before a number). A phone number alone
+    is a check."""
     text = " ".join((text or "").split())
     if _PHONE_LIKE.match(text):
         return "check", text
     word, _, rest = text.partition(" ")
     word = _plain(word)
-    for command in COMMANDS:
-        words = set(catalogue("en")[f"commands.{command}"])
-        words.update(catalogue(language).get(f"commands.{command}", ()))
-        if word in {_plain(w) for w in words}:
+    keywords = {command: {_plain(w) for w in catalogue("en")[f"commands.{command}"]}
+                | {_plain(w) for w in catalogue(language).get(f"commands.{command}", ())}
+                for command in COMMANDS}
+    for command, words in keywords.items():
+        if word in words:
             return command, rest.strip()
+    # Chinese and Thai are written without spaces: "查询07700900123" is a check too. Only
+    # a number may follow, so a keyword inside an ordinary word is not a command.
+    plain = _plain(text)
+    for command, words in keywords.items():
+        for keyword in sorted(words, key=len, reverse=True):
+            after = plain[len(keyword):].strip()
+            if plain.startswith(keyword) and after[:1] in tuple("+0123456789"):
+                return command, after
     return "unknown", text
