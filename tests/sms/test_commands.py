@@ -177,3 +177,73 @@ def test_delivery_reports_are_recorded(client, app, areas):
     assert client.get(f"/api/v1/sms/kannel/report?secret={SECRET}&status=1").status_code == 400
     assert client.get(f"/api/v1/sms/kannel/report?secret={SECRET}&ref=abc&status=1").status_code == 200
     assert client.get(f"/api/v1/sms/kannel/report?secret=no&ref={row.id}&status=1").status_code == 403
+
+
+# --- Every language of the texts ------------------------------------------------------------
+
+from server.sms import texts  # noqa: E402
+
+SMS_LANGUAGES = sorted(texts.languages())
+
+
+def test_texts_come_in_all_ten_app_languages():
+    from pathlib import Path
+    web = Path(__file__).resolve().parents[2] / "web" / "locales"
+    assert SMS_LANGUAGES == sorted(p.stem for p in web.glob("*.json"))
+
+
+@pytest.mark.parametrize("language", SMS_LANGUAGES)
+def test_every_sms_catalogue_has_the_english_keys_and_placeholders(language):
+    english, words = texts.catalogue("en"), texts.catalogue(language)
+    assert list(words) == list(english)
+    for key, text in english.items():
+        if key.startswith("commands."):
+            command = key[len("commands."):]
+            assert words[key] and all(isinstance(w, str) and w.strip() for w in words[key]), key
+            # Each keyword means its own command in that language, and no other.
+            for keyword in words[key]:
+                assert texts.parse_command(f"{keyword} 12", language) == (command, "12"), keyword
+        else:
+            assert sorted(texts._PLACEHOLDER.findall(words[key])) == sorted(
+                texts._PLACEHOLDER.findall(text)), key
+
+
+def _literal_parts(template):
+    """The words of a template around its {placeholders}: what any text from it contains."""
+    return [part.strip() for part in texts._PLACEHOLDER.split(template)[::2] if part.strip()]
+
+
+@pytest.mark.parametrize("language", SMS_LANGUAGES)
+def test_member_in_each_language_gets_alerts_and_checks_in_it(app, client, areas, language):
+    from server.sms.sender import load_jobs
+    member = enrol("07700 900003", language=language, style="detailed")
+    alert = publish(identifiers=[PHONE], title="Robbery by a man met online")
+    words = texts.catalogue(language)
+    ref = str(service.alert_ref(alert.id))
+
+    ids = [row.id for row, _ in queued("alert")]
+    [job] = load_jobs(db.session, ids, service.utcnow(), "Redflag")
+    assert job.to == "+447700900003"
+    for part in _literal_parts(words["alert.detailed"]):
+        assert part in job.text, (part, job.text)
+    for key in ("severity.dangerous", "incident.robbery", "identifier.phone"):
+        assert words[key] in job.text, (key, job.text)
+    if language != "en":
+        assert "Reply READ" not in job.text and "Phone" not in job.text
+
+    # CHECK in the member's language, each keyword in any case (ASCII ones included),
+    # and the English CHECK as everywhere.
+    keywords = words["commands.check"] + ["CHECK"]
+    for keyword in keywords:
+        assert text_in(client, "447700900003", f"{keyword.lower()} 07700 900123").status_code == 200
+        reply = last_reply()
+        assert "Robbery by a man met online" in reply and ref in reply, (keyword, reply)
+        for part in _literal_parts(words["check.found"]):
+            assert part in reply, (keyword, part, reply)
+    # Chinese and Thai are typed without spaces: a keyword straight before the number.
+    text_in(client, "447700900003", words["commands.check"][0] + "07700900123")
+    assert ref in last_reply() and "Robbery by a man met online" in last_reply()
+    db.session.expire_all()
+    assert member.member.check_count == len(keywords) + 1
+    text_in(client, "447700900003", words["commands.help"][0])
+    assert last_reply() == words["help"]

@@ -198,3 +198,19 @@ def test_texts_show_identifiers_only_as_staff_chose_and_hidden_ones_never(app, a
     assert "secret" not in detailed and "Ask the project about details not shown." in detailed
     ref = service.alert_ref(alert.id)
     assert neutral == f"Nuevo mensaje de seguridad de Redflag. Responde LEER {ref}"
+
+
+def test_staff_can_enrol_a_number_in_each_of_the_ten_languages(app, areas, outreach):
+    ten = ["ar", "bg", "en", "es", "hu", "pl", "pt-BR", "ro", "th", "zh-CN"]
+    offered = outreach.get("/sms/languages")
+    assert offered.status_code == 200
+    assert sorted(row["code"] for row in offered.get_json()) == ten
+    for i, language in enumerate(ten):
+        response = outreach.post(ENROL, json={"phone": f"07700 9001{i:02d}", "areas": ["hackney"],
+                                              "language": language, "consent": True})
+        assert response.status_code == 201, (language, response.get_json())
+        assert response.get_json()["language"] == language
+    for unknown in ("xx", "pt", "zh", "EN", "sms-en", "../en"):
+        response = outreach.post(ENROL, json={"phone": "07700 900199", "areas": ["hackney"],
+                                              "language": unknown, "consent": True})
+        assert response.status_code == 422, unknown
