@@ -123,3 +123,45 @@ def test_report_alert_and_check_are_different_words(language):
         for other, text in tabs.items():
             if other != key:
                 assert not stems(tabs[key]) & stems(text), (language, key, other)
+
+
+# Values a language rightly writes as English does: names, and words that are the same.
+SAME_AS_ENGLISH = {
+    "app.name",  # the app's name, in every language
+    ("ro", "role.moderator"), ("ro", "month.8"), ("ro", "police.incident"),
+    ("pl", "vehicle.model"),
+}
+# New English keys are sometimes copied into the other catalogues until a translator
+# gets to them; a few may wait, a screenful may not (138 once did, in nine languages).
+HANDFUL = 5
+
+
+def words_only(text):
+    """The text without its {placeholders}, digits and punctuation: "" for "{severity}: {area}"."""
+    return re.sub(r"[\W\d_]+", "", PLACEHOLDER.sub("", text))
+
+
+def still_english(english, other, language):
+    """Keys of `other` whose value is English's own words ("{n} disputes" in a plural form too)."""
+    bases = plural_bases(english)
+    found = []
+    for key, text in other.items():
+        base, _, form = key.rpartition("_")
+        source = {english[f"{base}_one"], english[f"{base}_other"]} if base in bases and form in ALL_FORMS else {english.get(key)}
+        if text in source and words_only(text) and not {key, (language, key)} & SAME_AS_ENGLISH:
+            found.append(key)
+    return found
+
+
+@pytest.mark.parametrize("folder", [WEB, SERVER], ids=["app", "printed pages"])
+@pytest.mark.parametrize("language", LANGUAGES[1:])
+def test_no_language_is_left_in_english(folder, language):
+    untranslated = still_english(load(folder, "en"), load(folder, language), language)
+    assert len(untranslated) <= HANDFUL, f"{language} still has English for {untranslated}"
+
+
+def test_a_catalogue_copied_from_english_is_caught():
+    english = load(WEB, "en")
+    copied = dict(load(WEB, "es"), **{key: english[key] for key in list(english)[:40]})
+    assert len(still_english(english, copied, "es")) > HANDFUL
+    assert still_english(english, load(WEB, "ro"), "ro") == []
