@@ -147,7 +147,10 @@ def still_english(english, other, language):
     found = []
     for key, text in other.items():
         base, _, form = key.rpartition("_")
-        source = {english[f"{base}_one"], english[f"{base}_other"]} if base in bases and form in ALL_FORMS else {english.get(key)}
+        if base in bases and form in ALL_FORMS:
+            source = {english[f"{base}_one"], english[f"{base}_other"]}
+        else:
+            source = {english.get(key)}
         if text in source and words_only(text) and not {key, (language, key)} & SAME_AS_ENGLISH:
             found.append(key)
     return found
