@@ -41,9 +41,9 @@ def test_spanish_member_gets_spanish_replies_and_spanish_commands(client, warned
     alert, _ = warned
     enrol("07700 900002", language="es")
     text_in(client, "+447700900002", "comprobar 07700 900123")
-    assert last_reply().startswith("AVISO para 07700 900123")
+    assert last_reply().startswith("ALERTA para 07700 900123")
     text_in(client, "+447700900002", "CHECK 07700 900123")  # English keywords always work
-    assert last_reply().startswith("AVISO para")
+    assert last_reply().startswith("ALERTA para")
     text_in(client, "+447700900002", f"leer {service.alert_ref(alert.id)}")
     assert last_reply().startswith("Robbery by a man met online (PELIGROSO, Hackney)")
     text_in(client, "+447700900002", "Zonas")

@@ -65,8 +65,8 @@ def test_drop_in_to_phone_one_text_each_in_its_language_and_check_by_text(app, a
         phones.text_in("447700900101", "COMPROBAR 07700 900123")
         assert phones.wait_for(3) == 3
         assert phones.to(SPANISH)[-1] == (
-            "AVISO para 07700 900123: Demo: robbery by a man met online. "
-            "Responde LEER 1 para el aviso completo.")
+            "ALERTA para 07700 900123: Demo: robbery by a man met online. "
+            "Responde LEER 1 para la alerta completa.")
         phones.text_in("447700900102", "read 1")
         assert phones.wait_for(4) == 4
         assert phones.to(ENGLISH)[-1].startswith(
