@@ -5,7 +5,7 @@ This module is the one source of what the app is made of:
   shell (index.html), the page's router draws them (index.html carries the list), and the
   service worker answers them offline.
 - the shell: every file the phone keeps for offline use (web/ except the files named in
-  NOT_IN_SHELL, the network-only screens and the catalogues of languages other than
+  NOT_IN_SHELL, the network-only screens and NETWORK_ONLY_MODULES, and the catalogues of languages other than
   English: the worker adds the device's own), and a version that is a hash of their bytes
   and of every catalogue's.
   The service worker is sent with both written in, so a changed file is always a new
@@ -53,8 +53,8 @@ class Screen:
 
     path: its address; module: the ES module under web/ that draws it; title: the locale
     key of its title; nav: shown in the tab bar; network: loaded from the network only,
-    never kept on the phone (staff screens: no use offline, and a worker's phone need not
-    hold them)."""
+    never kept on the phone (staff screens and the public dispute page: no use offline,
+    and a worker's phone need not hold them)."""
     path: str
     module: str
     title: str
@@ -79,8 +79,9 @@ SCREENS = (
     Screen("/staff/support", "staff/support.js", "support.title", network=True),
     Screen("/staff/case", "staff/case.js", "case.screen", network=True),
     Screen("/staff/disputes", "staff/disputes.js", "disputes.title", network=True),
-    # Public: someone who believes an alert wrongly describes them objects here.
-    Screen("/dispute", "screens/dispute.js", "dispute.title"),
+    # Public: someone who believes an alert wrongly describes them objects here; filing
+    # needs the server anyway, so it is not kept on members' phones.
+    Screen("/dispute", "screens/dispute.js", "dispute.title", network=True),
     # Drop-in mode is the report form, and must open offline on a tablet.
     Screen("/staff/dropin", "screens/dropin.js", "dropin.title"),
 )
@@ -88,6 +89,8 @@ SCREENS = (
 APP_ROUTES = ("/",) + tuple(screen.path for screen in SCREENS)
 # Files under web/ that the phone app does not use: the server's printouts.
 NOT_IN_SHELL = frozenset({"print.css"})
+# Modules that only network-only screens import: loaded from the network with them.
+NETWORK_ONLY_MODULES = frozenset({"staff/tools.js"})
 DEFAULT_QUICK_EXIT_URL = "https://www.bbc.co.uk/weather"
 DEFAULT_REGION = "GB"
 # The app's language catalogues: only English is in the shell; the service worker keeps
@@ -211,7 +214,7 @@ def build_shell(root, quick_exit_url=DEFAULT_QUICK_EXIT_URL, region=DEFAULT_REGI
     """Read the web root `root` (a Path) and make its Shell. Raises RuntimeError when
     service-worker.js or index.html lacks the place the server writes into."""
     web = root / "web"
-    network_only = {screen.module for screen in SCREENS if screen.network}
+    network_only = {screen.module for screen in SCREENS if screen.network} | NETWORK_ONLY_MODULES
     files = {"/": _render_index(root, quick_exit_url, region),
              "/manifest.json": (root / "manifest.json").read_bytes()}
     catalogues = {}  # other languages: not kept by every phone, but a change is a new version

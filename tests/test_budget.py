@@ -9,14 +9,14 @@ import json
 import subprocess
 from pathlib import Path
 
-from server.web import SCREENS, build_shell
+from server.web import NETWORK_ONLY_MODULES, SCREENS, build_shell
 
 ROOT = Path(__file__).resolve().parent.parent
 # Files under web/ that the server uses but the phone app does not (staff printouts).
-# Staff screens: loaded from the network when staff use them, never kept offline (the
-# network-only screens of server/web.py SCREENS; staff/staff.js, which drop-in mode needs
-# offline, is in the shell).
-NOT_THE_APP = {"print.css"} | {screen.module for screen in SCREENS if screen.network}
+# Staff screens and the public dispute page: loaded from the network when used, never kept
+# offline (the network-only screens of server/web.py SCREENS and the modules only they
+# import; staff/staff.js, which drop-in mode needs offline, is in the shell).
+NOT_THE_APP = {"print.css"} | NETWORK_ONLY_MODULES | {screen.module for screen in SCREENS if screen.network}
 # Languages other than English are not in SHELL: the service worker keeps only the
 # device's own (and English), so the budget counts the largest of them once.
 LOCALES = ROOT / "web" / "locales"

@@ -16,12 +16,19 @@ import './notifications.js'; // the Settings section, the wipe hook, tapped noti
 
 // The screens come from the server (server/web.py SCREENS), written into index.html, so
 // the server, the service worker and the router know the same list. Network-only screens
-// (staff, web/staff/) are not in the app shell: they are no use offline, and a worker's
-// phone need not hold them; offline, they say so.
+// (staff, the public dispute page) are not in the app shell; offline, they say so, with
+// the keys named by their address's first part: /staff/queue -> staff.title, staff.offline.
+const offlineScreen = (path) => {
+  const area = path.split('/')[1];
+  return {
+    render(main) {
+      main.append(h('h1', {}, t(`${area}.title`)), h('p', { class: 'problems' }, t(`${area}.offline`)));
+    },
+  };
+};
 for (const screen of JSON.parse(document.getElementById('screens').textContent)) {
   const load = screen.network
-    ? () => import(`./${screen.module}`)
-      .catch(() => import('./staff/staff.js').then((module) => module.offlineScreen))
+    ? () => import(`./${screen.module}`).catch(() => offlineScreen(screen.path))
     : () => import(`./${screen.module}`);
   // A tab's icon has the screen's name (icons/icons.svg): /report -> #report.
   addScreen(screen.path, { load, title: screen.title, nav: screen.nav, icon: screen.nav ? screen.path.slice(1) : null });

@@ -10,7 +10,8 @@ import { t } from '../i18n.js';
 import { navigate } from '../router.js';
 import { cachedAreas, refreshAreas, byRegion } from '../areas.js';
 import { INCIDENT_TYPES } from '../report-payload.js';
-import { call, frame, problem, shortId, confirmStep } from './staff.js';
+import { call, frame, problem } from './staff.js';
+import { shortId, confirmStep } from './tools.js';
 
 const SEVERITIES = ['dangerous', 'risky', 'nuisance'];
 const DISPLAYS = ['full', 'masked', 'hidden'];

@@ -3,7 +3,8 @@
 import { h, field, status } from '../dom.js';
 import { t } from '../i18n.js';
 import { navigate } from '../router.js';
-import { call, frame, problem, when, isModerator, confirmStep } from './staff.js';
+import { call, frame, problem, isModerator } from './staff.js';
+import { when, confirmStep } from './tools.js';
 
 const PAGE = 25;
 const STATUSES = ['draft', 'published', 'expired', 'retracted'];

@@ -3,7 +3,8 @@
 // reporter (they read and reply through their receipt) and any police requests.
 import { h, field, status, formatDate } from '../dom.js';
 import { t } from '../i18n.js';
-import { call, frame, problem, when, shortId } from './staff.js';
+import { call, frame, problem } from './staff.js';
+import { when, shortId } from './tools.js';
 import { CASE_STATUSES } from './support.js';
 
 function section(id, title, ...content) {

@@ -4,7 +4,8 @@
 // optionally the alerts retracted) or not upheld, each with a reason the objector reads.
 import { h, field, status, chips } from '../dom.js';
 import { t } from '../i18n.js';
-import { call, frame, problem, when, confirmStep } from './staff.js';
+import { call, frame, problem } from './staff.js';
+import { when, confirmStep } from './tools.js';
 
 function row(item) {
   return h('li', { class: `row dispute-${item.status}`, 'data-id': item.id },

@@ -3,7 +3,8 @@
 // dependency or an encoder of our own; the link can be sent or typed instead.)
 import { h, field, status } from '../dom.js';
 import { t } from '../i18n.js';
-import { call, frame, problem, when, confirmStep } from './staff.js';
+import { call, frame, problem } from './staff.js';
+import { when, confirmStep } from './tools.js';
 
 function memberRow(member, revoke) {
   const button = h('button', { type: 'button', class: 'secondary' }, t('invites.revoke'));

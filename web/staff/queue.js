@@ -6,7 +6,8 @@ import { t } from '../i18n.js';
 import { navigate } from '../router.js';
 import { cachedAreas, refreshAreas, byRegion } from '../areas.js';
 import { INCIDENT_TYPES } from '../report-payload.js';
-import { call, frame, problem, when } from './staff.js';
+import { call, frame, problem } from './staff.js';
+import { when } from './tools.js';
 
 const PAGE = 25;
 const FILTERS = ['area', 'incident_type', 'status', 'identifier_kind', 'identifier'];

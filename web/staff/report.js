@@ -4,7 +4,8 @@
 // start review, reject with a reason, link to another report, write an alert.
 import { h, field, status, formatDate } from '../dom.js';
 import { t } from '../i18n.js';
-import { call, frame, problem, when, shortId, isModerator, confirmStep } from './staff.js';
+import { call, frame, problem, isModerator } from './staff.js';
+import { when, shortId, confirmStep } from './tools.js';
 import { flags } from './queue.js';
 
 const PICKED = ['gender', 'age_range', 'height', 'build', 'contact_method'];

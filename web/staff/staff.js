@@ -4,9 +4,9 @@
 // that ends with the browser, its CSRF token lives in this page's memory only, and no
 // staff answer goes into IndexedDB or a cache (the service worker never caches /api/).
 // This module is in the app shell because drop-in mode (screens/dropin.js) must open
-// offline; the other staff screens are loaded from the network only.
+// offline; what only the other staff screens use is in tools.js, loaded with them.
 import { h } from '../dom.js';
-import { t, current as language, formatDateTime } from '../i18n.js';
+import { t, current as language } from '../i18n.js';
 import { api, setCsrfToken, NetworkError } from '../api.js';
 import { navigate } from '../router.js';
 
@@ -103,38 +103,3 @@ export async function frame(main, current, { offline = false } = {}) {
   main.append(h('h1', {}, t('staff.title')), h('p', { class: 'problems' }, problem(response)));
   return null;
 }
-
-// Ask before something that cannot be undone, in place (no pop-up): shows the question
-// with Yes and Cancel after `button`; resolves true for Yes.
-export function confirmStep(button, question, yes) {
-  button.hidden = true;
-  return new Promise((resolve) => {
-    const answer = (value) => () => {
-      box.remove();
-      button.hidden = false;
-      if (!value) button.focus();
-      resolve(value);
-    };
-    const ok = h('button', { type: 'button', class: 'danger', onclick: answer(true) }, yes);
-    const box = h('div', { class: 'confirm', role: 'group', 'aria-label': question },
-      h('p', {}, question),
-      h('div', { class: 'actions' }, ok,
-        h('button', { type: 'button', class: 'secondary', onclick: answer(false) }, t('staff.cancel'))));
-    button.after(box);
-    ok.focus();
-  });
-}
-
-// A date and time in the app's language and the deployment's region (i18n.js).
-export const when = formatDateTime;
-
-// Report and alert ids are UUIDs; people read and compare the first 8 characters.
-export const shortId = (id) => String(id).slice(0, 8);
-
-// A staff screen whose module could not be loaded (no connection): staff screens are
-// never kept on the device, so they need the network.
-export const offlineScreen = {
-  render(main) {
-    main.append(h('h1', {}, t('staff.title')), h('p', { class: 'problems' }, t('staff.offline')));
-  },
-};

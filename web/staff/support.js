@@ -5,7 +5,8 @@
 import { h, field, status, formatDate } from '../dom.js';
 import { t } from '../i18n.js';
 import { navigate } from '../router.js';
-import { call, frame, problem, when, isModerator } from './staff.js';
+import { call, frame, problem, isModerator } from './staff.js';
+import { when } from './tools.js';
 
 export const CASE_STATUSES = ['new', 'contacted', 'closed'];
 const PAGE = 25;

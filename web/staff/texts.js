@@ -4,7 +4,8 @@
 import { h, chips, field, status, errorList } from '../dom.js';
 import { t } from '../i18n.js';
 import { cachedAreas, refreshAreas, byRegion, areaName } from '../areas.js';
-import { call, frame, problem, when, confirmStep } from './staff.js';
+import { call, frame, problem } from './staff.js';
+import { when, confirmStep } from './tools.js';
 
 const STYLES = [['neutral', 'texts.style_neutral'], ['detailed', 'texts.style_detailed']];
 
