@@ -3,11 +3,8 @@
 import { flush } from './static/outbox.js';
 import './static/push-events.js'; // push and notificationclick
 
-// The server writes the shell manifest in as it sends this file (server/web.py):
-// {version, files, routes}, every file of the app shell, a version hashed from their
-// bytes, and the paths of the app's screens. A changed file is a new version, so the
-// browser sees a new worker, installs it beside the old one, and the page offers
-// "new version ready".
+// The server writes the shell manifest in (server/web.py): {version, files, routes}. A
+// changed file is a new version, so a new worker, and the page offers "new version ready".
 const { version: VERSION, files: SHELL, routes: APP_ROUTES } = __SHELL_MANIFEST__;
 const CACHE = `redflag-shell-${VERSION}`;
 // Caches an activating worker keeps; every other cache of this origin is deleted.
@@ -63,6 +60,3 @@ self.addEventListener('sync', (event) => {
   }));
 });
 
-// Alerts (web push): the `push` and `notificationclick` listeners are in
-// web/push-events.js, imported at the top (listeners must be added while the worker
-// first runs).

@@ -24,9 +24,8 @@ function seconds(header) {
   return Number.isNaN(at) ? null : Math.max(0, (at - Date.now()) / 1000);
 }
 
-// Staff calls (staff: true) carry the session cookie instead of the member token, and the
-// session's CSRF token on changes. It is kept in this page's memory only (staff/staff.js
-// asks /api/v1/staff/me for it again after a reload).
+// Staff calls (staff: true) carry the session cookie and, on changes, the CSRF token,
+// kept in this page's memory only.
 let csrfToken = null;
 export function setCsrfToken(token) {
   csrfToken = token;
@@ -52,9 +51,7 @@ export async function api(path, { method = 'GET', body, headers = {}, staff = fa
       headers: sent,
       body: body === undefined ? undefined : JSON.stringify(body),
       cache: 'no-store',
-      // The member token is the only identity the app sends; no cookies ride along,
-      // except the staff session's on staff calls and on drop-in reports (so the server
-      // can record which outreach worker filed them).
+      // No cookies but the staff session's (staff calls, drop-in reports: who filed them).
       credentials: cookies ? 'same-origin' : 'omit',
     });
   } catch (error) {

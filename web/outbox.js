@@ -5,13 +5,7 @@
 // resend by it. An item leaves the outbox only when the server answers `created` or
 // `duplicate`; `invalid` and `conflict` park it with the server's messages until the user
 // fixes it; a network error, a 5xx or a 429 leave it waiting, to be tried again later.
-// Pages and the service worker (its `sync` event calls flush) import this module; the
-// parts are in outbox/:
-//   items.js      the items in IndexedDB and every change of their state; waking the
-//                 service worker when the network is back
-//   sync.js       the sync protocol: batches through /api/v1/sync, one flush at a time
-//   status.js     what became of sent reports, read with their receipts
-//   scheduler.js  when a page sends: on start, online, shown again, with backoff
+// Pages and the service worker (its `sync` event calls flush) import this module.
 export {
   onChange, save, replace, get, remove, list, waitingCount, markMessagesRead,
 } from './outbox/items.js';

@@ -1,9 +1,6 @@
 // Screens by path. Each screen is a module exporting `render(main, {params})`, which may
 // return a cleanup function called when the user leaves the screen.
-//
-// To add a screen: add it to SCREENS in server/web.py. The server writes that list into
-// the page (app.js adds each with addScreen) and into the service worker, and puts every
-// file under web/ in the app shell.
+// To add a screen: add it to SCREENS in server/web.py.
 import { h, icon } from './dom.js';
 import { t } from './i18n.js';
 

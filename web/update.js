@@ -1,7 +1,5 @@
-// The service worker and the "new version ready" bar. The page leaves it to the user when
-// a new version takes over: the waiting worker is told to skip waiting only from the
-// prompt. The outbox is in IndexedDB, which an update never touches, so nothing queued
-// is lost.
+// The service worker and the "new version ready" bar: a new version takes over only when
+// the user says so. The outbox is in IndexedDB, which an update never touches.
 import { t } from './i18n.js';
 import { h } from './dom.js';
 

@@ -2,8 +2,6 @@
 // offender is optional. The form is saved as a draft as the user types (a closed tab
 // loses nothing); the report's id is made when the draft is first saved and stays with it
 // into the outbox, so a resend is always recognised. Submitting works the same offline.
-// The payload itself (vocabulary, fields -> report, what must be there) is in
-// report-payload.js; this module is the screen.
 import { h, chips, field, status, errorList, reveal } from '../dom.js';
 import { t } from '../i18n.js';
 import * as db from '../db.js';
