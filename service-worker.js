@@ -1,5 +1,4 @@
-// The Redflag service worker: the app shell offline, and the outbox flush on `sync`.
-// Nothing else. Registered as a module worker with scope "/" (see web/update.js).
+// The service worker: the app shell offline, the outbox flush on `sync`, and push.
 import { flush } from './static/outbox.js';
 import './static/push-events.js'; // push and notificationclick
 

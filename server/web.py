@@ -90,7 +90,8 @@ APP_ROUTES = ("/",) + tuple(screen.path for screen in SCREENS)
 # Files under web/ that the phone app does not use: the server's printouts.
 NOT_IN_SHELL = frozenset({"print.css"})
 # Modules that only network-only screens import: loaded from the network with them.
-NETWORK_ONLY_MODULES = frozenset({"staff/tools.js"})
+# conversation.js: a report's messages are fetched when opened and never kept offline.
+NETWORK_ONLY_MODULES = frozenset({"staff/tools.js", "conversation.js"})
 DEFAULT_QUICK_EXIT_URL = "https://www.bbc.co.uk/weather"
 DEFAULT_REGION = "GB"
 # The app's language catalogues: only English is in the shell; the service worker keeps

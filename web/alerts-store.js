@@ -1,7 +1,4 @@
-// Member alerts kept on this device, so the feed can be read with no signal. Used by the
-// Alerts screen and by the service worker (push), so nothing here touches `window` or
-// `document`.
-//
+// Member alerts kept on this device, read with no signal; the service worker uses it too.
 // Store "alerts" (db.js), one record per alert id:
 //   {id, alert, fresh, severity, area, storedAt}
 //   alert     the member alert as GET /api/v1/alerts gives it, or null while only a push
@@ -86,11 +83,9 @@ export async function fetchOne(id) {
   return { error: response.status === 401 ? 'auth' : 'server' };
 }
 
-// Bring the device's alerts up to date: the alerts of my areas (every area when none is
-// chosen). The first sync (or one after the areas changed) takes the complete list and
-// keeps exactly it; later ones send `since` and get only what is new, plus the ids of
-// retracted alerts, which are deleted here. Returns {error, at}: error is null,
-// "offline", "auth" or "server".
+// Bring the alerts of my areas (all when none) up to date: the first sync (or one after
+// the areas changed) keeps exactly the full list; later ones send `since`.
+// -> {error: null | "offline" | "auth" | "server", at}.
 let running = null;
 
 export function sync() {

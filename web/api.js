@@ -5,8 +5,7 @@ import * as db from './db.js';
 // The fetch itself failed: no connection, or the connection dropped. Nothing was answered.
 export class NetworkError extends Error {}
 
-// The member token from the invite code (see screens/join.js), kept in IndexedDB under
-// kv "member" as {token, joinedAt}. Sent as a bearer token on every API call.
+// The member token (screens/join.js), in kv "member" as {token, joinedAt}: a bearer token.
 export async function memberToken() {
   const member = await db.get('kv', 'member');
   return member ? member.token : null;

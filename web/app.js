@@ -1,5 +1,5 @@
 // Starts the app: quick exit first, then the language, the screens, the outbox and the
-// service worker. The screens themselves live in screens/, one module each.
+// service worker.
 import {
   init as initLanguage, t, translate, onLanguageChange, LANGUAGES, asked, current, setLanguage,
 } from './i18n.js';
@@ -35,7 +35,7 @@ for (const screen of JSON.parse(document.getElementById('screens').textContent))
 }
 
 // First open: every language in its own words above the first screen, until one is
-// chosen or kept (or set in Settings). It blocks nothing: a worker can report at once.
+// chosen; it blocks nothing.
 async function offerLanguages(box) {
   if (await asked()) return;
   const choose = (choice) => () => {

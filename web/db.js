@@ -1,6 +1,4 @@
-// IndexedDB: the only place the app keeps data on the device. Used by pages and by the
-// service worker, so nothing here may touch `window` or `document`.
-//
+// IndexedDB: the only place the app keeps data on the device (the worker uses it too).
 // Stores:
 //   reports  the reports made on this device, by id: the outbox (waiting, parked) and
 //            the sent ones (a summary and the receipt only)
@@ -95,8 +93,7 @@ export async function update(store, key, change) {
   }));
 }
 
-// Wipe: close our connection and delete the whole database. Other tabs and the service
-// worker close theirs on `versionchange`, so the deletion is not blocked for long.
+// Wipe: delete the whole database (the others close on `versionchange`).
 export async function destroy() {
   wiped = true;
   if (connection) {
@@ -123,7 +120,6 @@ export function isWiped() {
 }
 
 // Persistent storage keeps the browser from clearing the outbox when space runs low.
-// Chromium grants it without asking on an installed or often-used app; others may ask.
 export async function askPersistence() {
   if (!globalThis.navigator || !navigator.storage || !navigator.storage.persist) return null;
   if (await navigator.storage.persisted()) return true;

@@ -79,8 +79,7 @@ export function status(props = {}) {
 }
 
 // The server's field errors ({"area": ["unknown_area"], "offender": {"phones": {"0": [...]}}})
-// as lines in the app's language: "Area: This is not right. Check it." The server's own
-// English words are never shown: an error code is translated (error.<code>), else "check it".
+// as lines in the app's language: a code is translated (error.<code>), else "check it".
 export function errorList(errors) {
   const lines = [];
   const walk = (value, path) => {

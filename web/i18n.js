@@ -1,6 +1,5 @@
 // Every string the app shows goes through t() (English is the fallback). Dates and
-// numbers follow the language and the deployment's region (<meta name="redflag-region">):
-// "30 Nov 2026, 16:10" in a UK deployment; Latin digits, as phone numbers are written.
+// numbers follow the language and the region (<meta name="redflag-region">), Latin digits.
 import * as db from './db.js';
 
 // The app's languages, each in its own words. A new one also needs locales/<code>.json,
@@ -89,8 +88,8 @@ export async function setLanguage(choice) {
   await use(pick(choice, browserLanguages()));
 }
 
-// The shell holds English only (a phone need not keep ten languages): the language in
-// use goes into the worker's cache, once there is one. Best effort: each start tries.
+// The shell holds English only: the language in use goes into the worker's cache.
+// Best effort: each start tries.
 async function keepOffline(lang) {
   try {
     await navigator.serviceWorker.ready;

@@ -1,8 +1,8 @@
 // @ts-check
 // The outbox: every report goes here first, and reaches the server exactly once.
 //
-// A report's id is made on the device when it is first saved; the server recognises a
-// resend by it. An item leaves the outbox only when the server answers `created` or
+// A report's id is made on the device; the server recognises a resend by it. An item
+// leaves the outbox only when the server answers `created` or
 // `duplicate`; `invalid` and `conflict` park it with the server's messages until the user
 // fixes it; a network error, a 5xx or a 429 leave it waiting, to be tried again later.
 // Pages and the service worker (its `sync` event calls flush) import this module.

@@ -1,6 +1,5 @@
-// The service worker's Web Push side, imported by service-worker.js (no window, no
-// document here). A push carries only {alert, area, severity}; the words are chosen on
-// the device: neutral ("New message") unless Settings asked for detailed ones.
+// The service worker's Web Push side. A push carries only {alert, area, severity}; the
+// words are chosen here: neutral unless Settings asked for detailed ones.
 import * as db from './db.js';
 import * as store from './alerts-store.js';
 

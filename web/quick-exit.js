@@ -1,8 +1,7 @@
-// Quick exit: leave for a neutral site at once, replacing this page in the history so
-// Back does not return to the app. The button is the first thing in the tab order;
-// pressing Escape three times within two seconds does the same.
-// The target is the <meta name="redflag-quick-exit"> of index.html (QUICK_EXIT_URL).
-// A half-written report is deleted on the way out, unless Settings says keep it.
+// Quick exit: leave for a neutral site (<meta name="redflag-quick-exit">) at once,
+// replacing this page in the history so Back does not return to the app. Escape three
+// times within two seconds does the same. A half-written report is deleted on the way
+// out, unless Settings says keep it.
 import * as db from './db.js';
 
 const PRESSES = 3;

@@ -1,11 +1,6 @@
-// The report payload of the API contract (POST /api/v1/sync): the vocabulary, the form's
-// fields -> the payload and back, and what must be there before a report is queued.
-// Pure: no DOM, no storage, no clock unless passed in, so Node's test runner checks it
-// (tests/js/) and a test compares the vocabulary with the server's (tests/api/test_web.py).
-//
-// Fields are the form's state as a plain object: {name: string}, or {name: [string]} for
-// checkboxes; offender parts are named `offender.NAME`, vehicle parts `vehicle.NAME`,
-// contact parts `contact.NAME`.
+// The report payload (POST /api/v1/sync): vocabulary, form fields <-> payload, and what
+// must be there. Pure (no DOM, storage or clock), so tests/js/ checks it. Fields:
+// {name: string | [string]}; parts named `offender.NAME`, `vehicle.NAME`, `contact.NAME`.
 
 // The server's enums (server/reports/models.py), in its order.
 export const INCIDENT_TYPES = [

@@ -98,10 +98,8 @@ export function start(mainElement, navElement) {
   return render();
 }
 
-// The layout at any text size: tabs whose words do not fit the bottom bar take two rows
-// ("tabs-two"), else (text at 200 %, a 32 px minimum font) become a menu under the header
+// The layout at any text size: tabs take two rows ("tabs-two"), else become a menu
 // ("tabs-flow"); a header taller than a sixth of the screen scrolls away ("head-static").
-// --head-h and --bar-h keep an answer scrolled into view clear of both.
 const root = document.documentElement;
 
 function barFits(nav) {

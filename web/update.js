@@ -12,9 +12,8 @@ export async function registerServiceWorker(bar) {
   } catch {
     return; // No worker (private mode, old browser): the app still works while online.
   }
-  // Reload when the new version takes over, but only after the user asked for it, here
-  // or in another tab: claim() on first install, and the moments right after an update's
-  // reload, fire controllerchange too.
+  // Reload only when the user asked for the new version (here or in another tab): claim()
+  // on first install, and right after an update's reload, fire controllerchange too.
   const updates = typeof BroadcastChannel === 'function' ? new BroadcastChannel('redflag-update') : null;
   let asked = false;
   let reloading = false;

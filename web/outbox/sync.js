@@ -1,9 +1,6 @@
 // @ts-check
-// The sync protocol: send what waits through POST /api/v1/sync, in batches, and apply
-// each answer. An item leaves the outbox only when the server answers `created` or
-// `duplicate`; `invalid` and `conflict` (and an error the server says is not worth
-// retrying) park it; a network error, a 5xx or a 429 leave it waiting.
-// Used by pages and by the service worker's `sync` event (no `window` here).
+// The sync protocol: send what waits through POST /api/v1/sync in batches, and apply each
+// answer as outbox.js says. Used by the service worker too (no `window` here).
 import { api, NetworkError } from '../api.js';
 import * as items from './items.js';
 

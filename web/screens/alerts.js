@@ -1,9 +1,6 @@
 // Alerts: the members' warnings, newest first, kept on this phone for reading offline.
-// New ones (not seen here before) are marked; retracted ones leave at the next sync.
-// /alerts?id=<id> shows one alert (a tapped notification opens it), fetched if needed.
-// An alert's structured parts (severity, incident types, identifier labels, dates) are in
-// the reader's language, each with its icon; only the staff-written title and summary
-// stay as written.
+// /alerts?id=<id> shows one (a tapped notification opens it). Only the staff-written
+// title and summary stay as written; the rest is in the reader's language.
 import { h, status, icon } from '../dom.js';
 import { t, formatDateTime } from '../i18n.js';
 import { memberToken } from '../api.js';

@@ -1,10 +1,7 @@
-// Drop-in mode: an outreach worker, logged in on a shared tablet, files reports for the
-// people in front of them. It is the report form (screens/report.js) with these changes:
-// every report is on behalf; the person's consent is asked, never assumed; saving goes
-// straight on to an empty form, and "Next person" empties it at once. Reports go through
-// the same outbox (offline too), and once the server has one nothing of it stays on the
-// tablet (outbox.js forgets on-behalf reports when they are delivered).
-// It opens offline: the staff session is checked only when there is a connection.
+// Drop-in mode: an outreach worker on a shared tablet files reports for the people in
+// front of them: the report form, every report on behalf, consent asked, straight on to
+// the next person; nothing of a delivered report stays on the tablet. It opens offline:
+// the staff session is checked only when there is a connection.
 import { h } from '../dom.js';
 import { t } from '../i18n.js';
 import * as outbox from '../outbox.js';

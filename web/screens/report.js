@@ -1,7 +1,5 @@
-// Report: a short guided form. Pickers come before typing, and everything about the
-// offender is optional. The form is saved as a draft as the user types (a closed tab
-// loses nothing); the report's id is made when the draft is first saved and stays with it
-// into the outbox, so a resend is always recognised. Submitting works the same offline.
+// Report: a short guided form, saved as a draft as the user types. The report's id is
+// made when the draft is first saved and stays with it into the outbox.
 import { h, chips, field, status, errorList, reveal } from '../dom.js';
 import { t } from '../i18n.js';
 import * as db from '../db.js';
@@ -17,16 +15,10 @@ import {
 
 const DRAFT_DELAY_MS = 300;
 
-// How the form behaves: a person reporting for themselves (this screen), or drop-in mode
-// (screens/dropin.js makes its own from this one).
-//   draftKey: where the draft is kept (kv store); defaults(): the fields of an empty form;
-//   title, lead, clearLabel, cleared: message keys; clearConfirm: asked before clearing,
-//   or null; fixes: opens a parked report to fix (?fix=ID); alwaysOnBehalf: every report
-//   is filed for someone else (no box to tick); askConsent: consent must be answered, never
-//   assumed; nextPerson: saving goes straight on to an empty form (message `saved`) instead
-//   of to My reports; voice: the prefix of this mode's own wording (say() below);
-//   comeBack: offers "will come back to the drop-in" (no contact details).
-// Both ask the consent questions explicitly: nothing is chosen for the reporter.
+// How the form behaves: here, or in drop-in mode (screens/dropin.js). draftKey: kv key of
+// the draft; title, lead, clearLabel, cleared, clearConfirm, saved: message keys; fixes:
+// opens ?fix=ID; alwaysOnBehalf; askConsent; nextPerson: saving goes on to an empty form;
+// voice: this mode's wording prefix (say()); comeBack: "will come back" (no contact).
 export const OWN_REPORT = {
   draftKey: 'draft',
   defaults: () => ({ occurred_on: localDate(), part_of_day: '', publish: '', police: '' }),
@@ -78,10 +70,10 @@ function writeFields(form, fields) {
   }
 }
 
-function picker(name, label) {
+function picker(name) {
   return field({
     name: `offender.${name}`,
-    label: t(label),
+    label: t(`offender.${name}`),
     options: [['', t('report.not_sure')], ...PICKERS[name].map((v) => [v, t(`offender.${name}.${v}`)])],
   });
 }
@@ -126,11 +118,7 @@ function buildForm(areaSelect, mode) {
       h('details', { class: 'more' },
         h('summary', {}, t('report.who_open')),
         h('p', { class: 'hint' }, t('report.who_hint')),
-        picker('gender', 'offender.gender'),
-        picker('age_range', 'offender.age_range'),
-        picker('height', 'offender.height'),
-        picker('build', 'offender.build'),
-        picker('contact_method', 'offender.contact_method'),
+        Object.keys(PICKERS).map(picker),
         Object.entries(LISTS).map(([name]) => field({
           name: `offender.${name}`, label: t(`offender.${name}`), hint: t('report.one_per_line'),
           multiline: true, autocomplete: 'off', spellcheck: 'false',

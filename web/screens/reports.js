@@ -4,7 +4,6 @@ import { h, status, errorList, formatDate } from '../dom.js';
 import { t } from '../i18n.js';
 import * as outbox from '../outbox.js';
 import { cachedAreas, refreshAreas, areaName } from '../areas.js';
-import * as conversation from '../conversation.js';
 
 function stateLine(item) {
   if (item.state === 'waiting') {
@@ -44,6 +43,12 @@ function card(item, areas, refresh) {
       toggle.textContent = t(opening ? 'messages.close' : 'messages.open');
       if (!opening) {
         talk.replaceChildren(); // nothing of the messages stays in the page once closed
+        return;
+      }
+      // Messages need the server anyway, so conversation.js is loaded then, not kept offline.
+      const conversation = await import('../conversation.js').catch(() => null);
+      if (!conversation) {
+        talk.replaceChildren(h('p', { class: 'problems' }, t('messages.offline')));
         return;
       }
       await conversation.open(talk, item, async () => {
