@@ -29,6 +29,21 @@ def test_offline_reload_shows_the_whole_app(context):
     assert page.evaluate("""async () => (await fetch('/static/icons/icon-192.png')).ok""")
 
 
+def test_network_only_screens_say_offline_that_they_need_a_connection(context):
+    """Screens that need the server anyway (network=True in server/web.py SCREENS) are not in
+    the shell: offline, their module cannot load, and the screen says so in the app's words."""
+    page = installed_app(context)
+    context.set_offline(True)
+    for path, title, text in [
+        ("/dispute", "Object to a warning", "No connection. Please try again when you are online."),
+        ("/staff/queue", "Staff", "No connection. Staff screens need one"),
+    ]:
+        page.goto(path)
+        page.wait_for_selector("html[data-ready]")
+        page.wait_for_function("(title) => document.querySelector('h1')?.textContent === title", arg=title)
+        assert page.locator("main .problems").inner_text().startswith(text)
+
+
 def test_api_is_never_cached(context, server):
     page = installed_app(context)
     page.evaluate("fetch('/api/v1/areas').then((r) => r.json())")
