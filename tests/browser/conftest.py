@@ -8,8 +8,6 @@ recorded: a request to any other origin fails the test that made it.
 
 These tests do not use the `app` fixture, so they run once, on SQLite.
 """
-import os
-import shutil
 import subprocess
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -31,6 +29,7 @@ from .support import (
     Server,
     Watcher,
     free_port,
+    prepare_instance,
     wait_until,
 )
 
@@ -60,21 +59,9 @@ def neutral_site():
 @pytest.fixture(scope="session")
 def server(tmp_path_factory, neutral_site):
     base = tmp_path_factory.mktemp("browser-server")
-    webroot = base / "webroot"
-    shutil.copytree(ROOT / "web", webroot / "web")
-    for name in ("service-worker.js", "manifest.json"):
-        shutil.copy(ROOT / name, webroot / name)
-    port = free_port()
-    env = dict(os.environ, REDFLAG_INSTANCE=str(base / "instance"), FLASK_APP="server",
-               SECRET_KEY="browser-test-secret-key-0123456789abcdef",
-               REDFLAG_WEB_ROOT=str(webroot), QUICK_EXIT_URL=neutral_site,
-               HOST="127.0.0.1", PORT=str(port), WEB_CONCURRENCY="1",
-               PUSH_ALLOW_LOCAL_ENDPOINTS="1")  # the local push service (test_push.py)
-    for name in ("DATABASE_URL", "REDFLAG_ENV", "WEB_ROOT"):
-        env.pop(name, None)
-    # The tests make their own reports and alerts: demo accounts only.
-    for command in (["db", "upgrade"], ["push", "keys"], ["demo", "load", "--no-content"]):
-        subprocess.run([BIN / "flask", *command], env=env, cwd=ROOT, check=True, capture_output=True)
+    webroot, port, env = prepare_instance(
+        base, "browser-test-secret-key-0123456789abcdef", QUICK_EXIT_URL=neutral_site,
+        PUSH_ALLOW_LOCAL_ENDPOINTS="1")  # the local push service (test_push.py)
     log = base / "server.log"
     with open(log, "wb") as out:
         process = subprocess.Popen([BIN / "gunicorn", "-c", "gunicorn.conf.py", "server:create_app()"],

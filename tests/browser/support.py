@@ -2,8 +2,10 @@
 server under test, waiting, and the recorder of every request a page makes.
 (Fixtures are in conftest.py; what a person does in the app is in pages.py.)"""
 import os
+import shutil
 import socket
 import sqlite3
+import subprocess
 import sys
 import time
 import uuid
@@ -114,3 +116,22 @@ class Watcher:
                 continue
             found.append(url)
         return found
+
+
+def prepare_instance(base, secret_key, **extra_env):
+    """A test server's instance under `base`: a copy of the app to serve (so a test may change
+    it), a free port, and the environment, migrated with VAPID keys and demo accounts only
+    (tests make their own reports and alerts). Returns (webroot, port, env)."""
+    webroot = base / "webroot"
+    shutil.copytree(ROOT / "web", webroot / "web")
+    for name in ("service-worker.js", "manifest.json"):
+        shutil.copy(ROOT / name, webroot / name)
+    port = free_port()
+    env = dict(os.environ, REDFLAG_INSTANCE=str(base / "instance"), FLASK_APP="server",
+               SECRET_KEY=secret_key, REDFLAG_WEB_ROOT=str(webroot), HOST="127.0.0.1",
+               PORT=str(port), WEB_CONCURRENCY="1", **extra_env)
+    for name in ("DATABASE_URL", "REDFLAG_ENV", "WEB_ROOT"):
+        env.pop(name, None)
+    for command in (["db", "upgrade"], ["push", "keys"], ["demo", "load", "--no-content"]):
+        subprocess.run([BIN / "flask", *command], env=env, cwd=ROOT, check=True, capture_output=True)
+    return webroot, port, env

@@ -5,8 +5,6 @@ test can stop and start again on the same port ("the server is down").
 Like tests/browser, a missing browser fails the run (`make browser` installs them); these
 tests run once, on SQLite, and do not use the `app` fixture.
 """
-import os
-import shutil
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +16,7 @@ from server import create_app
 from server.extensions import db
 
 from .drivers import FIREFOX, WEBKIT_DRIVER, XVFB, Firefox, WebKit, minibrowser
-from browser.support import BIN, ROOT, free_port, wait_until
+from browser.support import BIN, ROOT, prepare_instance, wait_until
 
 
 @dataclass
@@ -63,18 +61,7 @@ class StoppableServer:
 @pytest.fixture(scope="session")
 def engine_server(tmp_path_factory):
     base = tmp_path_factory.mktemp("engines-server")
-    webroot = base / "webroot"
-    shutil.copytree(ROOT / "web", webroot / "web")
-    for name in ("service-worker.js", "manifest.json"):
-        shutil.copy(ROOT / name, webroot / name)
-    port = free_port()
-    env = dict(os.environ, REDFLAG_INSTANCE=str(base / "instance"), FLASK_APP="server",
-               SECRET_KEY="engine-test-secret-key-0123456789abcdef",
-               REDFLAG_WEB_ROOT=str(webroot), HOST="127.0.0.1", PORT=str(port), WEB_CONCURRENCY="1")
-    for name in ("DATABASE_URL", "REDFLAG_ENV", "WEB_ROOT"):
-        env.pop(name, None)
-    for command in (["db", "upgrade"], ["push", "keys"], ["demo", "load", "--no-content"]):
-        subprocess.run([BIN / "flask", *command], env=env, cwd=ROOT, check=True, capture_output=True)
+    _, port, env = prepare_instance(base, "engine-test-secret-key-0123456789abcdef")
     server = StoppableServer(url=f"http://127.0.0.1:{port}", port=port,
                              database=base / "instance" / "redflag.db", env=env, log=base / "server.log")
     server.start()
