@@ -168,3 +168,25 @@ def test_a_catalogue_copied_from_english_is_caught():
     copied = dict(load(WEB, "es"), **{key: english[key] for key in list(english)[:40]})
     assert len(still_english(english, copied, "es")) > HANDFUL
     assert still_english(english, load(WEB, "ro"), "ro") == []
+
+
+NO_SCREEN_MEETS = {
+    "sms_callback_bad", "sms_gateway_secret_wrong", "sms_gateway_unknown",
+    "expectation_failed", "uri_too_long", "headers_too_large", "method_not_allowed",
+    "not_implemented", "staff_route_undeclared",
+}
+
+
+def test_every_error_code_has_words_in_english():
+    """The app shows error.<code> for the server's `error` (web/dom.js, web/staff/staff.js,
+    web/screens/join.js): a new code in server/errors.py needs its words here, and the test
+    above then asks every other language for them. NO_SCREEN_MEETS: only the SMS gateway
+    calls its callback; browsers never send Expect, oversized lines or headers, or methods
+    the app does not use; every staff route declares its rule (a test checks)."""
+    from server.errors import CODES
+
+    assert NO_SCREEN_MEETS <= set(CODES), sorted(NO_SCREEN_MEETS - set(CODES))
+    english = load(WEB, "en")
+    missing = sorted(code for code in CODES
+                     if code not in NO_SCREEN_MEETS and f"error.{code}" not in english)
+    assert missing == [], f"no words in web/locales/en.json for error codes {missing}"
