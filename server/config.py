@@ -97,6 +97,10 @@ class Config:
         self.RETENTION_ALERT_DAYS = _int("RETENTION_ALERT_DAYS", 365)
         self.RETENTION_MEMBER_IDLE_DAYS = _int("RETENTION_MEMBER_IDLE_DAYS", 365)
         self.RETENTION_AUDIT_DAYS = _int("RETENTION_AUDIT_DAYS", 730)
+        # Sent, gone or failed texts (each points at a number): a month to answer a
+        # question about one. Decided disputes: statement and contact details.
+        self.RETENTION_SMS_DAYS = _int("RETENTION_SMS_DAYS", 30)
+        self.RETENTION_DISPUTE_DAYS = _int("RETENTION_DISPUTE_DAYS", 90)
         # Named in police packs as the third-party reporting source.
         self.PROJECT_NAME = os.environ.get("PROJECT_NAME", "Redflag support project")
         self.DEFAULT_PHONE_REGION = os.environ.get("DEFAULT_PHONE_REGION", "GB")

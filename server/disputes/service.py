@@ -129,7 +129,8 @@ def open_detail(staff, dispute, now=None):
     record(staff, "dispute_viewed", "dispute", dispute.id)
     db.session.commit()
     return {**summary(dispute),
-            "statement": _text(dispute.statement_encrypted, dispute),
+            "statement": (_text(dispute.statement_encrypted, dispute)
+                          if dispute.statement_encrypted else None),
             "contact": (_text(dispute.contact_encrypted, dispute)
                         if dispute.contact_encrypted is not None else None),
             "alerts": [{"id": a.id, "title": a.title, "status": alerts.status_of(a, now)}
@@ -182,3 +183,12 @@ def still_indexed(dispute):
     return db.session.execute(db.select(db.func.count(Identifier.id)).where(
         Identifier.kind == dispute.identifier_kind, Identifier.value == dispute.identifier_value,
         Identifier.alert_id.is_not(None))).scalar_one()
+
+
+def erase_personal_data(ids):
+    """Retention: the statements and contact details of these decided disputes go; the
+    outcome (status, reason, dates) and its audit rows stay. The statement column is
+    NOT NULL, so an erased one is ''. Open disputes are never touched. Does not commit."""
+    db.session.execute(db.update(Dispute).where(Dispute.id.in_(ids), Dispute.status != "open")
+                       .values(statement_encrypted="", contact_encrypted=None)
+                       .execution_options(synchronize_session=False))

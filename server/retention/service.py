@@ -12,6 +12,14 @@ defaults are in README "Retention" and config.py):
   hate-crime perception), which the statistics keep counting.
 - alerts: a live alert with no expiry expires RETENTION_ALERT_DAYS after publication.
 - members: a member not seen for RETENTION_MEMBER_IDLE_DAYS is revoked.
+- sms_members: a text member not seen (no text in, no app request) for the same
+  RETENTION_MEMBER_IDLE_DAYS is wiped as staff would wipe it: number and areas erased,
+  member revoked, texts not yet sent stopped; the empty row stays so counts add up.
+- sms_texts: alert texts and replies no longer queued (sent, gone, failed) are deleted
+  RETENTION_SMS_DAYS after they were made: each points at a number. Queued ones stay.
+- disputes: a decided dispute's statement and contact details are erased
+  RETENTION_DISPUTE_DAYS after the outcome; the outcome (status, reason, dates) and its
+  audit rows stay. An open dispute is never touched.
 - audit: audit rows older than RETENTION_AUDIT_DAYS are deleted.
 - checks: nothing to purge: a check is counted per member, the checked value never stored.
 
@@ -28,17 +36,25 @@ from ..accounts.service import record
 from ..alerts.models import Alert
 from ..cases.models import Case
 from ..clock import utcnow
+from ..disputes import service as disputes
+from ..disputes.models import Dispute
 from ..extensions import db
 from ..reports.models import Report
+from ..sms import service as sms
+from ..sms.models import SmsDelivery, SmsMember
 from ..stats.models import ReportTally
 
-KINDS = ("contacts", "cases", "reports", "alerts", "members", "audit")
+KINDS = ("contacts", "cases", "reports", "alerts", "members", "sms_members", "sms_texts",
+         "disputes", "audit")
 SETTINGS = {
     "contacts": "RETENTION_CONTACT_DAYS",
     "cases": "RETENTION_CLOSED_CASE_DAYS",
     "reports": "RETENTION_REPORT_DAYS",
     "alerts": "RETENTION_ALERT_DAYS",
     "members": "RETENTION_MEMBER_IDLE_DAYS",
+    "sms_members": "RETENTION_MEMBER_IDLE_DAYS",
+    "sms_texts": "RETENTION_SMS_DAYS",
+    "disputes": "RETENTION_DISPUTE_DAYS",
     "audit": "RETENTION_AUDIT_DAYS",
 }
 
@@ -85,13 +101,37 @@ def members_due(now):
                                            seen < cutoff("members", now)).order_by(Member.id))
 
 
+def sms_members_due(now):
+    """Text members not yet wiped whose member was not seen for the period (chosen
+    before `members` revokes them, and whether or not staff revoked them already)."""
+    seen = db.func.coalesce(Member.last_seen_at, Member.created_at)
+    return _ids(db.select(SmsMember.id).join(Member, Member.id == SmsMember.member_id)
+                .where(SmsMember.wiped_at.is_(None), seen < cutoff("sms_members", now))
+                .order_by(SmsMember.id))
+
+
+def sms_texts_due(now):
+    return _ids(db.select(SmsDelivery.id).where(SmsDelivery.status != "queued",
+                                                SmsDelivery.created_at < cutoff("sms_texts", now))
+                .order_by(SmsDelivery.id))
+
+
+def disputes_due(now):
+    """Decided disputes past the period that still hold a statement or contact details."""
+    return _ids(db.select(Dispute.id).where(
+        Dispute.status != "open", Dispute.decided_at < cutoff("disputes", now),
+        db.or_(Dispute.statement_encrypted != "", Dispute.contact_encrypted.is_not(None)))
+        .order_by(Dispute.id))
+
+
 def audit_due(now):
     return _ids(db.select(AuditEvent.id).where(AuditEvent.at < cutoff("audit", now))
                 .order_by(AuditEvent.id))
 
 
 DUE = {"contacts": contacts_due, "cases": cases_due, "reports": reports_due,
-       "alerts": alerts_due, "members": members_due, "audit": audit_due}
+       "alerts": alerts_due, "members": members_due, "sms_members": sms_members_due,
+       "sms_texts": sms_texts_due, "disputes": disputes_due, "audit": audit_due}
 
 
 # --- Purging -------------------------------------------------------------------------------
@@ -152,13 +192,30 @@ def _purge_members(ids, now):
                        .execution_options(synchronize_session=False))
 
 
+def _purge_sms_members(ids, now):
+    for sms_member in db.session.execute(
+            db.select(SmsMember).where(SmsMember.id.in_(ids))).scalars():
+        sms.forget_member(sms_member, now)
+    db.session.flush()
+
+
+def _purge_sms_texts(ids, now):
+    db.session.execute(db.delete(SmsDelivery).where(SmsDelivery.id.in_(ids))
+                       .execution_options(synchronize_session=False))
+
+
+def _purge_disputes(ids, now):
+    disputes.erase_personal_data(ids)
+
+
 def _purge_audit(ids, now):
     db.session.execute(db.delete(AuditEvent).where(AuditEvent.id.in_(ids))
                        .execution_options(synchronize_session=False))
 
 
 PURGE = {"contacts": _purge_contacts, "cases": _purge_cases, "reports": _purge_reports,
-         "alerts": _purge_alerts, "members": _purge_members, "audit": _purge_audit}
+         "alerts": _purge_alerts, "members": _purge_members, "sms_members": _purge_sms_members,
+         "sms_texts": _purge_sms_texts, "disputes": _purge_disputes, "audit": _purge_audit}
 CHUNK = 500  # ids per statement: well under SQLite's and PostgreSQL's parameter limits
 
 
@@ -166,7 +223,8 @@ def run(now=None, dry_run=False):
     """Purge everything past its period, as of `now` (aware UTC; default: now).
 
     Returns {kind: [ids]} of what goes (contact details and cases by their report's or
-    case's id; alerts that expire; members revoked; audit rows deleted). A real run
+    case's id; alerts that expire; members revoked; text members wiped; texts deleted;
+    disputes whose statement and contact details are erased; audit rows deleted). A real run
     applies it and writes one `retention_run` audit row with the count per kind, in one
     commit; a dry run changes nothing."""
     now = now or utcnow()

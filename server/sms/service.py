@@ -151,6 +151,15 @@ def wipe_member(staff, sms_member, now=None):
     """Forget the number and the areas, revoke the member, stop texts not yet sent.
     The empty row stays so counts still add up. Commits."""
     _check_may_manage(staff, sms_member, "wipe")
+    forget_member(sms_member, now)
+    record(staff, "sms_member_wiped", "sms_member", sms_member.id)
+    db.session.commit()
+    return sms_member
+
+
+def forget_member(sms_member, now=None):
+    """Wipe's work without the audit row or the commit (retention counts its own):
+    number and areas erased, member revoked, texts not yet sent stopped."""
     now = now or utcnow()
     sms_member.number_hash = None
     sms_member.number_encrypted = None
@@ -159,9 +168,6 @@ def wipe_member(staff, sms_member, now=None):
     if sms_member.member.revoked_at is None:
         sms_member.member.revoked_at = now
     _stop_queued(sms_member.id, "member wiped", replies_too=True)
-    record(staff, "sms_member_wiped", "sms_member", sms_member.id)
-    db.session.commit()
-    return sms_member
 
 
 def _stop_queued(sms_member_id, reason, replies_too=False):
@@ -334,6 +340,9 @@ def receive(sender, text, now=None):
             queue_reply(None, reply, to=e164)
         db.session.commit()
         return reply
+    # A text in counts as being seen, as a request with an app token does (retention
+    # revokes and wipes members not seen for RETENTION_MEMBER_IDLE_DAYS).
+    sms_member.member.last_seen_at = now
     language = sms_member.language
     command, argument = texts.parse_command(text, language)
     reply = COMMANDS[command](sms_member, argument, now)

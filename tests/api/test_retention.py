@@ -10,10 +10,14 @@ from server.accounts.models import AuditEvent, Member
 from server.alerts.models import Alert
 from server.cases.models import Case, CaseMessage, CaseNote
 from server.clock import utcnow
+from server.disputes import service as disputes
+from server.disputes.models import Dispute
 from server.extensions import db
 from server.identifiers.models import Identifier
 from server.reports.models import Report
 from server.retention import service
+from server.sms import service as sms
+from server.sms.models import SmsDelivery, SmsMember
 from server.stats.models import ReportTally
 from server.stats.service import statistics
 
@@ -179,6 +183,67 @@ def test_audit_rows_go_after_two_years(client, areas, moderator):
     assert {e.action for e in remaining} == {"retention_run"}
 
 
+def sms_member(sms_member_id):
+    return db.session.get(SmsMember, sms_member_id, populate_existing=True)
+
+
+def test_text_members_not_seen_for_a_year_are_wiped_and_revoked(client, areas):
+    idle = sms.enrol(None, "07700 900111", ["hackney"], "en")
+    active = sms.enrol(None, "07700 900222", ["hackney"], "en")
+    joined = idle.created_at.replace(tzinfo=utcnow().tzinfo)
+    # A text in counts as being seen.
+    assert sms.receive("07700 900222", "HELP", now=joined + 200 * DAY)
+    service.run(now=joined + 365 * DAY - DAY)
+    assert sms_member(idle.id).number_encrypted is not None
+    due = service.run(now=joined + 365 * DAY + DAY)
+    assert due["sms_members"] == [idle.id] and idle.member_id in due["members"]
+    gone = sms_member(idle.id)
+    assert gone.number_encrypted is None and gone.number_hash is None and gone.areas == []
+    assert gone.wiped_at is not None and gone.member.revoked_at is not None
+    assert sms.find_member(sms.normalise_number("07700 900111")) is None
+    kept = sms_member(active.id)
+    assert kept.number_encrypted is not None and kept.member.revoked_at is None
+    # Wiped once: not chosen again.
+    assert service.run(now=joined + 400 * DAY)["sms_members"] == []
+
+
+def test_texts_go_after_30_days_but_queued_ones_stay(client, areas):
+    member = sms.enrol(None, "07700 900111", ["hackney"], "en")
+    sms.receive("07700 900111", "HELP")
+    sent = db.session.execute(sa.select(SmsDelivery)).scalars().one()
+    sent.status = "sent"
+    waiting = sms.queue_reply(member, "still queued")
+    db.session.commit()
+    sent_id, waiting_id = sent.id, waiting.id
+    made = sent.created_at.replace(tzinfo=utcnow().tzinfo)
+    service.run(now=made + 30 * DAY - DAY)
+    assert count(SmsDelivery) == 2
+    assert service.run(now=made + 30 * DAY + DAY)["sms_texts"] == [sent_id]
+    assert db.session.execute(sa.select(SmsDelivery.id)).scalars().all() == [waiting_id]
+
+
+def test_decided_disputes_lose_statement_and_contact_after_90_days(client, areas, moderator):
+    decided, _ = disputes.file_dispute("phone", "07700 900123", "Not me.", contact="a@b.example")
+    still_open, _ = disputes.file_dispute("phone", "07700 900124", "Nor me.", contact="c@d.example")
+    disputes.decide(moderator.staff, decided, "not_upheld", "It matches the reports.")
+    decided_at = decided.decided_at.replace(tzinfo=utcnow().tzinfo)
+    service.run(now=decided_at + 90 * DAY - DAY)
+    assert db.session.get(Dispute, decided.id, populate_existing=True).contact_encrypted
+    assert service.run(now=decided_at + 90 * DAY + DAY)["disputes"] == [decided.id]
+    row = db.session.get(Dispute, decided.id, populate_existing=True)
+    assert row.statement_encrypted == "" and row.contact_encrypted is None
+    # The outcome and its audit row stay; staff see no statement any more.
+    assert row.status == "not_upheld" and row.reason == "It matches the reports."
+    assert db.session.execute(sa.select(AuditEvent).filter_by(
+        action="dispute_not_upheld")).scalars().one().target_id == str(decided.id)
+    detail = disputes.open_detail(moderator.staff, row)
+    assert detail["statement"] is None and detail["contact"] is None
+    # An undecided dispute is never purged, however old.
+    assert service.run(now=decided_at + 3000 * DAY)["disputes"] == []
+    kept = db.session.get(Dispute, still_open.id, populate_existing=True)
+    assert kept.statement_encrypted and kept.contact_encrypted
+
+
 # --- One audit row per run; dry runs change nothing ------------------------------------------
 
 def test_each_real_run_writes_one_audit_row_with_counts(client, areas):
@@ -190,7 +255,8 @@ def test_each_real_run_writes_one_audit_row_with_counts(client, areas):
     service.run(now=later)
     (event,) = runs()
     assert event.details == {"contacts": 1, "cases": 0, "reports": 0, "alerts": 0,
-                             "members": 0, "audit": 0}
+                             "members": 0, "sms_members": 0, "sms_texts": 0, "disputes": 0,
+                             "audit": 0}
     assert event.staff_id is None and event.target_id is None
     service.run(now=later)
     assert [e.details["contacts"] for e in runs()] == [1, 0]
