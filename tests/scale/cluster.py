@@ -38,6 +38,11 @@ def call(base, method, path, body=None, source="127.0.0.1", headers=None, timeou
     conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=timeout,
                                       source_address=(source, 0))
     try:
+        conn.connect()
+        if conn.sock.getsockname() == conn.sock.getpeername():
+            # TCP's simultaneous open: polling a port nobody listens on yet, from the same
+            # ephemeral range, can connect the socket to itself and read back its own request.
+            raise ConnectionRefusedError(f"connected to itself on port {parts.port}")
         data = raw if raw is not None else (None if body is None else json.dumps(body).encode())
         sent = {"Content-Type": "application/json", **(headers or {})}
         conn.request(method, path, body=data, headers=sent)
