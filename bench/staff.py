@@ -1,17 +1,27 @@
-"""Staff pages and exports as the reports grow: statistics, the queue (first page and a
-deep page), a report's detail, and the police-pack CSV, at 10k / 100k (/ 1M) reports.
+"""Staff pages and exports as the reports grow: statistics, the queue (first page, a deep
+page, filtered first pages), a report's detail, and the police-pack CSV, at 10k / 100k /
+1M reports, on SQLite and PostgreSQL.
 
-Loads each size with a bulk loader (COPY on PostgreSQL, executemany in transactions of
-50,000 on SQLite), then times each endpoint through the whole application stack (Flask
-test client -> staff session -> view -> service -> database), with GET /healthz (one
-`SELECT 1`) interleaved as the same-run baseline; prints p50/p99 and the ratio. The police
-pack is timed once per size: rows/s and how much this process's peak memory grew.
+Loads each size into one growing database with a bulk loader (COPY on PostgreSQL; on
+SQLite executemany of pre-converted rows in transactions of 100,000 on its own connection
+with synchronous=OFF, as nothing is lost if a benchmark's database is), then times each
+endpoint through the whole application stack (Flask test client -> staff session -> view
+-> service -> database), with GET /healthz (one `SELECT 1`) interleaved as the same-run
+baseline, and prints p50/p99 in ms and their ratio to the baseline's.
 
-    .venv/bin/python bench/staff.py [--engine sqlite|postgresql|both] [--sizes 10000,100000]
-                                    [--samples 40]
+The police pack is timed on a window of at most PACK_ROWS rows (the whole pack below
+that): rows/s and how much this process's resident memory grew while streaming it.
+
+    .venv/bin/python bench/staff.py [--engine sqlite|postgresql|both]
+        [--sizes 10000,100000,1000000] [--only stats,queue,deep,filters,detail,pack]
+        [--samples 40]
+
+Endpoints (--only): stats (statistics JSON), queue (first page), deep (the page after the
+middle report), filters (first page filtered by area, status, incident type, identifier),
+detail (a report in full, a different report each time), pack (police-pack CSV).
 """
 import argparse
-import json
+import math
 import random
 import resource
 import statistics
@@ -19,143 +29,252 @@ import sys
 import time
 import uuid
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 from harness import database, make_app, migrate_and_seed_areas
 
 from server.extensions import db
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+
+ENDPOINTS = ("stats", "queue", "deep", "filters", "detail", "pack")
+PACK_ROWS = 100_000
+CHUNK = 100_000
+# Reports arrive every 15 s from T0: 1M reports span 174 days, all in the past.
+T0 = datetime(2025, 1, 1, tzinfo=UTC)
+DAYS = 700
 TYPES = ["physical_assault", "robbery", "theft", "refused_to_pay", "threats",
-         "harassment_or_stalking", "condom_removal", "outing_or_blackmail"]
+         "harassment_or_stalking", "condom_removal", "outing", "blackmail"]
+# 70 % shareable with the police (n % 10 in 0..8 maps to these four; 9 is "none").
 CONSENT = ["anonymous_intelligence", "contact_via_project", "full_report", "none"]
+STATUSES = ("received", "in_review", "published", "not_published")
+SHAREABLE = 0.7
 COLUMNS = ("id", "content_hash", "receipt_hash", "status", "received_at", "updated_at",
            "occurred_on", "area_id", "incident_types", "description", "offender",
-           "consent_publish", "consent_police", "support_requested", "on_behalf",
-           "perpetrator", "targeted_because")
+           "consent_publish", "consent_police", "support_requested", "support_come_back",
+           "on_behalf", "perpetrator", "targeted_because")
 
 
-def rows(start, stop, area_ids, now):
+def report_id(n):
+    return uuid.UUID(int=n + 1)
+
+
+def phone(n):
+    """The offender's phone of report n (as written, normalised): 50,000 numbers, so at
+    1M reports each is carried by 20 reports."""
+    return f"07700 9{n % 50000:05d}", f"+4477009{n % 50000:05d}"
+
+
+def rows(start, stop, area_ids):
+    """Report rows n = start..stop-1 as Python values in COLUMNS order; the same n always
+    gives the same row, whatever the chunking."""
     rng = random.Random(start)
     for n in range(start, stop):
-        types = rng.sample(TYPES, rng.choice((1, 1, 2, 3)))
-        yield (uuid.UUID(int=n + 1), f"{n:064x}", f"{n:064x}",
-               rng.choice(("received", "in_review", "published", "rejected")),
-               now - timedelta(seconds=stop - n), now - timedelta(seconds=stop - n),
-               date(2024, 1, 1) + timedelta(days=n % 700), rng.choice(area_ids),
-               json.dumps(types), "Bench report: took the money back and left.",
-               json.dumps({"phones": [f"07700 9{n % 50000:05d}"], "build": "slim"}),
-               True, CONSENT[n % 10 % 4] if n % 10 < 9 else "none", False, False,
-               rng.choice((None, "client", "manager")),
-               json.dumps(["sex_work"]) if n % 7 == 0 else None)
+        at = T0 + timedelta(seconds=15 * n)
+        yield (report_id(n), f"{n:064x}", f"{n:064x}", STATUSES[rng.randrange(4)], at, at,
+               date(2024, 1, 1) + timedelta(days=n % DAYS), area_ids[rng.randrange(len(area_ids))],
+               rng.sample(TYPES, rng.choice((1, 1, 2, 3))),
+               "Bench report: took the money back and left.",
+               {"phones": [phone(n)[0]], "build": "slim"},
+               True, CONSENT[n % 10 % 4] if n % 10 < 9 else "none", False, False, False,
+               (None, "client", "manager_or_venue_staff")[rng.randrange(3)],
+               ["sex_work"] if n % 7 == 0 else None)
 
 
 def load(app, start, stop):
-    """Add reports start..stop (ids are the numbers, so sizes grow one database)."""
+    """Add reports start..stop-1 and one phone identifier each (ids are the numbers, so
+    the sizes grow one database); then ANALYZE."""
     with app.app_context():
         from server.areas.models import Area
-        area_ids = db.session.execute(db.select(Area.id)).scalars().all()
-        now = datetime.now(UTC)
+        area_ids = db.session.execute(db.select(Area.id).order_by(Area.id)).scalars().all()
         engine = db.engine
         if engine.dialect.name == "postgresql":
-            raw = engine.raw_connection()
-            try:
-                with raw.cursor() as cursor:
-                    with cursor.copy(f"COPY report ({', '.join(COLUMNS)}) FROM STDIN") as copy:
-                        for row in rows(start, stop, area_ids, now):
-                            copy.write_row(row)
-                    cursor.execute(
-                        "INSERT INTO identifier (kind, value, report_id) "
-                        "SELECT 'phone', '+4477009' || lpad(((n - 1) %% 50000)::text, 5, '0'), id "
-                        "FROM (SELECT id, ('x' || substr(replace(id::text, '-', ''), 17))"
-                        "::bit(64)::bigint AS n FROM report) r WHERE n > %s AND n <= %s",
-                        (start, stop))
-                raw.commit()
-            finally:
-                raw.close()
-            with engine.connect() as conn:
-                conn.exec_driver_sql("ANALYZE")
-                conn.commit()
+            _load_postgresql(engine, start, stop, area_ids)
         else:
-            from server.identifiers.models import Identifier
-            from server.reports.models import Report
-            table = Report.__table__
-            for chunk in range(start, stop, 50_000):
-                batch = [dict(zip(COLUMNS, row, strict=True)) for row in
-                         rows(chunk, min(chunk + 50_000, stop), area_ids, now)]
-                for row in batch:
-                    for key in ("incident_types", "offender", "targeted_because"):
-                        row[key] = json.loads(row[key]) if row[key] else None
-                with engine.begin() as conn:
-                    conn.execute(table.insert(), batch)
-                    conn.execute(Identifier.__table__.insert(), [
-                        {"kind": "phone", "value": f"+4477009{(row['id'].int - 1) % 50000:05d}",
-                         "report_id": row["id"]} for row in batch])
-            with engine.connect() as conn:
-                conn.exec_driver_sql("ANALYZE")
+            _load_sqlite(engine, start, stop, area_ids)
+        db.session.remove()
 
 
-def timed(client, path, samples, baseline):
-    """(p50, p99) in ms of path, and of /healthz interleaved (into baseline)."""
-    times = []
-    for _ in range(samples):
-        t = time.perf_counter()
-        response = client.get(path)
-        times.append((time.perf_counter() - t) * 1000)
-        assert response.status_code == 200, (path, response.status_code)
-        t = time.perf_counter()
-        client.get("/healthz")
-        baseline.append((time.perf_counter() - t) * 1000)
-    return percentiles(times)
+def _load_postgresql(engine, start, stop, area_ids):
+    import json
+    raw = engine.raw_connection()
+    try:
+        with raw.cursor() as cursor:
+            json_at = [COLUMNS.index(c) for c in ("incident_types", "offender", "targeted_because")]
+            with cursor.copy(f"COPY report ({', '.join(COLUMNS)}) FROM STDIN") as copy:
+                for row in rows(start, stop, area_ids):
+                    row = list(row)
+                    for i in json_at:
+                        if row[i] is not None:
+                            row[i] = json.dumps(row[i])
+                    copy.write_row(row)
+            with cursor.copy("COPY identifier (kind, value, report_id) FROM STDIN") as copy:
+                for n in range(start, stop):
+                    copy.write_row(("phone", phone(n)[1], report_id(n)))
+        raw.commit()
+        raw.autocommit = True
+        with raw.cursor() as cursor:
+            cursor.execute("ANALYZE")
+    finally:
+        raw.close()
 
+
+def _load_sqlite(engine, start, stop, area_ids):
+    """executemany on the driver's own connection, each value converted as SQLAlchemy
+    would (its column type's bind processor), so the app reads the rows it wrote."""
+    import sqlite3
+
+    from server.identifiers.models import Identifier
+    from server.reports.models import Report
+    dialect = engine.dialect
+    converters = [Report.__table__.c[name].type.bind_processor(dialect) for name in COLUMNS]
+    to_id = Identifier.__table__.c.report_id.type.bind_processor(dialect)
+    report_sql = (f"INSERT INTO report ({', '.join(COLUMNS)}) "
+                  f"VALUES ({', '.join('?' * len(COLUMNS))})")
+    connection = sqlite3.connect(engine.url.database, isolation_level=None)
+    try:
+        connection.execute("PRAGMA synchronous=OFF")
+        connection.execute("PRAGMA cache_size=-262144")  # 256 MiB: the indexes stay in memory
+        for chunk in range(start, stop, CHUNK):
+            end = min(chunk + CHUNK, stop)
+            batch = [tuple(value if value is None or convert is None else convert(value)
+                           for convert, value in zip(converters, row, strict=True))
+                     for row in rows(chunk, end, area_ids)]
+            connection.execute("BEGIN")
+            connection.executemany(report_sql, batch)
+            connection.executemany(
+                "INSERT INTO identifier (kind, value, report_id) VALUES ('phone', ?, ?)",
+                [(phone(n)[1], to_id(report_id(n))) for n in range(chunk, end)])
+            connection.execute("COMMIT")
+        connection.execute("ANALYZE")
+    finally:
+        connection.close()
+
+
+# --- Timing ------------------------------------------------------------------------------
 
 def percentiles(times):
     ordered = sorted(times)
     return statistics.median(ordered), ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
 
 
+def timed(client, paths, samples, baseline):
+    """(p50, p99) in ms of GET paths (a path, or a function of the sample number giving
+    one), with /healthz timed right after each (into baseline)."""
+    times = []
+    for i in range(samples):
+        path = paths(i) if callable(paths) else paths
+        t = time.perf_counter()
+        response = client.get(path)
+        response.get_data()
+        times.append((time.perf_counter() - t) * 1000)
+        assert response.status_code == 200, (path, response.status_code, response.get_data()[:300])
+        t = time.perf_counter()
+        client.get("/healthz").get_data()
+        baseline.append((time.perf_counter() - t) * 1000)
+    return percentiles(times)
+
+
 def rss_mib():
-    """This process's resident memory now (the peak, ru_maxrss, was set by the loader)."""
     with open("/proc/self/statm") as statm:
         return int(statm.read().split()[1]) * resource.getpagesize() / 2**20
 
 
-def measure(app, size, samples):
-    from tests.api.staff import StaffClient
+def deep_page(app, size):
+    """The queue page after the middle report (received_at, id), as the app's own cursor
+    for it when the queue is paged by key, else by offset."""
+    from server.moderation import reading
+    middle = size // 2
+    cursor_for = getattr(reading, "queue_cursor", None)
+    if cursor_for is None:
+        return f"/api/v1/staff/reports?limit=50&offset={middle}"
     with app.app_context():
-        username = f"bench{uuid.uuid4().hex[:6]}"
-        staff = StaffClient(app, username, "admin").client
-        some_id = uuid.UUID(int=size // 2)
-        baseline, out = [], {}
-        out["stats"] = timed(staff, "/api/v1/staff/stats", max(5, samples // 4), baseline)
+        from server.reports.models import Report
+        report = db.session.get(Report, report_id(middle))
+        after = cursor_for(report)
+        db.session.remove()
+    return f"/api/v1/staff/reports?limit=50&after={after}"
+
+
+def pack_window(size):
+    """Query string for a pack of at most PACK_ROWS rows: a window of incident days."""
+    shareable = size * SHAREABLE
+    if shareable <= PACK_ROWS:
+        return ""
+    days = math.floor(DAYS * PACK_ROWS / shareable)
+    first = date(2024, 1, 1)
+    return f"?from={first.isoformat()}&to={(first + timedelta(days=days - 1)).isoformat()}"
+
+
+def measure(app, size, samples, only):
+    """{endpoint label: (p50, p99)}, the baseline (p50, p99), and the pack's figures
+    (rows, median seconds, MiB grown) or None."""
+    from factories import StaffClient
+    with app.app_context():
+        staff = StaffClient(app, f"bench{uuid.uuid4().hex[:6]}", "admin").client
+    baseline, out, pack = [], {}, None
+    if "stats" in only:
+        out["stats"] = timed(staff, "/api/v1/staff/stats", max(5, samples // 2), baseline)
+    if "queue" in only:
         out["queue first page"] = timed(staff, "/api/v1/staff/reports?limit=50", samples,
                                         baseline)
-        deep = max(0, size // 2)
-        out[f"queue at offset {deep}"] = timed(
-            staff, f"/api/v1/staff/reports?limit=50&offset={deep}", samples, baseline)
-        out["report detail"] = timed(staff, f"/api/v1/staff/reports/{some_id}", samples,
-                                     baseline)
-        before = peak = rss_mib()
-        t = time.perf_counter()
-        response = staff.get("/api/v1/staff/police-pack.csv")
-        count = -1
-        for chunk in response.response:
-            count += chunk.count(b"\n")
-            peak = max(peak, rss_mib())
-        seconds = time.perf_counter() - t
-        grown = peak - before
-        return out, percentiles(baseline), (count, seconds, grown)
+    if "deep" in only:
+        path = deep_page(app, size)
+        label = "queue deep page (cursor)" if "after=" in path else "queue deep page (offset)"
+        out[label] = timed(staff, path, samples, baseline)
+    if "filters" in only:
+        for label, query in (("area", "area=camden"), ("status", "status=received"),
+                             ("incident type", "incident_type=robbery"),
+                             ("rare incident type", "incident_type=blackmail&status=received"),
+                             ("identifier", "identifier_kind=phone&identifier=07700+912345")):
+            out[f"queue by {label}"] = timed(
+                staff, f"/api/v1/staff/reports?limit=50&{query}", samples, baseline)
+    if "detail" in only:
+        rng = random.Random(size)
+        ids = [report_id(rng.randrange(size)) for _ in range(samples)]
+        out["report detail"] = timed(staff, lambda i: f"/api/v1/staff/reports/{ids[i]}",
+                                     samples, baseline)
+    if "pack" in only:
+        path = "/api/v1/staff/police-pack.csv" + pack_window(size)
+        times, grown, count = [], 0.0, 0
+        for _ in range(max(3, samples // 10)):
+            before = peak = rss_mib()
+            t = time.perf_counter()
+            response = staff.get(path)
+            assert response.status_code == 200, response.get_data()[:300]
+            count = -1
+            for chunk in response.response:
+                count += chunk.count(b"\n")
+                peak = max(peak, rss_mib())
+            response.close()
+            times.append((time.perf_counter() - t) * 1000)
+            grown = max(grown, peak - before)
+            t = time.perf_counter()
+            staff.get("/healthz").get_data()
+            baseline.append((time.perf_counter() - t) * 1000)
+        out["police pack"] = percentiles(times)
+        pack = (count, statistics.median(times) / 1000, grown)
+    return out, percentiles(baseline), pack
 
 
 def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--engine", default="both")
-    parser.add_argument("--sizes", default="10000,100000")
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--engine", default="both", choices=("sqlite", "postgresql", "both"))
+    parser.add_argument("--sizes", default="10000,100000,1000000",
+                        help="comma-separated report counts, growing (default: %(default)s)")
+    parser.add_argument("--only", default=",".join(ENDPOINTS),
+                        help="comma-separated endpoints (default: %(default)s)")
     parser.add_argument("--samples", type=int, default=40)
     args = parser.parse_args()
     engines = ["sqlite", "postgresql"] if args.engine == "both" else [args.engine]
-    sizes = [int(s) for s in args.sizes.split(",")]
+    sizes = sorted(int(s.replace("_", "")) for s in args.sizes.split(","))
+    only = set(args.only.split(","))
+    unknown = only - set(ENDPOINTS)
+    if unknown:
+        parser.error(f"unknown endpoints {sorted(unknown)}; choose from {', '.join(ENDPOINTS)}")
     for engine in engines:
         with database(engine) as url:
-            app = make_app(url, PASSWORD_HASH_FAST=True, RATELIMIT_ENABLED=False)
+            app = make_app(url, RATELIMIT_ENABLED=False)
             migrate_and_seed_areas(app)
             loaded = 0
             for size in sizes:
@@ -164,14 +283,18 @@ def main():
                 print(f"\n{engine}, {size:,} reports (loaded {size - loaded:,} in "
                       f"{time.perf_counter() - t:.1f} s)")
                 loaded = size
-                out, (b50, b99), (count, seconds, grown) = measure(app, size, args.samples)
-                print(f"  {'GET /healthz (baseline)':32} p50 {b50:8.1f} ms  p99 {b99:8.1f} ms")
+                out, (b50, b99), pack = measure(app, size, args.samples, only)
+                print(f"  {'GET /healthz (baseline)':30} p50 {b50:8.1f} ms  p99 {b99:8.1f} ms")
                 for name, (p50, p99) in out.items():
-                    print(f"  {name:32} p50 {p50:8.1f} ms  p99 {p99:8.1f} ms"
-                          f"   x{p50 / b50:6.1f} / x{p99 / b99:6.1f}")
-                print(f"  police pack: {count:,} rows in {seconds:.2f} s = "
-                      f"{count / seconds:,.0f} rows/s; peak memory grew {grown:.0f} MiB")
+                    print(f"  {name:30} p50 {p50:8.1f} ms  p99 {p99:8.1f} ms"
+                          f"   x{p50 / b50:7.1f} / x{p99 / b99:7.1f}")
+                if pack:
+                    count, seconds, grown = pack
+                    print(f"  police pack: {count:,} rows in {seconds:.2f} s (median) = "
+                          f"{count / seconds:,.0f} rows/s; resident memory grew {grown:.0f} MiB")
                 sys.stdout.flush()
+            with app.app_context():
+                db.engine.dispose()
 
 
 if __name__ == "__main__":
