@@ -44,6 +44,11 @@ def create_app(config=None):
     serving.init_app(app)
     db.init_app(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS), render_as_batch=True)
+    # Redis down: count in each process's memory until it is back, and keep taking reports
+    # (limits are then per process) rather than refusing every request with a 500. Never
+    # from memory to memory: that would only split one count across two stores.
+    app.config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED",
+                          not app.config["RATELIMIT_STORAGE_URI"].startswith("memory://"))
     limiter.init_app(app)
     api.init_app(app)
 

@@ -77,9 +77,6 @@ class Config:
         self.RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
         # Several deployments (or test runs) may share one Redis.
         self.RATELIMIT_KEY_PREFIX = os.environ.get("RATELIMIT_KEY_PREFIX", "redflag")
-        # Redis down: count in each process's memory until it is back, and keep taking reports
-        # (limits are then per process) rather than refusing every request with a 500.
-        self.RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
         self.RATELIMIT_HEADERS_ENABLED = True
         # A refused request must not eat into the allowance (fixed windows count it).
         self.RATELIMIT_STRATEGY = "moving-window"

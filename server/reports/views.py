@@ -26,8 +26,14 @@ blp = Blueprint("reports", __name__, url_prefix="/api/v1", description="Reports 
 # one sync of a full outbox is one request but not a way around the hourly cap.
 # A drop-in shares one address: see ANON_REPORT_RATE_LIMIT / ANON_REPORT_COUNT_LIMIT.
 def _sent_by_member():
-    # A bad or revoked token is a 401 here already; a member is never rate-limited.
-    return member_from_request() is not None
+    # A member is never rate-limited, and a bad or revoked token is not counted either:
+    # reporter() refuses it with a 401, so it stores nothing and must not use up a drop-in's
+    # allowance. Never raise here: Flask-Limiter takes anything raised in a limit check for
+    # a storage failure and switches to another store, splitting the counts.
+    try:
+        return member_from_request() is not None
+    except Unauthorized:
+        return True
 
 
 def _reports_in_request():

@@ -81,6 +81,19 @@ def test_bad_checks_get_field_errors(client, areas, body):
     assert response.get_json()["errors"]["json"]
 
 
+def test_refused_callers_between_checks_leave_the_count_as_it_was(client, areas):
+    """No token, a bad token: 401 each time, and the member's limit still counts exactly
+    (the limiter must not switch to a second, empty store when its key check refuses)."""
+    headers = member_headers()
+    codes = []
+    for _ in range(7):
+        codes.append(check(client, headers, "phone", "07700 900123").status_code)
+        assert check(client, {}, "phone", "07700 900123").status_code == 401
+        bad = {"Authorization": "Bearer not-a-token"}
+        assert check(client, bad, "phone", "07700 900123").status_code == 401
+    assert codes == [200] * 5 + [429] * 2
+
+
 def test_rate_limit_per_member_and_counted(client, areas):
     headers = member_headers()
     for _ in range(5):

@@ -356,6 +356,24 @@ def test_anonymous_requests_are_rate_limited_per_address(client, areas):
     assert row_count() == 8
 
 
+@pytest.mark.parametrize("app_config", [{"ANON_REPORT_RATE_LIMIT": "3 per minute"}])
+def test_requests_refused_before_the_limit_do_not_reset_it(client, areas):
+    """A refused token (401) between anonymous reports is not counted and leaves the count
+    as it was: the limiter must not switch to a second, empty store when its exemption
+    check refuses."""
+    here = {"REMOTE_ADDR": "198.51.100.9"}
+    bad = {"Authorization": "Bearer not-a-token"}
+    codes = []
+    for _ in range(6):
+        codes.append(client.post(URL, json=new_report(), environ_base=here).status_code)
+        assert client.post(URL, json=new_report(), headers=bad,
+                           environ_base=here).status_code == 401
+        assert client.post("/api/v1/sync", json={"reports": [new_report()]}, headers=bad,
+                           environ_base=here).status_code == 401
+    assert codes == [201] * 3 + [429] * 3
+    assert row_count() == 3
+
+
 @pytest.mark.parametrize("app_config", [{"ANON_REPORT_COUNT_LIMIT": "5 per hour"}])
 def test_the_hourly_limit_counts_reports_not_requests(client, areas):
     batch = {"reports": [new_report() for _ in range(3)]}
