@@ -159,6 +159,9 @@ class Config:
         self.SMS_DEFAULT_LANGUAGE = os.environ.get("SMS_DEFAULT_LANGUAGE", "en")
         # A text from a number that is not a member: one neutral reply a day, or none.
         self.SMS_REPLY_TO_UNKNOWN = _bool("SMS_REPLY_TO_UNKNOWN", False)
+        # Replies to one text member, whatever the command: a day's worth of honest use, and
+        # a cap on what a lost or borrowed phone can cost the project.
+        self.SMS_MEMBER_REPLY_LIMIT = os.environ.get("SMS_MEMBER_REPLY_LIMIT", "30 per day")
         # The sender: texts claimed at once; texts handed over between two commits (the
         # most a crash can send twice); requests to the gateway at once (Kannel is fastest
         # with one); the claim's lease, one request's timeout, retries.

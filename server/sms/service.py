@@ -327,7 +327,9 @@ def receive(sender, text, now=None):
     sender hands it over). Returns the reply queued, or None. Commits.
 
     A number that is not a live member gets nothing about alerts: at most one neutral
-    reply a day, and only with SMS_REPLY_TO_UNKNOWN on."""
+    reply a day, and only with SMS_REPLY_TO_UNKNOWN on. A member gets at most
+    SMS_MEMBER_REPLY_LIMIT replies (READ, HELP, AREAS... all count; CHECK also has the
+    member's check limit)."""
     now = now or utcnow()
     config = current_app.config
     e164 = normalise_number(sender)
@@ -343,10 +345,19 @@ def receive(sender, text, now=None):
     # A text in counts as being seen, as a request with an app token does (retention
     # revokes and wipes members not seen for RETENTION_MEMBER_IDLE_DAYS).
     sms_member.member.last_seen_at = now
-    language = sms_member.language
-    command, argument = texts.parse_command(text, language)
-    reply = COMMANDS[command](sms_member, argument, now)
-    queue_reply(sms_member, reply)
+    command, argument = texts.parse_command(text, sms_member.language)
+    # Every reply is a text the project pays for and the phone may be charged to read:
+    # past SMS_MEMBER_REPLY_LIMIT a member gets no answer until the window moves on, but
+    # STOP and START still take effect.
+    answered = _allowed(config["SMS_MEMBER_REPLY_LIMIT"], "sms-replies",
+                        f"member-{sms_member.member_id}")
+    reply = None
+    if answered or command in ("stop", "start"):
+        reply = COMMANDS[command](sms_member, argument, now)
+    if answered:
+        queue_reply(sms_member, reply)
+    else:
+        reply = None
     db.session.commit()
     return reply
 

@@ -61,6 +61,23 @@ def test_check_limit_is_the_members_check_limit(app, client, warned):
     assert last_reply() == "Too many checks from this phone. Try again later."
 
 
+def test_replies_to_a_member_stop_at_the_reply_limit_but_stop_still_acts(app, client, warned):
+    app.config["SMS_MEMBER_REPLY_LIMIT"] = "3 per day"
+    alert, member = warned
+    ref = service.alert_ref(alert.id)
+    for text in ("HELP", f"READ {ref}", "AREAS", f"READ {ref}", "CHECK 07700 900123"):
+        text_in(client, "447700900001", text)
+    assert len(queued("reply")) == 3
+    text_in(client, "447700900001", "STOP")
+    assert len(queued("reply")) == 3
+    db.session.expire_all()
+    assert member.stopped_at is not None
+    # Another member has their own allowance.
+    enrol("07700 900002")
+    text_in(client, "447700900002", "HELP")
+    assert len(queued("reply")) == 4
+
+
 def test_read_sends_the_alert_in_full_and_only_live_ones(client, warned):
     alert, _ = warned
     ref = service.alert_ref(alert.id)
