@@ -176,7 +176,7 @@ def csv_download(header, rows, filename):
     writer = csv.writer(out)
     writer.writerow(header)
     for row in rows:
-        writer.writerow([_cell(value) for value in row])
+        writer.writerow([csv_cell(value) for value in row])
     # The byte-order mark makes spreadsheet programs read the file as UTF-8.
     response = Response("\ufeff" + out.getvalue(), mimetype="text/csv")
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
@@ -184,16 +184,19 @@ def csv_download(header, rows, filename):
     return response
 
 
-def csv_stream(header, rows, filename, chunk_rows=500):
+def csv_stream(header, rows, filename, chunk_rows=500, cells=None):
     """csv_download() for exports of any size: the rows (an iterator) are written to the
-    client as they are read, chunk_rows at a time, so memory stays flat."""
+    client as they are read, chunk_rows at a time, so memory stays flat. cells: row ->
+    its cells as text, as csv_cell renders them (default: csv_cell of each value)."""
+    cells = cells or (lambda row: [csv_cell(value) for value in row])
+
     def generate():
         out = io.StringIO()
         writer = csv.writer(out)
         out.write("\ufeff")
         writer.writerow(header)
         for number, row in enumerate(rows, start=1):
-            writer.writerow([_cell(value) for value in row])
+            writer.writerow(cells(row))
             if number % chunk_rows == 0:
                 yield out.getvalue()
                 out.seek(0)
@@ -229,7 +232,9 @@ def neutralise_cell(value):
     return text
 
 
-def _cell(value):
+def csv_cell(value):
+    """A value as one CSV cell: None is empty, a list is joined with "; ", and the text
+    is neutralised against formulas (neutralise_cell)."""
     if value is None:
         return ""
     if isinstance(value, (list, tuple)):

@@ -15,12 +15,11 @@ moderator chose, and the reference the police quote back to the project. Only a
 Police who want more quote the reference; the project asks the reporter through their
 case (cases.service.record_police_request), the police never contact them directly.
 """
-import base64
+import functools
 from datetime import timedelta
 
 from cryptography.fernet import InvalidToken
 from flask import current_app
-from sqlalchemy.orm import contains_eager
 
 from ..accounts.models import AuditEvent
 from ..accounts.service import record
@@ -28,9 +27,18 @@ from ..areas.models import Area
 from ..clock import utcnow
 from ..crypto import decrypt_contact
 from ..extensions import db
-from ..pages import t
-from ..reports.models import POLICE_HANDLING, Report
-from ..security import keyed_digest
+from ..pages import csv_cell, t
+from ..reports.models import (
+    CONTACT_METHODS,
+    INCIDENT_TYPES,
+    PARTS_OF_DAY,
+    PERPETRATOR_KINDS,
+    POLICE_CONSENT,
+    POLICE_HANDLING,
+    TARGETED_BECAUSE,
+    Report,
+)
+from ..security import keyed_digester
 
 # `reference`: what the police quote back to the project (see reference()); not the
 # report id, which was made on the reporter's phone and could tie the pack to that phone.
@@ -68,9 +76,27 @@ DEFAULT_HANDLING = POLICE_HANDLING[0]
 def reference(report_id):
     """A short reference for a report, keyed with SECRET_KEY: stable across packs, and
     staff can find the report from it (report_for_reference), nobody else can."""
-    digest = keyed_digest(current_app.config["SECRET_KEY"], "police-reference", str(report_id))
-    code = base64.b32encode(digest).decode("ascii")[:10]
-    return f"{code[:5]}-{code[5:]}"
+    return referencer()(report_id)
+
+
+def referencer():
+    """reference() for many reports (a pack, a search): report id -> reference, with the
+    key derived once."""
+    digest = keyed_digester(current_app.config["SECRET_KEY"], "police-reference")
+
+    def one(report_id):
+        # The first 10 base32 characters of the digest are its first 50 bits, 5 each.
+        bits = int.from_bytes(digest(str(report_id))[:7], "big") >> 6
+        code = (_BASE32_PAIRS[bits >> 40] + _BASE32_PAIRS[(bits >> 30) & 1023]
+                + _BASE32_PAIRS[(bits >> 20) & 1023] + _BASE32_PAIRS[(bits >> 10) & 1023]
+                + _BASE32_PAIRS[bits & 1023])
+        return f"{code[:5]}-{code[5:]}"
+    return one
+
+
+# Two base32 characters (RFC 4648 alphabet) for each 10-bit number.
+_BASE32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
+_BASE32_PAIRS = [a + b for a in _BASE32 for b in _BASE32]
 
 
 def _conditions(date_from=None, date_to=None, area_slugs=(), received_by=None):
@@ -89,15 +115,18 @@ def _conditions(date_from=None, date_to=None, area_slugs=(), received_by=None):
     return conditions
 
 
+# What a pack row is built from: plain rows (not ORM objects), read a batch at a time.
+PACK_COLUMNS = (Report.id, Report.consent_police, Report.police_handling,
+                Report.targeted_because, Report.incident_types, Report.perpetrator,
+                Area.name.label("area_name"), Report.occurred_on, Report.part_of_day,
+                Report.description, Report.offender, Report.contact_encrypted,
+                Report.linked_to_id)
+
+
 def _shareable(date_from=None, date_to=None, area_slugs=(), received_by=None):
-    query = (db.select(Report).join(Area, Report.area_id == Area.id)
-             .options(contains_eager(Report.area))
+    query = (db.select(*PACK_COLUMNS).join(Area, Report.area_id == Area.id)
              .where(*_conditions(date_from, date_to, area_slugs, received_by)))
     return query.order_by(Report.occurred_on, Report.received_at, Report.id)
-
-
-def shareable_reports(date_from=None, date_to=None, area_slugs=()):
-    return db.session.execute(_shareable(date_from, date_to, area_slugs)).scalars().all()
 
 
 def pack_rows(date_from=None, date_to=None, area_slugs=()):
@@ -110,33 +139,45 @@ BATCH = 1000
 
 
 def iter_pack_rows(date_from=None, date_to=None, area_slugs=(), received_by=None):
-    """pack_rows() as a generator, read from the database BATCH reports at a time, so a
-    pack of any size takes the same memory; the linked references of a batch come from
-    one query instead of one per report."""
+    """pack_rows() as a generator, read from the database BATCH reports at a time (plain
+    rows), so a pack of any size takes the same memory; the linked references of a batch
+    come from one or two indexed queries instead of one per report."""
     query = _shareable(date_from, date_to, area_slugs, received_by).execution_options(
         yield_per=BATCH)
-    for batch in db.session.execute(query).scalars().partitions():
+    build = _row_builder()
+    for batch in db.session.execute(query).partitions():
         groups = _linked_groups(batch)
         for report in batch:
-            yield pack_row(report, groups)
+            yield build(report, groups)
 
 
 def _linked_groups(reports):
     """{root id: [shareable report ids of that incident, oldest first]} for the groups
-    that the reports belong to (a report links to its group's first report)."""
+    that the reports belong to (a report links to its group's first report). Reports
+    linked to nothing and linked to by nothing (nearly all) are in no group.
+
+    Two queries on indexes (report.linked_to_id, then the primary key) rather than one
+    with an OR of both, which the engines answer by scanning the whole table."""
+    ids = {report.id for report in reports}
     roots = {report.linked_to_id for report in reports if report.linked_to_id is not None}
-    roots |= {report.id for report in reports}
+    columns = (Report.id, Report.linked_to_id, Report.received_at)
+    members = db.session.execute(
+        db.select(*columns).where(Report.linked_to_id.in_(ids | roots),
+                                  Report.consent_police.in_(SHAREABLE))).all()
+    roots |= {linked_to_id for _, linked_to_id, _ in members}
+    if not roots:
+        return {}
+    firsts = db.session.execute(
+        db.select(*columns).where(Report.id.in_(roots),
+                                  Report.consent_police.in_(SHAREABLE))).all()
     groups = {}
-    rows = db.session.execute(
-        db.select(Report.id, Report.linked_to_id)
-        .where(db.or_(Report.id.in_(roots), Report.linked_to_id.in_(roots)),
-               Report.consent_police.in_(SHAREABLE))
-        .order_by(Report.received_at, Report.id)).all()
-    for report_id, linked_to_id in rows:
+    for report_id, linked_to_id, _ in sorted({*members, *firsts},
+                                             key=lambda row: (row[2], row[0])):
         groups.setdefault(linked_to_id or report_id, []).append(report_id)
     return groups
 
 
+@functools.lru_cache(maxsize=4096)
 def time_window(day):
     """The incident's week, Monday to Sunday, as an ISO 8601 interval "YYYY-MM-DD/YYYY-MM-DD":
     coarse enough not to point at one booking."""
@@ -144,60 +185,92 @@ def time_window(day):
     return f"{monday.isoformat()}/{(monday + timedelta(days=6)).isoformat()}"
 
 
-def _linked_references(report, groups=None):
-    """References of the other reports of the same incident that may be shared too: a
-    report whose reporter said "none" is not even mentioned. groups: _linked_groups()
-    of the batch the report is in."""
-    root_id = report.linked_to_id or report.id
-    if groups is not None:
-        return [reference(other) for other in groups.get(root_id, ()) if other != report.id]
-    others = db.session.execute(
+def pack_row(report, groups=None):
+    """One report's pack row: report is a Report, or a row of PACK_COLUMNS."""
+    return _row_builder()(report, groups)
+
+
+def _row_builder():
+    """(report, groups) -> its pack row, with what every row of a pack shares (the
+    project's name, the reference key) looked up once. A row of PACK_COLUMNS is
+    unpacked as a tuple; each row is one dict literal of exactly ANONYMOUS (checked by
+    the tests), plus FULL_FIELDS and CONTACT_FIELDS for a full report."""
+    source = current_app.config["PROJECT_NAME"]
+    ref = referencer()
+
+    def build(report, groups=None):
+        if isinstance(report, Report):
+            report = tuple(getattr(report, column.key) if column.key != "area_name"
+                           else report.area.name for column in PACK_COLUMNS)
+        (report_id, consent, handling, targeted_because, incident_types, perpetrator,
+         area_name, occurred_on, part_of_day, description, offender, contact_encrypted,
+         linked_to_id) = report
+        if consent not in FIELDS:  # "none", or a value this code does not know: share nothing
+            raise ValueError(f"report {report_id} may not be shared with the police")
+        offender = offender or {}
+        vehicle = offender.get("vehicle") or {}
+        get, in_vehicle = offender.get, vehicle.get
+        root_id = linked_to_id or report_id
+        if groups is None:
+            others = _linked_ids(report_id, root_id)
+        else:
+            others = [other for other in groups.get(root_id, ()) if other != report_id]
+        row = {
+            "reference": ref(report_id),
+            "source": source,
+            "police_consent": consent,
+            "handling": handling or DEFAULT_HANDLING,
+            "hate_crime": "yes" if targeted_because else "not_said",
+            "targeted_because": list(targeted_because or []),
+            "incident_types": list(incident_types or []),
+            "perpetrator": perpetrator,
+            "area": area_name,
+            "time_window": time_window(occurred_on),
+            "offender_gender": get("gender"),
+            "offender_age_range": get("age_range"),
+            "offender_height": get("height"),
+            "offender_build": get("build"),
+            "offender_skin": get("skin"),
+            "offender_hair": get("hair"),
+            "offender_accent": get("accent"),
+            "offender_marks": get("marks"),
+            "offender_names": list(get("names") or []),
+            "offender_phones": list(get("phones") or []),
+            "offender_emails": list(get("emails") or []),
+            "offender_handles": list(get("handles") or []),
+            "offender_vehicle_make": in_vehicle("make"),
+            "offender_vehicle_model": in_vehicle("model"),
+            "offender_vehicle_colour": in_vehicle("colour"),
+            "offender_vehicle_plate": in_vehicle("plate"),
+            "offender_contact_method": get("contact_method"),
+            "linked_references": [ref(other) for other in others],
+        }
+        if consent == "full_report":
+            row["occurred_on"] = occurred_on.isoformat()
+            row["part_of_day"] = part_of_day
+            row["description"] = description
+            row.update(_contact_values(report_id, contact_encrypted))
+        return row
+    return build
+
+
+def _linked_ids(report_id, root_id):
+    """The other shareable reports of an incident, oldest first (one report alone)."""
+    return db.session.execute(
         db.select(Report.id)
         .where(db.or_(Report.id == root_id, Report.linked_to_id == root_id),
-               Report.id != report.id, Report.consent_police.in_(SHAREABLE))
+               Report.id != report_id, Report.consent_police.in_(SHAREABLE))
         .order_by(Report.received_at, Report.id)).scalars().all()
-    return [reference(other) for other in others]
 
 
-def pack_row(report, groups=None):
-    consent = report.consent_police
-    if consent not in FIELDS:  # "none", or a value this code does not know: share nothing
-        raise ValueError(f"report {report.id} may not be shared with the police")
-    offender = report.offender or {}
-    vehicle = offender.get("vehicle") or {}
-    values = {
-        "reference": reference(report.id),
-        "source": current_app.config["PROJECT_NAME"],
-        "police_consent": consent,
-        "handling": report.police_handling or DEFAULT_HANDLING,
-        "hate_crime": "yes" if report.targeted_because else "not_said",
-        "targeted_because": list(report.targeted_because or []),
-        "incident_types": list(report.incident_types or []),
-        "perpetrator": report.perpetrator,
-        "area": report.area.name,
-        "time_window": time_window(report.occurred_on),
-        "occurred_on": report.occurred_on.isoformat(),
-        "part_of_day": report.part_of_day,
-        "description": report.description,
-        "offender_contact_method": offender.get("contact_method"),
-        "linked_references": _linked_references(report, groups),
-    }
-    values.update({f"offender_{name}": offender.get(name) for name in OFFENDER_TEXT})
-    values.update({f"offender_{name}": list(offender.get(name) or []) for name in OFFENDER_LISTS})
-    values.update({f"offender_vehicle_{name}": vehicle.get(name) for name in VEHICLE})
-    if consent == "full_report":
-        values.update(_contact_values(report))
-    return {name: values[name] for name in FIELDS[consent]}
-
-
-def _contact_values(report):
+def _contact_values(report_id, contact_encrypted):
     contact = {}
-    if report.contact_encrypted is not None:
+    if contact_encrypted is not None:
         try:
-            contact = decrypt_contact(report.contact_encrypted)
+            contact = decrypt_contact(contact_encrypted)
         except InvalidToken:
             current_app.logger.error("report %s: contact details cannot be decrypted "
-                                     "(SECRET_KEY or CONTACT_KEY changed)", report.id)
+                                     "(SECRET_KEY or CONTACT_KEY changed)", report_id)
             # Said in the note column, so the pack does not look as if none were given.
             contact = {"note": t("police.contact_unreadable")}
     return {f"reporter_{name}": contact.get(name) for name in CONTACT_PARTS}
@@ -256,6 +329,62 @@ def stream_pack(staff, date_from=None, date_to=None, area_slugs=()):
     return header, iter_pack_rows(date_from, date_to, area_slugs, received_by)
 
 
+# CSV cells that skip the formula check because they cannot start a formula: a value of
+# a fixed vocabulary (lower-case ASCII words), or of our own formats (references in
+# base32, dates, weeks). A vocabulary column holding anything else is still checked,
+# so the check is skipped only where its answer is known.
+_VOCABULARY = {"police_consent": POLICE_CONSENT, "handling": POLICE_HANDLING,
+               "hate_crime": ("yes", "not_said"), "perpetrator": PERPETRATOR_KINDS,
+               "part_of_day": PARTS_OF_DAY, "offender_contact_method": CONTACT_METHODS}
+_VOCABULARY_LISTS = {"incident_types": INCIDENT_TYPES, "targeted_because": TARGETED_BECAUSE}
+_OUR_FORMATS = ("reference", "time_window", "occurred_on", "linked_references")
+# The same in every row of a pack or from a short list (the deployment's areas): checked
+# once per value.
+_REPEATED = ("source", "area")
+
+
+def csv_cells(header):
+    """pack row -> its CSV cells for header, exactly as pages.csv_cell renders each value
+    (lists joined with "; ", formulas neutralised), doing the check only where it can
+    matter."""
+    def vocabulary(known):
+        known = frozenset(known)
+        return lambda value: value if value in known else csv_cell(value)
+
+    def vocabulary_list(known):
+        known = frozenset(known)
+        return lambda value: ("; ".join(map(str, value))
+                              if value and isinstance(value[0], str) and value[0] in known
+                              else csv_cell(value))
+
+    def ours(value):
+        if value is None:
+            return ""
+        return "; ".join(value) if isinstance(value, list) else value
+
+    def repeated():
+        seen = {}
+
+        def cell(value):
+            if value not in seen:
+                seen[value] = csv_cell(value)
+            return seen[value]
+        return cell
+
+    def renderer(name):
+        if name in _VOCABULARY:
+            return vocabulary(_VOCABULARY[name])
+        if name in _VOCABULARY_LISTS:
+            return vocabulary_list(_VOCABULARY_LISTS[name])
+        if name in _OUR_FORMATS:
+            return ours
+        if name in _REPEATED:
+            return repeated()
+        return csv_cell
+    renderers = [(name, renderer(name)) for name in header]
+    return lambda row: [render(row.get(name)) for name, render in renderers]
+
+
 def columns(rows):
     """The CSV columns: those of the widest consent level in the pack."""
     if any(row["police_consent"] == "full_report" for row in rows):
@@ -277,7 +406,12 @@ def set_handling(staff, report, handling):
 def report_for_reference(text):
     """The shareable report a pack reference points at, or None (staff tools)."""
     wanted = (text or "").strip().upper()
-    for report in db.session.execute(_shareable()).scalars():
-        if reference(report.id) == wanted:
-            return report
-    return None
+    ref = referencer()
+    result = db.session.execute(db.select(Report.id).where(*_conditions())
+                                .execution_options(yield_per=BATCH))
+    try:
+        found = next((report_id for report_id in result.scalars() if ref(report_id) == wanted),
+                     None)
+    finally:
+        result.close()
+    return None if found is None else db.session.get(Report, found)

@@ -81,7 +81,13 @@ class Report(db.Model):
 
     reject_reason = db.Column(db.Text)
     # Same incident as another report (linked by a moderator).
-    linked_to_id = db.Column(db.Uuid, db.ForeignKey("report.id", ondelete="SET NULL"),
-                             index=True)
+    # Indexed only where set (migration 0009): nearly all reports link to nothing.
+    linked_to_id = db.Column(db.Uuid, db.ForeignKey("report.id", ondelete="SET NULL"))
 
     area = db.relationship("Area")
+
+    __table_args__ = (
+        db.Index("ix_report_linked_to_id", "linked_to_id",
+                 sqlite_where=db.text("linked_to_id IS NOT NULL"),
+                 postgresql_where=db.text("linked_to_id IS NOT NULL")),
+    )

@@ -375,3 +375,49 @@ def test_a_large_pack_streams_in_batches_and_its_audit_is_two_statements(
     assert [e.target_id for e in events if e.action == "police_pack"] == ["7"]
     assert {e.target_id for e in events if e.action == "police_pack_report"} == {
         r["id"] for r in sent}
+
+
+def test_references_in_bulk_are_the_keyed_base32_code(app):
+    import base64
+
+    from server.security import keyed_digest
+    ref = service.referencer()
+    for n in range(300):
+        report_id = uuid.UUID(int=n * 7919 + 1) if n % 2 else uuid.uuid4()
+        digest = keyed_digest(app.config["SECRET_KEY"], "police-reference", str(report_id))
+        code = base64.b32encode(digest).decode("ascii")[:10]
+        assert ref(report_id) == service.reference(report_id) == f"{code[:5]}-{code[5:]}"
+
+
+def test_each_row_has_its_fields_in_the_order_of_its_level(three_reports):
+    for row in service.pack_rows():
+        assert tuple(row) == service.FIELDS[row["police_consent"]]
+
+
+HOSTILE = ["=cmd|' /C calc'!A0", "+1", "-1", "@SUM(A1)", "\t=x", "\uff1dx", " =x", "", "plain"]
+
+
+def test_csv_cells_skip_no_check_that_could_matter(app, client, areas, moderator):
+    """Every column, even one whose values come from a fixed vocabulary, still gets the
+    formula check when it holds anything else: the CSV equals csv_cell of every value."""
+    from server.pages import csv_cell
+    for n, text in enumerate(HOSTILE):
+        send(client, description=f"Report {n}.",
+             consent={"publish": True, "police": "full_report"})
+        db.session.execute(db.update(Report).where(Report.description == f"Report {n}.").values(
+            description=text, offender={"names": [text, "b"], "phones": [text], "build": text,
+                                        "vehicle": {"plate": text}, "contact_method": text},
+            perpetrator=text or None, part_of_day=text[:16], police_handling=text or None,
+            incident_types=[text, "theft"], targeted_because=[text] if text else None))
+        db.session.commit()
+        if n == 0:
+            app.config["PROJECT_NAME"] = text
+    header = service.FIELDS["full_report"]
+    cells = service.csv_cells(header)
+    for row in service.pack_rows():
+        assert cells(row) == [csv_cell(row.get(name)) for name in header]
+    text_rows = read_csv(moderator.get(CSV_URL))
+    assert {row["description"] for row in text_rows} >= {"'=cmd|' /C calc'!A0", "'+1"}
+    assert all(row["source"] == "'=cmd|' /C calc'!A0" for row in text_rows)
+    assert {row["perpetrator"] for row in text_rows} >= {"'=cmd|' /C calc'!A0", "'@SUM(A1)"}
+    assert {row["incident_types"] for row in text_rows} >= {"'-1; theft"}
