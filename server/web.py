@@ -41,6 +41,11 @@ from pathlib import Path
 import brotli
 from flask import Blueprint, Response, abort, current_app, request, send_from_directory
 from markupsafe import escape
+from sqlalchemy.exc import SQLAlchemyError
+
+from .areas import service as areas_service
+from .areas.schemas import AreaSchema
+from .extensions import db
 
 bp = Blueprint("web", __name__)
 
@@ -111,6 +116,10 @@ CONTENT_TYPES = {
 MANIFEST_MARKER = "__SHELL_MANIFEST__"
 # index.html holds the screens list in this (empty) element; the server fills it in.
 SCREENS_ELEMENT = '<script type="application/json" id="screens"></script>'
+# index.html holds the area list in this (empty) element; each answer for a screen fills
+# it in, so a first open draws a filled report form without waiting for /api/v1/areas
+# (web/areas.js uses it until the app's own fetch has kept a list on the device).
+AREAS_ELEMENT = '<script type="application/json" id="areas"></script>'
 
 
 def _root():
@@ -197,8 +206,9 @@ def _render_index(root, quick_exit_url, region=DEFAULT_REGION):
     html = (root / "web" / "index.html").read_text(encoding="utf-8")
     if APP_SCRIPT in html:
         html = html.replace(APP_SCRIPT, _preloads(root) + "\n" + APP_SCRIPT)
-    if SCREENS_ELEMENT not in html:
-        raise RuntimeError(f"web/index.html has no {SCREENS_ELEMENT}")
+    for element in (SCREENS_ELEMENT, AREAS_ELEMENT):
+        if element not in html:
+            raise RuntimeError(f"web/index.html has no {element}")
     # The quick-exit target and the region are written into the shell, so they work offline too.
     html = html.replace(f'content="{DEFAULT_QUICK_EXIT_URL}"', f'content="{escape(quick_exit_url)}"')
     html = html.replace(f'<meta name="redflag-region" content="{DEFAULT_REGION}">',
@@ -206,9 +216,15 @@ def _render_index(root, quick_exit_url, region=DEFAULT_REGION):
     screens = [{"path": s.path, "module": s.module, "title": s.title, "nav": s.nav, "network": s.network}
                for s in SCREENS]
     # JSON inside <script>: "<" escaped, so no text can close the element early.
-    data = json.dumps(screens, separators=(",", ":")).replace("<", "\\u003c")
-    html = html.replace(SCREENS_ELEMENT, SCREENS_ELEMENT.replace("></", f">{data}</"))
+    html = html.replace(SCREENS_ELEMENT, _filled(SCREENS_ELEMENT, screens))
     return html.encode()
+
+
+def _filled(element, value):
+    """An empty <script type="application/json"> element holding `value` as JSON, with
+    "<" escaped so no text can close the element early."""
+    data = json.dumps(value, separators=(",", ":")).replace("<", "\\u003c")
+    return element.replace("></", f">{data}</")
 
 
 def build_shell(root, quick_exit_url=DEFAULT_QUICK_EXIT_URL, region=DEFAULT_REGION):
@@ -348,8 +364,36 @@ def _send_bytes(body, variants=None, mimetype="application/octet-stream"):
     return _no_cache(response.make_conditional(request))
 
 
+def _areas():
+    """The areas as GET /api/v1/areas answers them; [] when the database cannot say (the
+    page then works as before: the app fetches the list itself)."""
+    try:
+        return AreaSchema(many=True).dump(areas_service.list_areas())
+    except SQLAlchemyError:
+        db.session.rollback()
+        return []
+
+
+_pages = {}  # (shell version, areas element) -> (body, variants): compressed once per list
+_PAGES_KEPT = 8
+
+
+def _page(shell):
+    """The shell page with today's areas written in, and its compressed variants."""
+    areas = _filled(AREAS_ELEMENT, _areas())
+    key = (shell.version, areas)
+    found = _pages.get(key)
+    if found is None:
+        body = shell.index.replace(AREAS_ELEMENT.encode(), areas.encode(), 1)
+        found = (body, _compress(body))
+        if len(_pages) >= _PAGES_KEPT:
+            _pages.clear()
+        _pages[key] = found
+    return found
+
+
 def index():
-    return _send_bytes(*current_shell().compressed["/"], mimetype="text/html")
+    return _send_bytes(*_page(current_shell()), mimetype="text/html")
 
 
 for _path in APP_ROUTES:

@@ -1,5 +1,7 @@
-// Starts the app: quick exit first, then the language, the screens, the outbox and the
-// service worker.
+// Starts the app: quick exit first, then the language, the screens, the outbox; once the
+// first screen is usable, the rest (the service worker, notifications, the alert feed).
+// Only what the first screen needs is imported statically: on a slow phone every module
+// is a request before the form can be used (server/web.py preloads this graph).
 import {
   init as initLanguage, t, translate, onLanguageChange, LANGUAGES, asked, current, setLanguage,
 } from './i18n.js';
@@ -10,9 +12,14 @@ import { refreshAreas } from './areas.js';
 import { setupQuickExit } from './quick-exit.js';
 import { onWipedElsewhere } from './wipe.js';
 import { h } from './dom.js';
-import { sync as syncAlerts } from './alerts-store.js';
-import { registerServiceWorker } from './update.js';
-import './notifications.js'; // the Settings section, the wipe hook, tapped notifications
+
+// The Settings section, the wipe hook and tapped notifications: loaded once the first
+// screen is usable, and before any other screen (Settings shows its section).
+let extras = null;
+const loadExtras = () => {
+  if (!extras) extras = import('./notifications.js');
+  return extras;
+};
 
 // The screens come from the server (server/web.py SCREENS), written into index.html, so
 // the server, the service worker and the router know the same list. Network-only screens
@@ -27,9 +34,10 @@ const offlineScreen = (path) => {
   };
 };
 for (const screen of JSON.parse(document.getElementById('screens').textContent)) {
-  const load = screen.network
-    ? () => import(`./${screen.module}`).catch(() => offlineScreen(screen.path))
-    : () => import(`./${screen.module}`);
+  const own = () => import(`./${screen.module}`);
+  const first = screen.path === '/report' || screen.path === '/staff/dropin';
+  const module = first ? own : () => loadExtras().then(own, own);
+  const load = screen.network ? () => module().catch(() => offlineScreen(screen.path)) : module;
   // A tab's icon has the screen's name (icons/icons.svg): /report -> #report.
   addScreen(screen.path, { load, title: screen.title, nav: screen.nav, icon: screen.nav ? screen.path.slice(1) : null });
 }
@@ -77,10 +85,15 @@ async function boot() {
   document.addEventListener('redflag:wiped', showWiped);
   await start(document.getElementById('main'), document.getElementById('nav'));
   keepFlushing();
-  registerServiceWorker(document.getElementById('update'));
-  refreshAreas();
-  syncAlerts().catch(() => {}); // members: the feed is on the phone before the signal goes
   document.documentElement.dataset.ready = 'true';
+  // After the first screen: the worker's install fetches the whole shell, which must not
+  // compete with the first screen's files on a slow line.
+  refreshAreas();
+  loadExtras().catch(() => {});
+  import('./update.js').then(({ registerServiceWorker }) => registerServiceWorker(document.getElementById('update')))
+    .catch(() => {});
+  // Members: the feed is on the phone before the signal goes.
+  import('./alerts-store.js').then(({ sync }) => sync()).catch(() => {});
 }
 
 boot();

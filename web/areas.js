@@ -4,13 +4,38 @@ import * as db from './db.js';
 import { api } from './api.js';
 import { h } from './dom.js';
 
-export async function cachedAreas() {
-  const cached = await db.get('kv', 'areas');
-  return cached ? cached.list : [];
+// The list the page came with (server/web.py writes it into index.html): a first open
+// fills the form without waiting for the API; [] in the service worker or a bare page.
+export function pageAreas() {
+  const element = globalThis.document && document.getElementById('areas');
+  try {
+    const list = element ? JSON.parse(element.textContent || '[]') : [];
+    return Array.isArray(list) ? list : [];
+  } catch {
+    return [];
+  }
 }
 
-// Fetch the list when online; keep the cached one when not.
-export async function refreshAreas() {
+// The list a fetch kept on this device; null before the first one.
+export async function keptAreas() {
+  const cached = await db.get('kv', 'areas');
+  return cached ? cached.list : null;
+}
+
+// The kept list, else the page's.
+export async function cachedAreas() {
+  return (await keptAreas()) ?? pageAreas();
+}
+
+// Fetch the list when online; keep the cached one when not. Callers at the same time
+// (the app's start and the first screen) share one request.
+let refreshing = null;
+export function refreshAreas() {
+  if (!refreshing) refreshing = fetchAreas().finally(() => { refreshing = null; });
+  return refreshing;
+}
+
+async function fetchAreas() {
   try {
     const response = await api('/api/v1/areas');
     if (response.ok && Array.isArray(response.data)) {

@@ -4,7 +4,7 @@ import { h, chips, field, status, errorList, reveal } from '../dom.js';
 import { t } from '../i18n.js';
 import * as db from '../db.js';
 import * as outbox from '../outbox.js';
-import { cachedAreas, myAreas, byRegion, refreshAreas } from '../areas.js';
+import { keptAreas, pageAreas, myAreas, byRegion, refreshAreas } from '../areas.js';
 import { navigate } from '../router.js';
 import { leaving } from '../quick-exit.js';
 import {
@@ -150,7 +150,8 @@ function buildForm(areaSelect, mode) {
 }
 
 async function areaField(fix) {
-  let list = await cachedAreas();
+  const kept = await keptAreas();
+  let list = kept ?? pageAreas();
   const mine = await myAreas();
   const select = field({ name: 'area', label: t('report.area'), options: [['', t('report.area_choose')]],
     required: true });
@@ -170,10 +171,12 @@ async function areaField(fix) {
     if (!value && own.length === 1 && !fix) control.value = own[0][0];
   };
   fill(list);
-  if (!list.length) {
+  // None kept yet (a first open): the page's list, or none, until the fetch answers.
+  if (!kept || !kept.length) {
     refreshAreas().then((fresh) => {
+      if (!fresh.length) return;
       list = fresh;
-      if (list.length) fill(list);
+      fill(list);
     });
   }
   return { element: select, control, haveAreas: () => list.length > 0, fill };
