@@ -207,3 +207,18 @@ def test_text_files_are_sent_compressed_as_the_client_accepts(client, path):
     again = client.get(path, headers={"Accept-Encoding": "br", "If-None-Match": br.headers["ETag"]})
     assert again.status_code == 304
     assert all("no-cache" in r.headers["Cache-Control"] for r in (plain, br, gz))
+
+
+@pytest.mark.parametrize(("accept", "language"), [
+    (None, "en"), ("en-GB,en;q=0.9", "en"), ("pt-PT,pt;q=0.9", "pt-BR"), ("fr-FR, es;q=0.5", "es"),
+    ("zh-Hans-CN", "zh-CN"), ("de, ar;q=0", "en"), ("ro;q=0.2, bg;q=0.8", "bg"), ("th", "th")])
+def test_the_page_preloads_the_catalogue_of_the_phones_language(client, accept, language):
+    """English (the fallback) and the phone's own catalogue are fetched with the modules,
+    not one after the other: the server picks the language from Accept-Language as
+    web/i18n.js pick() picks from navigator.languages."""
+    import re
+    response = client.get("/report", headers={"Accept-Language": accept} if accept else {})
+    assert "Accept-Language" in response.headers["Vary"]
+    preloaded = re.findall(r'<link rel="preload" href="/static/locales/([^"]+)\.json" as="fetch" '
+                           r'crossorigin="anonymous">', response.get_data(as_text=True))
+    assert preloaded == (["en"] if language == "en" else ["en", language])
