@@ -1,14 +1,15 @@
 // Member alerts kept on this device, read with no signal; the service worker uses it too.
 // Store "alerts" (db.js), one record per alert id:
 //   {id, alert, fresh, severity, area, storedAt}
-//   alert     the member alert as GET /api/v1/alerts gives it, or null while only a push
-//             has told us of it (severity and area come from the push then)
+//   alert     the member alert as GET /api/v1/alerts gives it (sync reads the compact
+//             feed into that shape, so copies kept by older versions read alike), or null
+//             while only a push has told us of it (severity and area come from the push)
 //   fresh     not yet seen on the Alerts screen ("new")
 // kv "alerts-sync": {now, scope, at}: the server's `now` of the last sync (sent back as
 // `since`), the areas it covered, and when it ran on this device.
 import * as db from './db.js';
 import { api, memberToken, NetworkError } from './api.js';
-import { myAreas } from './areas.js';
+import { myAreas, cachedAreas } from './areas.js';
 import { changeNotifier } from './changes.js';
 
 // Called when the stored alerts change here, in another tab or in the service worker.
@@ -83,9 +84,31 @@ export async function fetchOne(id) {
   return { error: response.status === 401 ? 'auth' : 'server' };
 }
 
+// A page of GET /api/v1/alerts/compact (a list per field, codes once, dates in ms)
+// -> alerts as GET /api/v1/alerts gives them; `names`: area slug -> name.
+export function readPage({ codes, alerts: c }, names) {
+  const date = (ms) => new Date(ms).toISOString();
+  let at;
+  return c.id.map((id, i) => {
+    at = i ? at - c.published[i] : c.published[0];
+    return {
+      id,
+      title: c.title[i],
+      summary: c.summary[i],
+      severity: codes.severity[c.severity[i]],
+      incident_types: c.incident_types[i].map((n) => codes.incident_types[n]),
+      areas: c.areas[i].map((n) => codes.areas[n]).map((slug) => ({ slug, name: names.get(slug) || slug })),
+      identifiers: c.identifier_kinds[i].map((n, j) => ({ kind: codes.identifier_kinds[n], value: c.identifier_values[i][j] })),
+      withheld_identifiers: c.withheld_identifiers[i],
+      published_at: date(at),
+      expires_at: c.expires[i] && date(c.expires[i]),
+    };
+  });
+}
+
 // Bring the alerts of my areas (all when none) up to date: the first sync (or one after
-// the areas changed) keeps exactly the full list; later ones send `since`.
-// -> {error: null | "offline" | "auth" | "server", at}.
+// the areas changed) keeps exactly the full list; later ones send `since` and get what
+// changed. -> {error: null | "offline" | "auth" | "server", at}.
 let running = null;
 
 export function sync() {
@@ -99,26 +122,33 @@ async function syncNow() {
   const scope = areas.join(' ');
   const last = await db.get('kv', 'alerts-sync');
   const incremental = last && last.scope === scope;
-  const alerts = [];
+  const pages = [];
   let now, retracted, page;
   do {
-    const query = new URLSearchParams('limit=200');
+    const query = new URLSearchParams();
     areas.forEach((slug) => query.append('area', slug));
     if (incremental) query.set('since', last.now);
     if (page) query.set('before', page.next);
     let response;
     try {
-      response = await api(`/api/v1/alerts?${query}`);
+      response = await api(`/api/v1/alerts/compact?${query}`);
     } catch (error) {
       if (error instanceof NetworkError) return { error: 'offline', at: last && last.at };
       throw error;
     }
     page = response.data;
-    if (!page?.alerts) return { error: response.status === 401 ? 'auth' : 'server', at: last && last.at };
+    if (!page?.alerts?.id) return { error: response.status === 401 ? 'auth' : 'server', at: last && last.at };
     now ??= page.now;
-    alerts.push(...page.alerts);
+    pages.push(page);
     retracted = page.retracted;
   } while (page.next);
+  const names = new Map((await cachedAreas()).map((area) => [area.slug, area.name]));
+  let alerts;
+  try {
+    alerts = pages.flatMap((p) => readPage(p, names));
+  } catch {
+    return { error: 'server', at: last && last.at }; // a page we cannot read: keep what we have
+  }
   for (const alert of alerts) await keep(alert);
   const listed = new Set(alerts.map((alert) => alert.id));
   for (const record of await db.all('alerts')) {

@@ -36,9 +36,16 @@ class Alert(db.Model):
     incident_types = db.Column(db.JSON, nullable=False, default=list)
     # [{"kind": "phone", "value": "...", "display": "full" | "masked" | "hidden"}, ...]
     identifiers = db.Column(db.JSON, nullable=False, default=list)
+    # What members see of them, worked out when they are set (service.members_view), so
+    # the feed does not parse and mask every phone number on every request:
+    # {"region": "GB", "shown": [[kind, value], ...], "withheld": n}. None: work it out.
+    shown_identifiers = db.Column(db.JSON)
     created_by_id = db.Column(db.Integer, db.ForeignKey("staff.id", ondelete="SET NULL"), index=True)
     created_at = db.Column(db.DateTime(timezone=True), nullable=False, default=utcnow)
     published_at = db.Column(db.DateTime(timezone=True), index=True)
+    # When what members see last changed (publication, an identifier taken out after a
+    # dispute): a device's `since` sync gets every alert changed after its last sync.
+    changed_at = db.Column(db.DateTime(timezone=True), index=True)
     retracted_at = db.Column(db.DateTime(timezone=True))
     expires_at = db.Column(db.DateTime(timezone=True))
 

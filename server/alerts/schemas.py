@@ -52,6 +52,8 @@ class MemberAlertSchema(Schema):
 
 
 MAX_FEED_PAGE = 500
+# The compact feed's page when the app asks for none (views.compact_feed says it too).
+COMPACT_PAGE = 250
 
 
 def as_cursor(moment):
@@ -102,3 +104,62 @@ class FeedSchema(Schema):
     next = fields.String(allow_none=True, metadata={
         "description": "With `limit`: send it as `before` for the next page; null after "
                        "the last page"})
+
+
+class Column(fields.List):
+    """A list the service built JSON-ready (strings, numbers, lists of them): documented
+    as a List of `inner`, sent as it is, not item by item (200 alerts x 11 columns)."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return value
+
+
+class FeedCodesSchema(Schema):
+    """Each code used on this page, once: the alerts' columns hold indexes into these."""
+    severity = fields.List(fields.String(), metadata={
+        "description": "dangerous | risky | nuisance"})
+    incident_types = fields.List(fields.String(), metadata={
+        "description": "Incident type codes (the app has their words)"})
+    areas = fields.List(fields.String(), metadata={
+        "description": "Area slugs (GET /api/v1/areas has their names)"})
+    identifier_kinds = fields.List(fields.String(), metadata={
+        "description": "phone | email | handle | plate | name"})
+
+
+def _indexes(description):
+    return Column(fields.List(fields.Integer()), metadata={"description": description})
+
+
+class FeedColumnsSchema(Schema):
+    """One list per field, one entry per alert, all in the same order (newest first)."""
+    id = Column(fields.UUID())
+    title = Column(fields.String())
+    summary = Column(fields.String())
+    severity = Column(fields.Integer(), metadata={"description": "Index into codes.severity"})
+    incident_types = _indexes("Indexes into codes.incident_types")
+    areas = _indexes("Indexes into codes.areas")
+    identifier_kinds = _indexes("Per alert, the kind of each identifier shown: indexes into "
+                                "codes.identifier_kinds")
+    identifier_values = Column(fields.List(fields.String()), metadata={
+        "description": "Per alert, each identifier shown, in full or partly masked with •, "
+                       "in the order of identifier_kinds"})
+    withheld_identifiers = Column(fields.Integer(), metadata={
+        "description": "How many identifiers staff withheld"})
+    published = Column(fields.Integer(), metadata={
+        "description": "When published, in milliseconds: the first since 1970-01-01 UTC, "
+                       "each next one as how long before the one above it"})
+    expires = Column(fields.Integer(allow_none=True), metadata={
+        "description": "When it expires, milliseconds since 1970-01-01 UTC, or null"})
+
+
+class CompactFeedSchema(Schema):
+    codes = fields.Nested(FeedCodesSchema)
+    alerts = fields.Nested(FeedColumnsSchema, metadata={
+        "description": "Live alerts, newest first, in columns"})
+    retracted = fields.List(fields.UUID(), metadata={
+        "description": "Alerts retracted since `since`: drop them from the device"})
+    now = fields.String(metadata={
+        "description": "Server time (UTC): send it as `since` next time (the `now` of "
+                       "the first page, when paging)"})
+    next = fields.String(allow_none=True, metadata={
+        "description": "Send it as `before` for the next page; null after the last page"})

@@ -15,6 +15,7 @@ from phonenumbers import (
     national_significant_number,
     parse,
 )
+from sqlalchemy import event
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -23,7 +24,7 @@ from ..clock import utc, utcnow
 from ..events import alert_published, alert_retracted, total
 from ..extensions import db
 from ..identifiers.normalise import default_region
-from .models import Alert
+from .models import Alert, alert_area
 
 MASK = "•"
 # A publish commits a moment after it stamps published_at, so a feed read in between
@@ -55,11 +56,14 @@ def publish(alert, now=None):
     claimed = db.session.execute(
         db.update(Alert)
         .where(Alert.id == alert.id, Alert.published_at.is_(None), Alert.retracted_at.is_(None))
-        .values(published_at=now)
+        .values(published_at=now, changed_at=now)
         .execution_options(synchronize_session=False))
     if claimed.rowcount != 1:
         raise ValueError("This alert is already published.")
     set_committed_value(alert, "published_at", now)
+    set_committed_value(alert, "changed_at", now)
+    # In the region of the moment it goes out (a draft may be older than a region change).
+    alert.shown_identifiers = members_view(alert.identifiers)
     return total(alert_published.send(alert, now=now))
 
 
@@ -187,18 +191,46 @@ def shown_as(item, region=None):
     return None
 
 
-def member_identifiers(alert):
-    """(identifiers members may see as [{"kind", "value"}], how many are withheld).
-    A hidden identifier never leaves the server through the members' API."""
-    region = default_region()
+def members_view(identifiers, region=None):
+    """What members see of an alert's stored identifiers, as stored in
+    alert.shown_identifiers: {"region": the phone region it was worked out in,
+    "shown": [[kind, value], ...] (full or masked), "withheld": how many are hidden}.
+    A hidden identifier's value and kind are not in it."""
+    region = region or default_region()
     shown, withheld = [], 0
-    for item in alert.identifiers or []:
+    for item in identifiers or []:
         value = shown_as(item, region)
         if value is None:
             withheld += 1
         else:
-            shown.append({"kind": item["kind"], "value": value})
-    return shown, withheld
+            shown.append([item["kind"], value])
+    return {"region": region, "shown": shown, "withheld": withheld}
+
+
+def shown_view(shown_identifiers, identifiers, region=None):
+    """alert.shown_identifiers when it was worked out in the deployment's region, else
+    members_view(identifiers) (an alert from before it was stored, or a region change)."""
+    region = region or default_region()
+    if shown_identifiers and shown_identifiers.get("region") == region:
+        return shown_identifiers
+    return members_view(identifiers, region)
+
+
+@event.listens_for(Alert.identifiers, "set")
+def _identifiers_set(alert, identifiers, old, initiator):
+    """Whoever sets an alert's identifiers (a draft made or edited, one taken out after a
+    dispute), shown_identifiers follows, so it can never show a withdrawn one; and a
+    published alert counts as changed, so devices get it again at their next sync."""
+    alert.shown_identifiers = members_view(identifiers)
+    if alert.published_at is not None:
+        alert.changed_at = utcnow()
+
+
+def member_identifiers(alert):
+    """(identifiers members may see as [{"kind", "value"}], how many are withheld).
+    A hidden identifier never leaves the server through the members' API."""
+    view = shown_view(alert.shown_identifiers, alert.identifiers)
+    return [{"kind": kind, "value": value} for kind, value in view["shown"]], view["withheld"]
 
 
 # --- The members' feed -------------------------------------------------------------------
@@ -208,24 +240,18 @@ def live_clause(now):
                    db.or_(Alert.expires_at.is_(None), Alert.expires_at > now))
 
 
-def feed(area_slugs=(), since=None, now=None, limit=None, before=None):
-    """What a member device needs: live alerts (newest first), optionally only those in
-    some areas and only those published since its last sync; and the ids of alerts
-    retracted since then, so the device can drop them.
-
-    limit: at most this many alerts (a page); before: (published_at, id) of the last
-    alert of the previous page (keyset paging: each page is one index range, however
-    deep). Returns (alerts, retracted_ids, next) where next is the (published_at, id)
-    to pass as `before` for the following page, or None after the last one. The areas
-    of every alert on the page are loaded by one more query, not one per alert."""
-    now = now or utcnow()
-    query = db.select(Alert).where(live_clause(now)).options(selectinload(Alert.areas))
+def _live_page(query, area_slugs, since, now, limit, before):
+    """`query` (a select of Alert or of its columns) narrowed to the live alerts a device
+    asks for, newest first, and the ids retracted since `since` (see feed)."""
+    query = query.where(live_clause(now))
     if area_slugs:
         query = query.where(Alert.areas.any(Area.slug.in_(list(area_slugs))))
     retracted = []
     if since is not None:
         after = utc(since) - SYNC_OVERLAP
-        query = query.where(Alert.published_at > after)
+        # Changed, not only published: an identifier taken out after a dispute must
+        # leave the phones that hold the alert too.
+        query = query.where(Alert.changed_at > after)
         # Every area: a device may hold an alert from an area it has since left.
         retracted = list(db.session.execute(
             db.select(Alert.id).where(Alert.published_at.is_not(None),
@@ -239,12 +265,96 @@ def feed(area_slugs=(), since=None, now=None, limit=None, before=None):
     query = query.order_by(Alert.published_at.desc(), Alert.id.desc())
     if limit is not None:
         query = query.limit(limit + 1)
-    alerts = db.session.execute(query).scalars().all()
-    following = None
-    if limit is not None and len(alerts) > limit:
-        alerts = alerts[:limit]
-        following = (alerts[-1].published_at, alerts[-1].id)
+    return query, retracted
+
+
+def _split_page(rows, limit):
+    """(the page, the (published_at, id) key of its last row when more follow, or None)."""
+    if limit is not None and len(rows) > limit:
+        rows = rows[:limit]
+        return rows, (rows[-1].published_at, rows[-1].id)
+    return rows, None
+
+
+def feed(area_slugs=(), since=None, now=None, limit=None, before=None):
+    """What a member device needs: live alerts (newest first), optionally only those in
+    some areas and only those changed (published, or an identifier taken out) since its
+    last sync; and the ids of alerts retracted since then, so the device can drop them.
+
+    limit: at most this many alerts (a page); before: (published_at, id) of the last
+    alert of the previous page (keyset paging: each page is one index range, however
+    deep). Returns (alerts, retracted_ids, next) where next is the (published_at, id)
+    to pass as `before` for the following page, or None after the last one. The areas
+    of every alert on the page are loaded by one more query, not one per alert."""
+    now = now or utcnow()
+    query, retracted = _live_page(db.select(Alert).options(selectinload(Alert.areas)),
+                                  area_slugs, since, now, limit, before)
+    alerts, following = _split_page(db.session.execute(query).scalars().all(), limit)
     return alerts, retracted, following
+
+
+def _epoch_ms(moment):
+    """Milliseconds since 1970 (UTC), as JavaScript's Date counts them: the device sorts
+    by it, so alerts a moment apart keep their order."""
+    moment = utc(moment)
+    return int(moment.replace(microsecond=0).timestamp()) * 1000 + moment.microsecond // 1000
+
+
+def compact_feed(area_slugs=(), since=None, now=None, limit=None, before=None):
+    """feed() in columns: one list per field, one entry per alert, newest first, and each
+    code (severity, incident type, area slug, identifier kind) written once per page in
+    `codes` and referred to by its index; dates in milliseconds, each publication as the
+    time since the one before. No ORM objects and no masking per request:
+    identifiers come from alert.shown_identifiers. Returns (page, next) where page is
+    {"codes": {...}, "alerts": {...}, "retracted": [...]} as CompactFeedSchema documents
+    it and next as in feed()."""
+    now = now or utcnow()
+    columns = db.select(Alert.id, Alert.title, Alert.summary, Alert.severity,
+                        Alert.incident_types, Alert.shown_identifiers,
+                        Alert.published_at, Alert.expires_at)
+    query, retracted = _live_page(columns, area_slugs, since, now, limit, before)
+    rows, following = _split_page(db.session.execute(query).all(), limit)
+    region = default_region()
+    # Alerts published before shown_identifiers was stored, or in another region: their
+    # stored identifiers are read (one query) and masked here.
+    stale = [row.id for row in rows
+             if not row.shown_identifiers or row.shown_identifiers.get("region") != region]
+    stored = dict(db.session.execute(
+        db.select(Alert.id, Alert.identifiers).where(Alert.id.in_(stale))).all()) if stale else {}
+    areas_of = {}
+    if rows:
+        for alert_id, slug in db.session.execute(
+                db.select(alert_area.c.alert_id, Area.slug)
+                .join(Area, Area.id == alert_area.c.area_id)
+                .where(alert_area.c.alert_id.in_([row.id for row in rows]))
+                .order_by(Area.slug)):
+            areas_of.setdefault(alert_id, []).append(slug)
+    codes = {"severity": {}, "incident_types": {}, "areas": {}, "identifier_kinds": {}}
+
+    def code(name, value):
+        return codes[name].setdefault(value, len(codes[name]))
+
+    out = {name: [] for name in ("id", "title", "summary", "severity", "incident_types",
+                                 "areas", "identifier_kinds", "identifier_values",
+                                 "withheld_identifiers", "published", "expires")}
+    previous = None
+    for row in rows:
+        view = shown_view(row.shown_identifiers, stored.get(row.id), region)
+        published = _epoch_ms(row.published_at)
+        out["id"].append(str(row.id))
+        out["title"].append(row.title)
+        out["summary"].append(row.summary)
+        out["severity"].append(code("severity", row.severity))
+        out["incident_types"].append([code("incident_types", t) for t in row.incident_types or ()])
+        out["areas"].append([code("areas", slug) for slug in areas_of.get(row.id, ())])
+        out["identifier_kinds"].append([code("identifier_kinds", kind) for kind, _ in view["shown"]])
+        out["identifier_values"].append([value for _, value in view["shown"]])
+        out["withheld_identifiers"].append(view["withheld"])
+        out["published"].append(published if previous is None else previous - published)
+        out["expires"].append(None if row.expires_at is None else _epoch_ms(row.expires_at))
+        previous = published
+    return {"codes": {name: list(found) for name, found in codes.items()}, "alerts": out,
+            "retracted": retracted}, following
 
 
 def live_alert(alert_id, now=None):

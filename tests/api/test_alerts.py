@@ -1,5 +1,6 @@
 """Alerts for members: only live alerts, only through the allow-listed schema, masked
 and hidden identifiers honoured, and incremental sync that tells devices what to drop."""
+import json
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -14,6 +15,7 @@ from server.extensions import db
 from factories import CONTACT, make_draft, make_member, publish, send_report
 
 FEED = "/api/v1/alerts"
+COMPACT = FEED + "/compact"
 
 
 @pytest.fixture
@@ -29,14 +31,18 @@ def live_alert(moderator, client, **changes):
 
 
 def set_times(alert_id, **times):
+    """Move an alert's dates; a new published_at moves changed_at with it (published
+    then, unchanged since) unless changed_at is given too."""
+    if "published_at" in times:
+        times.setdefault("changed_at", times["published_at"])
     alert = db.session.get(Alert, uuid.UUID(alert_id))
     for name, value in times.items():
         setattr(alert, name, value)
     db.session.commit()
 
 
-def feed(client, headers, query=""):
-    response = client.get(FEED + query, headers=headers)
+def feed(client, headers, query="", path=FEED):
+    response = client.get(path + query, headers=headers)
     assert response.status_code == 200, response.get_json()
     return response.get_json()
 
@@ -232,19 +238,26 @@ def test_the_feed_comes_in_pages_by_key(client, areas, moderator, member):
     assert client.get(FEED + "?limit=0", headers=member).status_code == 422
 
 
-def test_the_feed_is_gzipped_for_a_client_that_accepts_it(client, areas, moderator, member):
+def test_the_feed_is_compressed_for_a_client_that_accepts_it(client, areas, moderator, member):
     import gzip
     import json
+
+    import brotli
     for _ in range(6):
         live_alert(moderator, client)
-    plain = client.get(FEED, headers=member)
-    zipped = client.get(FEED, headers={**member, "Accept-Encoding": "gzip, br"})
-    assert "Content-Encoding" not in plain.headers
-    assert zipped.headers["Content-Encoding"] == "gzip"
-    assert "Accept-Encoding" in zipped.headers["Vary"]
-    assert len(zipped.data) < len(plain.data) / 2
-    unzipped = json.loads(gzip.decompress(zipped.data))
-    assert unzipped["alerts"] == plain.get_json()["alerts"]
+    for path in (FEED, COMPACT):
+        plain = client.get(path, headers=member)
+        zipped = client.get(path, headers={**member, "Accept-Encoding": "gzip, deflate"})
+        squeezed = client.get(path, headers={**member, "Accept-Encoding": "gzip, br"})
+        refused = client.get(path, headers={**member, "Accept-Encoding": "br;q=0, gzip"})
+        assert "Content-Encoding" not in plain.headers
+        assert zipped.headers["Content-Encoding"] == refused.headers["Content-Encoding"] == "gzip"
+        assert squeezed.headers["Content-Encoding"] == "br"
+        for response in (zipped, squeezed):
+            assert "Accept-Encoding" in response.headers["Vary"]
+            assert len(response.data) < len(plain.data) / 2
+        assert json.loads(gzip.decompress(zipped.data))["alerts"] == plain.get_json()["alerts"]
+        assert json.loads(brotli.decompress(squeezed.data))["alerts"] == plain.get_json()["alerts"]
 
 
 def test_the_feed_reads_areas_in_one_query_whatever_the_number_of_alerts(
@@ -263,3 +276,149 @@ def test_the_feed_reads_areas_in_one_query_whatever_the_number_of_alerts(
         sa.event.remove(db.engine, "before_cursor_execute", seen)
     assert len(body["alerts"]) == 6
     assert sum("FROM area" in s for s in statements) <= 2  # the member's areas check, one load
+
+
+# --- The compact feed (what the app syncs with) -------------------------------------------
+
+def decode(page):
+    """A compact page read back into alert objects, as web/alerts-store.js reads it:
+    GET /api/v1/alerts's shape, areas as slugs, dates as milliseconds since 1970."""
+    codes, columns = page["codes"], page["alerts"]
+    alerts, published = [], None
+    for i, alert_id in enumerate(columns["id"]):
+        published = columns["published"][i] if i == 0 else published - columns["published"][i]
+        alerts.append({
+            "id": alert_id, "title": columns["title"][i], "summary": columns["summary"][i],
+            "severity": codes["severity"][columns["severity"][i]],
+            "incident_types": [codes["incident_types"][n] for n in columns["incident_types"][i]],
+            "areas": [codes["areas"][n] for n in columns["areas"][i]],
+            "identifiers": [{"kind": codes["identifier_kinds"][kind], "value": value}
+                            for kind, value in zip(columns["identifier_kinds"][i],
+                                                   columns["identifier_values"][i], strict=True)],
+            "withheld_identifiers": columns["withheld_identifiers"][i],
+            "published_at": published, "expires_at": columns["expires"][i]})
+    return alerts
+
+
+def milliseconds(text):
+    if text is None:
+        return None
+    moment = datetime.fromisoformat(text)
+    return int(moment.replace(microsecond=0).timestamp()) * 1000 + moment.microsecond // 1000
+
+
+def as_compact_reads_it(alert):
+    """An alert of GET /api/v1/alerts with what the compact form leaves to the app: area
+    names (the app has them) and fractions of a millisecond."""
+    return {**alert, "areas": [area["slug"] for area in alert["areas"]],
+            "published_at": milliseconds(alert["published_at"]),
+            "expires_at": milliseconds(alert["expires_at"])}
+
+
+def several_alerts(client, moderator):
+    """Alerts that differ in every field the compact form codes."""
+    return [
+        live_alert(moderator, client),
+        live_alert(moderator, client, areas=["camden", "hackney"], severity="nuisance",
+                   incident_types=["theft"], identifiers=[],
+                   expires_at="2099-01-01T00:00:00+00:00"),
+        live_alert(moderator, client, areas=["islington"], severity="risky",
+                   incident_types=["threats", "robbery", "theft"], identifiers=[
+                       {"kind": "email", "value": "dave.smith@example.com", "display": "masked"},
+                       {"kind": "name", "value": "Dave Secretname", "display": "hidden"},
+                       {"kind": "phone", "value": "07700 900999", "display": "hidden"},
+                       {"kind": "handle", "value": "@dave_ldn", "display": "full"}]),
+        live_alert(moderator, client, title="Ünïcode — 名字", summary="Çà et là, \"quoted\"."),
+    ]
+
+
+def test_compact_feed_reads_back_as_the_full_alerts(client, areas, moderator, member):
+    several_alerts(client, moderator)
+    full = feed(client, member)["alerts"]
+    page = feed(client, member, "", COMPACT)
+    assert set(page) == {"codes", "alerts", "retracted", "now", "next"} and page["next"] is None
+    assert decode(page) == [as_compact_reads_it(alert) for alert in full]
+    # Each code once, referred to by index; no key per alert.
+    for values in page["codes"].values():
+        assert len(values) == len(set(values))
+    text = json.dumps(page)
+    assert text.count("hackney") == 1 and text.count('"title"') == 1
+    for secret in ("Secretname", "900999", "900123", "dave.smith"):
+        assert secret not in text, secret
+
+
+def test_compact_feed_comes_in_pages_by_key(client, areas, moderator, member):
+    ids = [live_alert(moderator, client) for _ in range(5)]
+    same = utcnow() - timedelta(minutes=1)
+    set_times(ids[1], published_at=same)
+    set_times(ids[2], published_at=same)
+    whole = [a["id"] for a in feed(client, member)["alerts"]]
+    pages, query = [], "?limit=2"
+    while True:
+        body = feed(client, member, query, COMPACT)
+        pages.append(body["alerts"]["id"])
+        if body["next"] is None:
+            break
+        query = f"?limit=2&before={body['next']}"
+    assert [len(page) for page in pages] == [2, 2, 1]
+    assert [alert_id for page in pages for alert_id in page] == whole
+    assert feed(client, member, "", COMPACT)["alerts"]["id"] == whole  # 250 a page unasked
+    for query in ("?limit=0", "?limit=501", "?before=not-a-cursor", "?area=atlantis", "?page=2"):
+        assert client.get(COMPACT + query, headers=member).status_code == 422, query
+
+
+def test_changes_since_the_last_sync_reach_the_device(client, areas, moderator, member):
+    """Published, retracted, and an identifier taken out after an upheld dispute: each
+    reaches a device that syncs with `since`, in both forms of the feed."""
+    kept, dropped, disputed = (live_alert(moderator, client) for _ in range(3))
+    hour_ago = utcnow() - timedelta(hours=1)
+    for alert_id in (kept, dropped, disputed):
+        set_times(alert_id, published_at=hour_ago)
+    since = feed(client, member, "", COMPACT)["now"]
+    unchanged = feed(client, member, f"?since={since}", COMPACT)
+    assert unchanged["alerts"]["id"] == [] and unchanged["retracted"] == []
+
+    fresh = live_alert(moderator, client)
+    moderator.post(f"/alerts/{dropped}/retract")
+    dispute = client.post("/api/v1/disputes", json={
+        "identifier_kind": "phone", "identifier": "07700 900123",
+        "statement": "This number is mine and I have never met anyone from that site."})
+    assert dispute.status_code == 201, dispute.get_json()
+    decided = moderator.post(f"/disputes/{dispute.get_json()['id']}/decide",
+                             json={"outcome": "upheld", "reason": "Wrong number."})
+    assert decided.status_code == 200, decided.get_json()
+
+    compact = feed(client, member, f"?since={since}", COMPACT)
+    full = feed(client, member, f"?since={since}")
+    # The dispute took the number out of every alert carrying it; only `disputed` is
+    # unretracted and was not sent since (fresh is new anyway).
+    assert set(compact["alerts"]["id"]) == {a["id"] for a in full["alerts"]} == {
+        fresh, disputed, kept}
+    assert compact["retracted"] == full["retracted"] == [dropped]
+    for alert in decode(compact):
+        assert [i["kind"] for i in alert["identifiers"]] == ["plate"]
+        assert alert["withheld_identifiers"] == 1
+    assert "900" not in json.dumps(compact)
+
+
+def test_identifiers_are_masked_when_set_not_per_request(app, client, areas, moderator, member,
+                                                       monkeypatch):
+    alert_id = live_alert(moderator, client)
+    stored = db.session.get(Alert, uuid.UUID(alert_id)).shown_identifiers
+    assert stored == {"region": "GB", "shown": [["phone", "077•• •••123"], ["plate", "AB12 CDE"]],
+                      "withheld": 1}
+    before = feed(client, member, "", COMPACT)
+
+    def no_masking(*args, **kwargs):
+        raise AssertionError("masked on a feed request")
+    monkeypatch.setattr(service, "shown_as", no_masking)
+    assert feed(client, member, "", COMPACT)["alerts"] == before["alerts"]
+    assert feed(client, member)["alerts"][0]["identifiers"][0]["value"] == "077•• •••123"
+    monkeypatch.undo()
+
+    # An alert from before the column (or from another region) is masked as it is read.
+    set_times(alert_id, shown_identifiers=None)
+    assert feed(client, member, "", COMPACT)["alerts"] == before["alerts"]
+    app.config["DEFAULT_PHONE_REGION"] = "FR"
+    abroad = decode(feed(client, member, "", COMPACT))[0]["identifiers"][0]["value"]
+    assert abroad == service.mask("phone", "+44 7700 900123", "FR") != "077•• •••123"

@@ -53,7 +53,7 @@ POLICY = {
     ("POST", "/api/v1/members/redeem"): "public",
     ("POST", "/api/v1/staff/login"): "public",
     ("GET", "/api/v1/members/me"): "member",
-    ("GET", "/api/v1/alerts"): "member",
+    ("GET", "/api/v1/alerts"): "member", ("GET", "/api/v1/alerts/compact"): "member",
     ("GET", "/api/v1/alerts/<uuid:alert_id>"): "member",
     ("POST", "/api/v1/checks"): "member",
     ("GET", "/api/v1/push/subscriptions"): "member",
