@@ -46,7 +46,8 @@ class Alert(db.Model):
     # When what members see last changed (publication, an identifier taken out after a
     # dispute): a device's `since` sync gets every alert changed after its last sync.
     changed_at = db.Column(db.DateTime(timezone=True), index=True)
-    retracted_at = db.Column(db.DateTime(timezone=True))
+    # Indexed: every `since` sync asks which alerts were retracted after a moment.
+    retracted_at = db.Column(db.DateTime(timezone=True), index=True)
     expires_at = db.Column(db.DateTime(timezone=True))
 
     created_by = db.relationship("Staff")

@@ -77,3 +77,37 @@ def test_police_consent_migrates_to_the_nearest_level_without_widening(empty_dat
         assert _consents() == ["none", "offender_only", "with_contact"]
         db.session.remove()
         db.engine.dispose()
+
+
+def test_alerts_published_before_0009_count_as_changed_when_published(empty_database):
+    """0009: a published alert's changed_at is its published_at (a device's next `since`
+    sync does not fetch it again); a draft's stays empty; its identifiers are masked as the
+    feed reads it (shown_identifiers stays empty)."""
+    app = create_app({"SQLALCHEMY_DATABASE_URI": empty_database, "TESTING": True,
+                      "SECRET_KEY": "test-secret-key-that-is-long-enough-0123456789"})
+    with app.app_context():
+        upgrade(revision="0008")
+        alert = sa.table("alert", sa.column("id", sa.Uuid), sa.column("title"),
+                         sa.column("summary"), sa.column("severity"),
+                         sa.column("incident_types", sa.JSON), sa.column("identifiers", sa.JSON),
+                         sa.column("created_at", sa.DateTime(timezone=True)),
+                         sa.column("published_at", sa.DateTime(timezone=True)))
+        published, draft = uuid.uuid4(), uuid.uuid4()
+        when = sa.func.now()
+        for alert_id, published_at in ((published, when), (draft, None)):
+            db.session.execute(alert.insert().values(
+                id=alert_id, title="t", summary="s", severity="risky", incident_types=[],
+                identifiers=[{"kind": "phone", "value": "07700 900123", "display": "masked"}],
+                created_at=when, published_at=published_at))
+        db.session.commit()
+        upgrade(revision="0009")
+        # SQLite hands the id back as 32 hex digits, PostgreSQL as a UUID.
+        rows = {uuid.UUID(str(row.id)): row for row in db.session.execute(sa.text(
+            "SELECT id, published_at, changed_at, shown_identifiers FROM alert"))}
+        db.session.remove()
+        assert rows[published].changed_at == rows[published].published_at is not None
+        assert rows[draft].changed_at is None
+        assert all(row.shown_identifiers is None for row in rows.values())
+        downgrade(revision="0008")
+        db.session.remove()
+        db.engine.dispose()
