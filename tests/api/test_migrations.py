@@ -79,14 +79,14 @@ def test_police_consent_migrates_to_the_nearest_level_without_widening(empty_dat
         db.engine.dispose()
 
 
-def test_alerts_published_before_0009_count_as_changed_when_published(empty_database):
-    """0009: a published alert's changed_at is its published_at (a device's next `since`
+def test_alerts_published_before_0010_count_as_changed_when_published(empty_database):
+    """0010: a published alert's changed_at is its published_at (a device's next `since`
     sync does not fetch it again); a draft's stays empty; its identifiers are masked as the
     feed reads it (shown_identifiers stays empty)."""
     app = create_app({"SQLALCHEMY_DATABASE_URI": empty_database, "TESTING": True,
                       "SECRET_KEY": "test-secret-key-that-is-long-enough-0123456789"})
     with app.app_context():
-        upgrade(revision="0008")
+        upgrade(revision="0009")
         alert = sa.table("alert", sa.column("id", sa.Uuid), sa.column("title"),
                          sa.column("summary"), sa.column("severity"),
                          sa.column("incident_types", sa.JSON), sa.column("identifiers", sa.JSON),
@@ -100,7 +100,7 @@ def test_alerts_published_before_0009_count_as_changed_when_published(empty_data
                 identifiers=[{"kind": "phone", "value": "07700 900123", "display": "masked"}],
                 created_at=when, published_at=published_at))
         db.session.commit()
-        upgrade(revision="0009")
+        upgrade(revision="0010")
         # SQLite hands the id back as 32 hex digits, PostgreSQL as a UUID.
         rows = {uuid.UUID(str(row.id)): row for row in db.session.execute(sa.text(
             "SELECT id, published_at, changed_at, shown_identifiers FROM alert"))}
@@ -108,6 +108,6 @@ def test_alerts_published_before_0009_count_as_changed_when_published(empty_data
         assert rows[published].changed_at == rows[published].published_at is not None
         assert rows[draft].changed_at is None
         assert all(row.shown_identifiers is None for row in rows.values())
-        downgrade(revision="0008")
+        downgrade(revision="0009")
         db.session.remove()
         db.engine.dispose()

@@ -6,14 +6,14 @@ alert.retracted_at (each `since` sync asks for the alerts retracted after a mome
 changed_at of an existing alert is its published_at. shown_identifiers stays empty: the
 feed masks such an alert as it reads it (alerts.service.member_identifiers).
 
-Revision ID: 0009
-Revises: 0008
+Revision ID: 0010
+Revises: 0009
 """
 from alembic import op
 import sqlalchemy as sa
 
-revision = '0009'
-down_revision = '0008'
+revision = '0010'
+down_revision = '0009'
 branch_labels = None
 depends_on = None
 
