@@ -12,6 +12,7 @@ Goals: first sync < 100 KB, unchanged < 5 KB, p99 of a request <= 100 ms.
     .venv/bin/python bench/feed.py [--engine sqlite|postgresql|both] [--alerts 2000]
 """
 import argparse
+import gc
 import gzip
 import json
 import random
@@ -65,10 +66,14 @@ def load(app, alerts):
         db.session.commit()
 
 
+CPU = []  # process CPU ms of each request: the work itself, whatever else the cores run
+
+
 def get(client, path, headers=HEADERS):
-    t = time.perf_counter()
+    t, c = time.perf_counter(), time.process_time()
     response = client.get(path, headers=headers)
     elapsed = (time.perf_counter() - t) * 1000
+    CPU.append((time.process_time() - c) * 1000)
     assert response.status_code == 200, response.status_code
     return response, elapsed
 
@@ -101,18 +106,23 @@ def p(samples, q):
     return ordered[min(len(ordered) - 1, int(round(q / 100 * (len(ordered) - 1))))]
 
 
-def run(engine, alerts, rounds):
+def run(engine, alerts, rounds, freeze=True):
     with database(engine) as url:
         app = make_app(url, RATELIMIT_ENABLED=False)
         migrate_and_seed_areas(app)
         load(app, alerts)
+        if freeze:  # as gunicorn.conf.py's post_worker_init does in each worker
+            gc.collect()
+            gc.freeze()
         with app.app_context():
             client = app.test_client()
-            page_times, unchanged_times, health = [], [], []
+            page_times, unchanged_times, health, page_cpu = [], [], [], []
             for _ in range(rounds):
+                CPU.clear()
                 moved, requests, times, now, count = first_sync(client)
                 assert count == alerts, count
                 page_times += times
+                page_cpu += CPU
                 response, ms = get(client, f"/api/v1/alerts/compact?since={quote(now)}")
                 unchanged_times.append(ms)
                 unchanged = len(response.data)
@@ -125,12 +135,15 @@ def run(engine, alerts, rounds):
             old, whole_ms = get(client, "/api/v1/alerts", headers={
                 "Authorization": HEADERS["Authorization"]})
         b50, b99 = statistics.median(health), p(health, 99)
-        print(f"\n{engine}, {alerts:,} live alerts, {rounds} rounds")
+        print(f"\n{engine}, {alerts:,} live alerts, {rounds} rounds"
+              + ("" if freeze else ", without gc.freeze()"))
         print(f"  GET /healthz (baseline)      p50 {b50:6.1f} ms  p99 {b99:6.1f} ms")
         print(f"  first sync (compact): {requests} pages, {moved / 1000:.1f} KB "
               f"({response.headers.get('Content-Encoding') or 'br'}); per page "
               f"p50 {statistics.median(page_times):6.1f} ms  p99 {p(page_times, 99):6.1f} ms"
               f"  (x{statistics.median(page_times) / b50:.0f} / x{p(page_times, 99) / b99:.0f})")
+        print(f"  CPU of this process per page: p50 {statistics.median(page_cpu):6.1f} ms  "
+              f"p99 {p(page_cpu, 99):6.1f} ms  (the cores are shared: wall time includes waiting)")
         print(f"  nothing changed: {unchanged} bytes; p50 {statistics.median(unchanged_times):6.1f}"
               f" ms  p99 {p(unchanged_times, 99):6.1f} ms")
         print(f"  before (pages of 200 with keys): {old_requests} pages, {old_moved / 1000:.1f} KB, "
@@ -145,9 +158,11 @@ def main():
     parser.add_argument("--engine", default="both")
     parser.add_argument("--alerts", type=int, default=2000)
     parser.add_argument("--rounds", type=int, default=10)
+    parser.add_argument("--no-freeze", action="store_true",
+                        help="leave the app's objects to the collector (before gunicorn.conf.py froze them)")
     args = parser.parse_args()
     for engine in (["sqlite", "postgresql"] if args.engine == "both" else [args.engine]):
-        run(engine, args.alerts, args.rounds)
+        run(engine, args.alerts, args.rounds, freeze=not args.no_freeze)
 
 
 if __name__ == "__main__":
