@@ -13,7 +13,7 @@ local function one()
   counter = counter + 1
   return '{"id":"' .. uuid4() .. '","occurred_on":"2026-11-01","area":"hackney",' ..
     '"incident_types":["robbery"],"description":"Took the money back. ' .. counter .. '",' ..
-    '"offender":{"phones":["07700 9' .. string.format("%05d", counter % 100000) .. '"]}}'
+    '"offender":{"phones":["07700 9' .. string.format("%05d", math.random(0, 99999)) .. '"]}}'
 end
 
 request = function()

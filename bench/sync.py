@@ -38,7 +38,7 @@ def run(engine, seconds, rounds, tree, connections):
            for k, v in figures.items()}
     health, single, sync = med["healthz"], med["single"], med["sync"]
     print(f"\n{engine}: medians of {rounds} rounds of {seconds} s, {connections} connections "
-          "(sync: {SYNC_CONNECTIONS})")
+          f"(sync: {SYNC_CONNECTIONS})")
     print(f"  GET /healthz          {health['rps']:8.0f} req/s   p50 {health['p50']:7.1f} ms"
           f"  p99 {health['p99']:7.1f} ms")
     print(f"  POST /reports         {single['rps']:8.0f} req/s   p50 {single['p50']:7.1f} ms"

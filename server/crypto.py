@@ -11,6 +11,7 @@ print(Fernet.generate_key().decode())"`). `flask backup create` puts it beside t
 one encrypted-at-rest-by-the-operator file (or leaves it out with --no-secrets).
 """
 import base64
+import functools
 import json
 
 from cryptography.fernet import Fernet, MultiFernet
@@ -24,17 +25,28 @@ HKDF_INFO = b"redflag contact details v1"
 def contact_key_setting(config):
     """The CONTACT_KEY value that reads every stored contact detail: the configured keys,
     or the one derived from SECRET_KEY. For backups, so a restore needs no derivation."""
-    keys = [k.strip() for k in (config.get("CONTACT_KEY") or "").split(",") if k.strip()]
+    return _key_setting(config.get("CONTACT_KEY") or "", config["SECRET_KEY"])
+
+
+@functools.lru_cache(maxsize=16)
+def _key_setting(contact_key, secret_key):
+    keys = [k.strip() for k in contact_key.split(",") if k.strip()]
     if keys:
         return ",".join(keys)
     derived = HKDF(algorithm=hashes.SHA256(), length=32, salt=None,
-                   info=HKDF_INFO).derive(config["SECRET_KEY"].encode("utf-8"))
+                   info=HKDF_INFO).derive(secret_key.encode("utf-8"))
     return base64.urlsafe_b64encode(derived).decode("ascii")
 
 
-def contact_cipher(config=None):
-    setting = contact_key_setting(config if config is not None else current_app.config)
+@functools.lru_cache(maxsize=16)
+def _cipher(setting):
     return MultiFernet([Fernet(key) for key in setting.split(",")])
+
+
+def contact_cipher(config=None):
+    """The MultiFernet of the configured keys. Made once per key setting, not per call:
+    the derivation (HKDF) and key parsing cost more than encrypting one contact."""
+    return _cipher(contact_key_setting(config if config is not None else current_app.config))
 
 
 def encrypt_contact(details, config=None):

@@ -54,7 +54,7 @@ def load_demo_content(moderator):
 
     stored = [reports.submit_report(ReportSchema().load(r))[1] for r in DEMO_REPORTS]
     alert = publishing.create_alert(moderator, {
-        "reports": [stored[0].id], "title": "Demo: robbery by a man met online",
+        "reports": [stored[0]], "title": "Demo: robbery by a man met online",
         "summary": "Arranged by an online ad, then took the money back by force. Heavy build, "
                    "40-50, silver car.",
         "severity": "dangerous", "incident_types": ["robbery", "physical_assault"],

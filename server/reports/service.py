@@ -22,6 +22,7 @@ from ..errors import NotFound, field_messages
 from ..extensions import db
 from ..identifiers.models import Identifier
 from ..identifiers.service import identifier_rows, index_report
+from ..schemas import quick_loader
 from ..security import keyed_digest, same
 from .models import LEGACY_POLICE_CONSENT, STATUSES, Report
 from .schemas import ReportSchema
@@ -31,6 +32,9 @@ CREATED, DUPLICATE, CONFLICT = "created", "duplicate", "conflict"
 # One instance for every item: building a schema (with its nested ones) cost more than
 # loading an item with it. A marshmallow schema keeps no state between loads.
 REPORT_SCHEMA = ReportSchema()
+# REPORT_SCHEMA.load for one sync item: the same answer, about 5x faster on valid items
+# (server/schemas.py quick_loader); what it doubts, marshmallow loads.
+load_report = quick_loader(REPORT_SCHEMA)
 CONFLICT_MESSAGE = "A different report with this id was already received."
 RECEIPT_CHARS = 26  # base32: 130 bits
 
@@ -46,7 +50,9 @@ def receipt_for(report_id):
     """The reporter's receipt, derived from the id under SECRET_KEY, so a resend gets the
     same receipt back without the receipt ever being stored."""
     digest = keyed_digest(current_app.config["SECRET_KEY"], "receipt", str(report_id))
-    return base64.b32encode(digest).decode("ascii")[:RECEIPT_CHARS]
+    # 26 base32 characters carry the first 130 bits: encoding 20 bytes (160 bits) gives
+    # the same first 26 as encoding all 32, for less work.
+    return base64.b32encode(digest[:20]).decode("ascii")[:RECEIPT_CHARS]
 
 
 def receipt_hash(receipt):
@@ -54,15 +60,16 @@ def receipt_hash(receipt):
 
 
 def _report_row(data, member, filed_by=None):
-    """The column values of a new report from a validated payload."""
+    """(the column values of a new report from a validated payload, its receipt)."""
     area_id = known_area_id(data["area"])  # UnknownAreas if deleted since validation
     consent = data.get("consent") or {}
     support = data.get("support") or {}
     contact = support.get("contact")
+    receipt = receipt_for(data["id"])
     return dict(
         id=data["id"],
         content_hash=content_hash(data),
-        receipt_hash=receipt_hash(receipt_for(data["id"])),
+        receipt_hash=receipt_hash(receipt),
         status=INITIAL,
         occurred_on=data["occurred_on"],
         part_of_day=data.get("part_of_day"),
@@ -86,7 +93,7 @@ def _report_row(data, member, filed_by=None):
         # Which outreach worker filed it on someone's behalf (drop-in mode), when a staff
         # session came with the request; never part of the content hash.
         staff_id=filed_by.id if filed_by is not None and data.get("on_behalf") else None,
-    )
+    ), receipt
 
 
 def _insert(row, identifiers=None):
@@ -111,12 +118,12 @@ def _existing_outcome(row):
 def submit_report(data, member=None, filed_by=None):
     """Store one validated report (a ReportSchema load) and commit.
 
-    Returns (outcome, report, receipt): CREATED the first time; DUPLICATE when a report
-    with this id and the same content is stored (nothing changes); CONFLICT when one with
-    this id but other content is (the stored row is returned unchanged, receipt None).
+    Returns (outcome, report id (UUID), receipt): CREATED the first time; DUPLICATE when
+    a report with this id and the same content is stored (nothing changes); CONFLICT when
+    one with this id but other content is (the stored row is unchanged, receipt None).
     Any other failure is raised, with the session rolled back.
     """
-    row = _report_row(data, member, filed_by)
+    row, receipt = _report_row(data, member, filed_by)
     try:
         _insert(row)
         db.session.commit()
@@ -128,10 +135,9 @@ def submit_report(data, member=None, filed_by=None):
         db.session.rollback()
         raise
     if outcome is None:
-        outcome, report = _existing_outcome(row)
-    else:
-        report = db.session.get(Report, row["id"], populate_existing=True)
-    return outcome, report, receipt_for(report.id) if outcome != CONFLICT else None
+        outcome, _report = _existing_outcome(row)
+    # The id is the one sent (a taken id is the same id): no read back of the new row.
+    return outcome, row["id"], receipt if outcome != CONFLICT else None
 
 
 def _begin_write():
@@ -179,24 +185,24 @@ def _error(result, error):
 
 def _prepare(item, member, filed_by):
     """Everything about one item that needs no write: validation, the row, its
-    identifiers. Returns (result, row, identifiers); row is None when the item is
-    already answered (invalid, or failed)."""
+    identifiers, its receipt. Returns (result, row, identifiers, receipt); row is None
+    when the item is already answered (invalid, or failed)."""
     result = _result(item)
     try:
-        data = REPORT_SCHEMA.load(item)
+        data = load_report(item)
     except ValidationError as error:
         messages = error.messages
         return {**result, "result": "invalid", "errors": field_messages(
                     messages if isinstance(messages, dict) else {"_schema": messages})
-                }, None, None
+                }, None, None, None
     try:
-        row = _report_row(data, member, filed_by)
-        return result, row, identifier_rows(row["id"], row["offender"])
+        row, receipt = _report_row(data, member, filed_by)
+        return result, row, identifier_rows(row["id"], row["offender"]), receipt
     except Exception as error:
-        return _error(result, error), None, None
+        return _error(result, error), None, None, None
 
 
-def _store(result, row, identifiers):
+def _store(result, row, identifiers, receipt):
     """One prepared item inside the batch's transaction, in its own SAVEPOINT: a failure
     rolls back this item alone. Returns the result dict."""
     try:
@@ -211,7 +217,7 @@ def _store(result, row, identifiers):
     if outcome == CONFLICT:
         return {**result, "result": CONFLICT,
                 "errors": {"id": [CONFLICT_MESSAGE]}}
-    return {**result, "result": outcome, "receipt": receipt_for(row["id"])}
+    return {**result, "result": outcome, "receipt": receipt}
 
 
 def _store_all_at_once(prepared, pending, results):
@@ -227,27 +233,27 @@ def _store_all_at_once(prepared, pending, results):
         db.select(Report.id, Report.content_hash).where(Report.id.in_(ids))).all())
     fresh = []
     for n in pending:
-        result, row, _identifiers = prepared[n]
+        result, row, _identifiers, receipt = prepared[n]
         if row["id"] not in stored:
             fresh.append(n)
         elif same(stored[row["id"]], row["content_hash"]):
-            results[n] = {**result, "result": DUPLICATE, "receipt": receipt_for(row["id"])}
+            results[n] = {**result, "result": DUPLICATE, "receipt": receipt}
         else:
             results[n] = {**result, "result": CONFLICT, "errors": {"id": [CONFLICT_MESSAGE]}}
     if not fresh:
         return []
+    rows = [prepared[n][1] for n in fresh]
     try:
         with db.session.begin_nested():
-            db.session.execute(Report.__table__.insert(), [prepared[n][1] for n in fresh])
+            db.session.execute(Report.__table__.insert(), rows)
             identifiers = [i for n in fresh for i in prepared[n][2]]
             if identifiers:
                 db.session.execute(Identifier.__table__.insert(), identifiers)
-            open_cases([prepared[n][1] for n in fresh])
+            open_cases(rows)
     except Exception:  # rolled back to the SAVEPOINT: nothing of the attempt remains
         return fresh
     for n in fresh:
-        results[n] = {**prepared[n][0], "result": CREATED,
-                      "receipt": receipt_for(prepared[n][1]["id"])}
+        results[n] = {**prepared[n][0], "result": CREATED, "receipt": prepared[n][3]}
     return []
 
 
@@ -264,8 +270,8 @@ def sync_reports(items, member=None, filed_by=None):
     for the INSERTs.
     """
     prepared = [_prepare(item, member, filed_by) for item in items]
-    results = [result for result, _row, _identifiers in prepared]
-    pending = [n for n, (_result, row, _identifiers) in enumerate(prepared) if row is not None]
+    results = [p[0] for p in prepared]
+    pending = [n for n, p in enumerate(prepared) if p[1] is not None]
     if not pending:
         return results
     try:

@@ -6,7 +6,9 @@ import pytest
 import sqlalchemy as sa
 
 from server.extensions import db
+from server.identifiers.models import Identifier
 from server.reports import service
+from server.reports.schemas import SyncResponseSchema
 
 from factories import make_member, new_report, row_count, stored_reports
 
@@ -261,3 +263,31 @@ def test_stored_ids_are_answered_without_sinking_the_new_ones(client, areas, tra
     assert results[1]["receipt"] == service.receipt_for(stored["id"])
     assert {str(r.id) for r in stored_reports()} == {stored["id"], first["id"], last["id"]}
     assert transaction_log["commits"] == 1
+
+
+def test_a_poisoned_item_37_sinks_only_itself_and_a_resend_doubles_nothing(client, areas):
+    items = [new_report(offender={"phones": [f"07700 9{n:05d}"]}) for n in range(100)]
+    # Item 37: a NUL no engine can store, deep in the offender description.
+    items[36] = new_report(offender={"names": ["Da\x00ve"], "phones": ["07700 900036"]})
+    body = sync(client, items).get_json()
+    # Sent as built, not dumped through the schema: it must be what the schema says.
+    assert SyncResponseSchema().validate(body) == {}
+    assert SyncResponseSchema().dump(body) == body
+    expected = ["created"] * 100
+    expected[36] = "invalid"
+    assert [r["result"] for r in body["results"]] == expected
+    assert set(body["results"][36]["errors"]) == {"offender"}
+    stored = {n for n, item in enumerate(items) if n != 36}
+    db.session.expire_all()
+    assert {str(r.id) for r in stored_reports()} == {items[n]["id"] for n in stored}
+    phones = db.session.execute(sa.select(Identifier.report_id, Identifier.value)).all()
+    assert sorted(phones) == sorted((uuid.UUID(items[n]["id"]), f"+447700{900000 + n}")
+                                    for n in stored)
+    # The answer was lost: the phone sends the same batch again. Nothing doubles.
+    again = sync(client, items).get_json()["results"]
+    expected = ["duplicate"] * 100
+    expected[36] = "invalid"
+    assert [r["result"] for r in again] == expected
+    assert [r.get("receipt") for r in again] == [r.get("receipt") for r in body["results"]]
+    assert row_count() == 99
+    assert db.session.execute(sa.select(sa.func.count()).select_from(Identifier)).scalar() == 99
