@@ -69,8 +69,9 @@ def migrate_and_seed_areas(app):
 
 @contextlib.contextmanager
 def gunicorn(url, tree=ROOT, env=None):
-    """The app under gunicorn.conf.py (2 gthread workers x 4 threads by default) on a
-    free port; yields the base URL. Rate limits off: we measure the path, not the limit."""
+    """The app under gunicorn.conf.py (its defaults: one gthread worker with 8 threads
+    while rate limits count in memory; `env` may change them) on a free port; yields the
+    base URL. Rate limits off: we measure the path, not the limit."""
     port = free_port()
     with tempfile.TemporaryDirectory(prefix="redflag-bench-instance-") as instance:
         environment = dict(os.environ, PORT=str(port), HOST="127.0.0.1", DATABASE_URL=url,

@@ -8,6 +8,13 @@ reports/s on both engines.
 
     .venv/bin/python bench/sync.py [--engine sqlite|postgresql|both] [--seconds 8]
                                    [--rounds 3] [--tree PATH]   (another checkout, to compare)
+                                   [--workers N]
+
+The server is the same for all three: gunicorn.conf.py's defaults (one gthread worker with
+8 threads while rate limits count in memory), or --workers N gthread workers (with
+RATELIMIT_STORAGE_URI pointed at the local Redis, as gunicorn.conf.py requires for more
+than one; the limits themselves stay off). Each round's ratios are printed as well as the
+medians: each ratio compares figures of the same round.
 """
 import argparse
 import os
@@ -19,11 +26,13 @@ SYNC_CONNECTIONS = int(os.environ.get("SYNC_CONNECTIONS", "4"))
 SCRIPT = ROOT / "bench" / "report.lua"
 
 
-def run(engine, seconds, rounds, tree, connections):
+def run(engine, seconds, rounds, tree, connections, workers=None):
+    env = {} if not workers else {"WEB_CONCURRENCY": str(workers),
+                                  "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/"}
     with database(engine) as url:
         migrate_and_seed_areas(make_app(url))
         figures = {"healthz": [], "single": [], "sync": []}
-        with gunicorn(url, tree=tree) as base:
+        with gunicorn(url, tree=tree, env=env) as base:
             wrk(base + "/healthz", seconds=2)  # warm up
             for _ in range(rounds):
                 figures["healthz"].append(wrk(base + "/healthz", seconds=seconds,
@@ -34,11 +43,15 @@ def run(engine, seconds, rounds, tree, connections):
                 os.environ["BATCH"] = "100"
                 figures["sync"].append(wrk(base, SCRIPT, seconds=seconds,
                                            connections=SYNC_CONNECTIONS))
+                h, s1, s100 = (figures[k][-1]["rps"] for k in ("healthz", "single", "sync"))
+                print(f"  {engine} round {len(figures['sync'])}: healthz {h:.0f} req/s, single "
+                      f"{s1:.0f} req/s ({s1 / h:.2f} of healthz), sync {s100 * 100:.0f} reports/s "
+                      f"({s100 * 100 / s1:.1f}x single)", flush=True)
     med = {k: {f: statistics.median(r[f] for r in v) for f in ("rps", "p50", "p99", "errors")}
            for k, v in figures.items()}
     health, single, sync = med["healthz"], med["single"], med["sync"]
     print(f"\n{engine}: medians of {rounds} rounds of {seconds} s, {connections} connections "
-          f"(sync: {SYNC_CONNECTIONS})")
+          f"(sync: {SYNC_CONNECTIONS}), gunicorn workers: {workers or 'gunicorn.conf.py default'}")
     print(f"  GET /healthz          {health['rps']:8.0f} req/s   p50 {health['p50']:7.1f} ms"
           f"  p99 {health['p99']:7.1f} ms")
     print(f"  POST /reports         {single['rps']:8.0f} req/s   p50 {single['p50']:7.1f} ms"
@@ -57,10 +70,11 @@ def main():
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--tree", default=str(ROOT))
+    parser.add_argument("--workers", type=int, default=None)
     args = parser.parse_args()
     engines = ["sqlite", "postgresql"] if args.engine == "both" else [args.engine]
     for engine in engines:
-        run(engine, args.seconds, args.rounds, args.tree, args.connections)
+        run(engine, args.seconds, args.rounds, args.tree, args.connections, args.workers)
 
 
 if __name__ == "__main__":
