@@ -119,13 +119,15 @@ def test_fifty_simultaneous_posts_store_one_report(app, areas):
 
 def test_submit_report_service_outcomes(app, areas):
     data = ReportSchema().load(new_report())
-    outcome, report, receipt = service.submit_report(data)
-    assert outcome == service.CREATED and receipt == service.receipt_for(report.id)
-    assert service.submit_report(data)[0] == service.DUPLICATE
+    outcome, report_id, receipt = service.submit_report(data)
+    assert outcome == service.CREATED and receipt == service.receipt_for(report_id)
+    assert report_id == data["id"]
+    assert service.submit_report(data) == (service.DUPLICATE, report_id, receipt)
     other = ReportSchema().load(dict(new_report(id=str(data["id"])), description="Other"))
-    outcome, existing, receipt = service.submit_report(other)
-    assert outcome == service.CONFLICT and receipt is None
-    assert existing.description == data["description"]
+    outcome, existing_id, receipt = service.submit_report(other)
+    assert outcome == service.CONFLICT and receipt is None and existing_id == report_id
+    db.session.expire_all()
+    assert [r.description for r in stored_reports()] == [data["description"]]
 
 
 # --- invalid input: a 4xx with field-level errors, nothing stored --------------------
