@@ -14,7 +14,6 @@ import time
 import uuid
 
 from flask import jsonify
-
 from harness import database, make_app, migrate_and_seed_areas
 
 
@@ -59,7 +58,6 @@ def main():
             data = [service.load_report(i) for i in items]
             phones = [i["offender"]["phones"][0] for i in items]
             secret = app.config["SECRET_KEY"]
-            rows = [service._report_row(d, None)[0] for d in data]
             results = service.sync_reports([item(n) for n in range(100)])
             stages = [
                 ("JSON body parsed", lambda: json.loads(body), lambda: json.loads(body)),

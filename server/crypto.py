@@ -25,14 +25,14 @@ HKDF_INFO = b"redflag contact details v1"
 def contact_key_setting(config):
     """The CONTACT_KEY value that reads every stored contact detail: the configured keys,
     or the one derived from SECRET_KEY. For backups, so a restore needs no derivation."""
-    return _key_setting(config.get("CONTACT_KEY") or "", config["SECRET_KEY"])
+    keys = [k.strip() for k in (config.get("CONTACT_KEY") or "").split(",") if k.strip()]
+    if keys:
+        return ",".join(keys)
+    return _derived_key(config["SECRET_KEY"])
 
 
 @functools.lru_cache(maxsize=16)
-def _key_setting(contact_key, secret_key):
-    keys = [k.strip() for k in contact_key.split(",") if k.strip()]
-    if keys:
-        return ",".join(keys)
+def _derived_key(secret_key):
     derived = HKDF(algorithm=hashes.SHA256(), length=32, salt=None,
                    info=HKDF_INFO).derive(secret_key.encode("utf-8"))
     return base64.urlsafe_b64encode(derived).decode("ascii")
