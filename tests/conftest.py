@@ -13,6 +13,7 @@ from server import create_app
 from server.extensions import db
 
 from databases import postgres_database
+from factories import empty_tables
 
 ENGINES = [e for e in os.environ.get("REDFLAG_TEST_ENGINES", "sqlite,postgresql").split(",") if e]
 @pytest.fixture(scope="session", params=ENGINES)
@@ -35,17 +36,6 @@ def database_url(request, tmp_path_factory):
         admin.dispose()
 
 
-def _empty_tables():
-    tables = db.metadata.sorted_tables
-    if db.engine.dialect.name == "postgresql":
-        names = ", ".join(f'"{t.name}"' for t in tables)
-        db.session.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-    else:
-        for table in reversed(tables):
-            db.session.execute(table.delete())
-    db.session.commit()
-
-
 @pytest.fixture
 def app_config(database_url):
     """Override in a test module to change settings."""
@@ -64,7 +54,7 @@ def app(database_url, app_config):
     with app.app_context():
         yield app
         db.session.remove()
-        _empty_tables()
+        empty_tables()
         db.session.remove()
         db.engine.dispose()
 

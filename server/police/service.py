@@ -382,7 +382,9 @@ def csv_cells(header):
             return repeated()
         return csv_cell
     renderers = [(name, renderer(name)) for name in header]
-    return lambda row: [render(row.get(name)) for name, render in renderers]
+    # Most offender fields are empty: None and [] are an empty cell whatever the column.
+    return lambda row: ["" if (value := row.get(name)) is None or value == [] else render(value)
+                        for name, render in renderers]
 
 
 def columns(rows):

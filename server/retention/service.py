@@ -42,6 +42,7 @@ from ..extensions import db
 from ..reports.models import Report
 from ..sms import service as sms
 from ..sms.models import SmsDelivery, SmsMember
+from ..stats import service as stats
 from ..stats.models import ReportTally
 
 KINDS = ("contacts", "cases", "reports", "alerts", "members", "sms_members", "sms_texts",
@@ -245,4 +246,7 @@ def run(now=None, dry_run=False):
     except Exception:
         db.session.rollback()
         raise
+    # The statistics summary takes in the purge now (not at the next read), and drops
+    # its rows of days and months whose reports have all gone.
+    stats.compact(prune=True)
     return due

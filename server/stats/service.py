@@ -19,12 +19,12 @@ that cell away. Months, areas and incident types are listed in full, zeros inclu
 (shown as "<5" too), so the list itself does not tell an empty cell from a small one.
 """
 from collections import Counter
-from datetime import date
+from datetime import date, timedelta
 
 from ..areas.service import areas_by_name
 from ..extensions import db
 from ..reports.models import INCIDENT_TYPES, ONLINE_HARM, PERPETRATOR_KINDS, TARGETED_BECAUSE, Report
-from .models import ReportTally
+from .models import ReportTally, count_columns, report_count, report_count_change
 
 NOT_SAID = "not_said"
 
@@ -84,12 +84,11 @@ def _grouped(model, day, conditions):
         .group_by(month, model.area_id, model.perpetrator)).all()
 
 
-def _counts(date_from=None, date_to=None):
-    """Exact counts: private to this module. Counted by the database in one grouped pass
-    (by month, area and perpetrator, with a sum per incident type and per reason), so
-    only a few hundred group rows come back whatever the number of reports. Reports past
-    their retention period are counted from their anonymous tally (one row per incident,
-    by month; see server/retention), grouped the same way."""
+def recount(date_from=None, date_to=None):
+    """_counts() counted afresh from every report and tally, in one grouped pass over
+    each (by month, area and perpetrator, with a sum per incident type and per reason):
+    what the maintained summary must always equal (the tests compare them), and what it
+    was built from (migration 0011)."""
     reports = [Report.linked_to_id.is_(None)]
     tallies = []
     if date_from is not None:
@@ -98,21 +97,37 @@ def _counts(date_from=None, date_to=None):
     if date_to is not None:
         reports.append(Report.occurred_on <= date_to)
         tallies.append(ReportTally.month <= date_to)
-    total, months, types, areas = 0, Counter(), Counter(), Counter()
-    perpetrators, targeted, online_harm = Counter(), Counter(), 0
-    width = len(INCIDENT_TYPES)
-    for row in (*_grouped(Report, Report.occurred_on, reports),
-                *_grouped(ReportTally, ReportTally.month, tallies)):
-        month_key, area_id, perpetrator, count, reason_not_said, online = row[:6]
-        total += count
+    return _add_up((*_grouped(Report, Report.occurred_on, reports),
+                    *_grouped(ReportTally, ReportTally.month, tallies)))
+
+
+def _add_up(rows, areas=None, perpetrators=None):
+    """Rows of (month "YYYY-MM", area_id, perpetrator, count, not said why, online harm,
+    a count per incident type, a count per reason) -> the exact counts; the columns are
+    summed whole, not cell by cell. areas, perpetrators: [(key, count)] when given apart
+    (the rows' own are then None)."""
+    rows = [row for row in rows if row[3]]  # a summary row whose reports have all gone: none
+    months = Counter()
+    for month_key, _area_id, _perpetrator, count, *_ in rows:
         months[month_key] += count
-        areas[area_id] += count
-        perpetrators[perpetrator or NOT_SAID] += count
-        targeted[NOT_SAID] += reason_not_said or 0
-        online_harm += online or 0
-        types.update(dict(zip(INCIDENT_TYPES, (n or 0 for n in row[6:6 + width]), strict=True)))
-        targeted.update(dict(zip(TARGETED_BECAUSE, (n or 0 for n in row[6 + width:]),
-                                 strict=True)))
+    if areas is None:
+        areas = [(row[1], row[3]) for row in rows]
+        perpetrators = [(row[2], row[3]) for row in rows]
+    area_counts, perpetrator_counts = Counter(), Counter()
+    for area_id, count in areas:
+        if count:
+            area_counts[area_id] += count
+    for perpetrator, count in perpetrators:
+        if count:
+            perpetrator_counts[perpetrator or NOT_SAID] += count
+    areas, perpetrators = area_counts, perpetrator_counts
+    width = 3 + len(INCIDENT_TYPES) + len(TARGETED_BECAUSE)
+    sums = ([sum(column) for column in zip(*(row[3:] for row in rows), strict=True)]
+            or [0] * width)
+    total, reason_not_said, online_harm = sums[:3]
+    types = Counter(dict(zip(INCIDENT_TYPES, sums[3:3 + len(INCIDENT_TYPES)], strict=True)))
+    targeted = Counter(dict(zip(TARGETED_BECAUSE, sums[3 + len(INCIDENT_TYPES):], strict=True)))
+    targeted[NOT_SAID] += reason_not_said
     if total:
         first, last = min(months), max(months)
         month_list = _months_between(date(int(first[:4]), int(first[5:]), 1),
@@ -122,6 +137,115 @@ def _counts(date_from=None, date_to=None):
     return {"total": total, "months": [(m, months[m]) for m in month_list], "types": types,
             "areas": areas, "perpetrators": perpetrators, "targeted": targeted,
             "online_harm": online_harm}
+
+
+def _counts(date_from=None, date_to=None):
+    """Exact counts: private to this module. Read from the maintained summary
+    (report_count, see stats.models) after folding in the changes since the last read:
+    a few thousand rows whatever the number of reports. Whole months of the range come
+    from its month rows, the days of a month the range covers only in part from its day
+    rows; reports past their retention period from their tally's month rows (a tally
+    counts when its month meets the range, as recount() does)."""
+    compact()
+    summary = report_count.c
+    months = [summary.grain == "m"]
+    whole_from = date_from if date_from is None or date_from.day == 1 else _next_month(date_from)
+    whole_to = None  # exclusive
+    if date_to is not None:
+        whole_to = _next_month(date_to)
+        if whole_to - timedelta(days=1) != date_to:
+            whole_to = date_to.replace(day=1)
+    if whole_from is not None and whole_to is not None and whole_from >= whole_to:
+        reports = [db.and_(summary.grain == "d", summary.period >= date_from,
+                           summary.period <= date_to)]
+    else:
+        if whole_from is not None:
+            months.append(summary.period >= whole_from)
+        if whole_to is not None:
+            months.append(summary.period < whole_to)
+        reports = [db.and_(*months)]
+        if date_from is not None and whole_from != date_from:
+            reports.append(db.and_(summary.grain == "d", summary.period >= date_from,
+                                   summary.period < whole_from))
+        if date_to is not None and whole_to <= date_to:
+            reports.append(db.and_(summary.grain == "d", summary.period >= whole_to,
+                                   summary.period <= date_to))
+    tallies = [summary.grain == "t"]
+    if date_from is not None:
+        tallies.append(summary.period >= date_from.replace(day=1))
+    if date_to is not None:
+        tallies.append(summary.period <= date_to)
+    # Added up by the database in one statement, at most a few hundred rows: by period
+    # with every column (months; the days of a month in part), by area, by perpetrator.
+    wanted = db.or_(*reports, db.and_(*tallies))
+    nothing = [db.cast(db.null(), db.Integer)] * (len(COUNT_COLUMNS) - 1)
+    no_date, no_area = db.cast(db.null(), db.Date), db.cast(db.null(), db.Integer)
+    no_perpetrator = db.cast(db.null(), db.String)
+    rows = db.session.execute(db.union_all(
+        db.select(summary.period, no_area, no_perpetrator,
+                  *(db.func.sum(summary[name]) for name in COUNT_COLUMNS))
+        .where(wanted).group_by(summary.period),
+        db.select(no_date, summary.area_id, no_perpetrator, db.func.sum(summary.total),
+                  *nothing).where(wanted).group_by(summary.area_id),
+        db.select(no_date, no_area, summary.perpetrator, db.func.sum(summary.total),
+                  *nothing).where(wanted).group_by(summary.perpetrator))).all()
+    return _add_up([(_month(period), None, None, *sums) for period, _, _, *sums in rows
+                    if period is not None],
+                   areas=[(area_id, row[3]) for row in rows
+                          if (area_id := row[1]) is not None],
+                   perpetrators=[(row[2], row[3]) for row in rows
+                                 if row[0] is None and row[1] is None])
+
+
+def _next_month(day):
+    return date(day.year + 1, 1, 1) if day.month == 12 else date(day.year, day.month + 1, 1)
+
+
+COUNT_COLUMNS = count_columns(INCIDENT_TYPES, TARGETED_BECAUSE)
+# pg_advisory_xact_lock key of compact(): one compaction at a time.
+_COMPACT_LOCK = 0x7265645F636F756E  # "red_coun"
+
+
+def compact(prune=False):
+    """Fold report_count_change into report_count and empty it, exactly: on PostgreSQL
+    the rows deleted are the rows added up (one statement; changes committed meanwhile
+    wait for the next time), on SQLite the single writer makes the two statements one
+    step. One at a time (an advisory lock), so two never update the same summary rows
+    in opposite orders. prune: also drop summary rows left at zero (their reports
+    purged). Commits when there was anything to do."""
+    has_changes = db.session.execute(
+        db.select(report_count_change.c.id).limit(1)).first() is not None
+    if not has_changes and not prune:
+        return
+    postgresql = db.session.get_bind().dialect.name == "postgresql"
+    columns = ", ".join(COUNT_COLUMNS)
+    if postgresql:
+        db.session.execute(db.text("SELECT pg_advisory_xact_lock(:key)"),
+                           {"key": _COMPACT_LOCK})
+        changes, month = "moved", "CAST(date_trunc('month', period) AS DATE)"
+        head = "WITH moved AS (DELETE FROM report_count_change RETURNING *) "
+    else:
+        changes, month, head = "report_count_change", "date(period, 'start of month')", ""
+    db.session.execute(db.text(
+        f"{head}INSERT INTO report_count (grain, period, area_id, perpetrator, {columns}) "
+        f"SELECT grain, period, area_id, perpetrator, "
+        f"{', '.join(f'SUM({name})' for name in COUNT_COLUMNS)} FROM ("
+        f"SELECT 'd' AS grain, period, area_id, perpetrator, {columns} FROM {changes} "
+        f"WHERE grain = 'r' UNION ALL "
+        f"SELECT 'm', {month}, area_id, perpetrator, {columns} FROM {changes} "
+        f"WHERE grain = 'r' UNION ALL "
+        f"SELECT 't', period, area_id, perpetrator, {columns} FROM {changes} "
+        f"WHERE grain = 't') AS changes "
+        # WHERE: SQLite reads an ON after a bare FROM (...) as a join's.
+        f"WHERE 1 = 1 GROUP BY grain, period, area_id, perpetrator "
+        f"ON CONFLICT (grain, period, area_id, perpetrator) DO UPDATE SET "
+        + ", ".join(f"{name} = report_count.{name} + excluded.{name}"
+                    for name in COUNT_COLUMNS)))
+    if not postgresql:
+        db.session.execute(db.text("DELETE FROM report_count_change"))
+    if prune:
+        db.session.execute(db.text("DELETE FROM report_count WHERE total = 0"))
+    db.session.commit()
 
 
 def statistics(date_from=None, date_to=None):

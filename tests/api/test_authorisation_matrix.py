@@ -18,7 +18,7 @@ from server.clock import utcnow
 from server.extensions import db
 from server.push.vapid import create_key
 
-from factories import PASSWORD
+from factories import PASSWORD, empty_tables
 
 # Who may use a route:
 #   public       anyone (a revoked member token sent along may still get 401)
@@ -252,8 +252,6 @@ def test_a_staff_route_that_declares_no_rule_is_denied_to_everyone(database_url)
                     assert b"everything" not in response.data
         finally:
             db.session.remove()
-            for table in reversed(db.metadata.sorted_tables):
-                db.session.execute(table.delete())
-            db.session.commit()
+            empty_tables()
             db.session.remove()
             db.engine.dispose()

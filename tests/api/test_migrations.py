@@ -111,3 +111,38 @@ def test_alerts_published_before_0010_count_as_changed_when_published(empty_data
         downgrade(revision="0009")
         db.session.remove()
         db.engine.dispose()
+
+
+def test_the_statistics_summary_is_backfilled_exactly(empty_database):
+    from server.stats import service as stats
+    app = create_app({"SQLALCHEMY_DATABASE_URI": empty_database, "TESTING": True,
+                      "SECRET_KEY": "test-secret-key-that-is-long-enough-0123456789"})
+    with app.app_context():
+        upgrade(revision="0010")
+        ids = [_insert_report("none") for _ in range(6)]
+        for n, report_id in enumerate(ids):
+            db.session.execute(sa.text(
+                "UPDATE report SET occurred_on = :day, incident_types = :types, "
+                "perpetrator = :perpetrator, targeted_because = :targeted WHERE id = :id"),
+                {"day": date(2025, 1 + n % 3, 1 + 9 * (n % 3)),
+                 "types": ['["theft"]', '["robbery", "doxxing"]', '["outing_or_blackmail"]'][n % 3],
+                 "perpetrator": [None, "client"][n % 2],
+                 "targeted": [None, '["sex_work"]', '[]'][n % 3],
+                 "id": report_id if db.engine.dialect.name == "postgresql" else report_id.hex})
+        db.session.execute(sa.text("UPDATE report SET linked_to_id = :root WHERE id = :id"), {
+            "root": ids[0] if db.engine.dialect.name == "postgresql" else ids[0].hex,
+            "id": ids[1] if db.engine.dialect.name == "postgresql" else ids[1].hex})
+        db.session.execute(sa.text(
+            "INSERT INTO report_tally (month, area_id, incident_types, perpetrator) "
+            "VALUES (:month, 1, '[\"theft\", \"blackmail\"]', 'landlord')"),
+            {"month": date(2024, 12, 1)})
+        db.session.commit()
+        upgrade()
+        assert stats.recount()["total"] == 6
+        for dates in ((None, None), (date(2025, 1, 5), date(2025, 2, 28)),
+                      (date(2024, 12, 15), date(2025, 1, 1))):
+            assert stats._counts(*dates) == stats.recount(*dates)
+        db.session.remove()
+        downgrade(revision="0010")
+        db.session.remove()
+        db.engine.dispose()
