@@ -148,28 +148,36 @@ def _counts(date_from=None, date_to=None):
     counts when its month meets the range, as recount() does)."""
     compact()
     summary = report_count.c
-    months = [summary.grain == "m"]
+    # Whole months: the first day of the first, and the day after the last (None: no
+    # bound; December 9999 has no month after it).
     whole_from = date_from if date_from is None or date_from.day == 1 else _next_month(date_from)
-    whole_to = None  # exclusive
+    whole_to = None
     if date_to is not None:
-        whole_to = _next_month(date_to)
-        if whole_to - timedelta(days=1) != date_to:
-            whole_to = date_to.replace(day=1)
-    if whole_from is not None and whole_to is not None and whole_from >= whole_to:
-        reports = [db.and_(summary.grain == "d", summary.period >= date_from,
-                           summary.period <= date_to)]
+        last_day = date_to == date.max or (date_to + timedelta(days=1)).day == 1
+        whole_to = _next_month(date_to) if last_day else date_to.replace(day=1)
+    no_whole_month = (date_from is not None and whole_from is None) or (
+        whole_from is not None and whole_to is not None and whole_from >= whole_to)
+
+    def days(first, last=None, before=None):
+        conditions = [summary.grain == "d", summary.period >= first]
+        if last is not None:
+            conditions.append(summary.period <= last)
+        if before is not None:
+            conditions.append(summary.period < before)
+        return db.and_(*conditions)
+    if no_whole_month:
+        reports = [days(date_from or date.min, date_to)]
     else:
+        months = [summary.grain == "m"]
         if whole_from is not None:
             months.append(summary.period >= whole_from)
         if whole_to is not None:
             months.append(summary.period < whole_to)
         reports = [db.and_(*months)]
         if date_from is not None and whole_from != date_from:
-            reports.append(db.and_(summary.grain == "d", summary.period >= date_from,
-                                   summary.period < whole_from))
-        if date_to is not None and whole_to <= date_to:
-            reports.append(db.and_(summary.grain == "d", summary.period >= whole_to,
-                                   summary.period <= date_to))
+            reports.append(days(date_from, before=whole_from))
+        if date_to is not None and whole_to is not None:
+            reports.append(days(whole_to, date_to))
     tallies = [summary.grain == "t"]
     if date_from is not None:
         tallies.append(summary.period >= date_from.replace(day=1))
@@ -198,7 +206,10 @@ def _counts(date_from=None, date_to=None):
 
 
 def _next_month(day):
-    return date(day.year + 1, 1, 1) if day.month == 12 else date(day.year, day.month + 1, 1)
+    """The first day of the month after day's; None after December 9999."""
+    if day.month == 12:
+        return None if day.year == date.max.year else date(day.year + 1, 1, 1)
+    return date(day.year, day.month + 1, 1)
 
 
 COUNT_COLUMNS = count_columns(INCIDENT_TYPES, TARGETED_BECAUSE)

@@ -21,7 +21,9 @@ from factories import new_report, send_report
 RANGES = [(None, None), (date(2025, 1, 15), date(2025, 3, 10)), (date(2025, 2, 1), date(2025, 2, 28)),
           (date(2025, 2, 3), date(2025, 2, 5)), (None, date(2025, 12, 31)), (date(2026, 1, 1), None),
           (date(2024, 12, 31), date(2025, 1, 1)), (date(2025, 1, 1), date(2025, 1, 31)),
-          (date(2024, 11, 20), None), (None, date(2025, 2, 14)), (date(2025, 3, 1), date(2025, 2, 1))]
+          (date(2024, 11, 20), None), (None, date(2025, 2, 14)), (date(2025, 3, 1), date(2025, 2, 1)),
+          (date.min, date.max), (date(9999, 12, 2), None), (None, date(9999, 12, 31)),
+          (date(2025, 1, 2), date(2025, 1, 31))]
 KINDS = [(["robbery"], None, None), (["theft", "doxxing"], "client", ["sex_work"]),
          (["outing_or_blackmail"], "landlord", ["religion", "other"]),
          (["image_based_abuse", "blackmail"], "police_officer", []),
