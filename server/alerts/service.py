@@ -229,7 +229,9 @@ def _identifiers_set(alert, identifiers, old, initiator):
 def member_identifiers(alert):
     """(identifiers members may see as [{"kind", "value"}], how many are withheld).
     A hidden identifier never leaves the server through the members' API."""
-    view = shown_view(alert.shown_identifiers, alert.identifiers)
+    # `alert` may be any object with `identifiers` (the SMS preview passes a draft that is
+    # never stored): no shown_identifiers then, so they are masked here.
+    view = shown_view(getattr(alert, "shown_identifiers", None), alert.identifiers)
     return [{"kind": kind, "value": value} for kind, value in view["shown"]], view["withheld"]
 
 
