@@ -107,3 +107,23 @@ def test_the_first_screen_preloads_exactly_its_static_module_graph():
     assert preloaded == wanted
     assert all(f"/static/{name[4:]}" in shell.files for name in preloaded)
     assert index.index('rel="modulepreload"') < index.index('<script type="module"')
+
+
+def test_the_first_screen_waits_for_nothing_it_does_not_show():
+    """On a slow phone each module of the first screen's static graph is one more request
+    before the report form is usable (6 connections, 400 ms each): sending the outbox, the
+    service worker, notifications, Settings and the feed are imported after it (app.js)."""
+    done = subprocess.run(["node", "--experimental-vm-modules", "--no-warnings",
+                           ROOT / "tests" / "js" / "module-graph.js"],
+                          capture_output=True, text=True, timeout=60, check=True)
+    graph = json.loads(done.stdout)["modules"]
+    first, stack = set(), ["web/app.js", "web/screens/report.js"]
+    while stack:
+        name = stack.pop()
+        if name not in first:
+            first.add(name)
+            stack.extend(graph[name])
+    later = {"web/outbox.js", "web/outbox/sync.js", "web/outbox/scheduler.js", "web/outbox/status.js",
+             "web/update.js", "web/notifications.js", "web/screens/settings.js", "web/alerts-store.js"}
+    assert first & later == set()
+    assert "web/outbox/items.js" in first  # the form saves into the outbox without them

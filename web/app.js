@@ -1,5 +1,5 @@
-// Starts the app: quick exit first, then the language, the screens, the outbox; once the
-// first screen is usable, the rest (the service worker, notifications, the alert feed).
+// Starts the app: quick exit first, then the language, the screens; once the first screen
+// is usable, the rest (sending the outbox, the service worker, notifications, the feed).
 // Only what the first screen needs is imported statically: on a slow phone every module
 // is a request before the form can be used (server/web.py preloads this graph).
 import {
@@ -7,7 +7,6 @@ import {
 } from './i18n.js';
 import { addScreen, start, render, setNavFilter, keepFitting } from './router.js';
 import { memberToken } from './api.js';
-import { keepFlushing } from './outbox.js';
 import { refreshAreas } from './areas.js';
 import { setupQuickExit } from './quick-exit.js';
 import { onWipedElsewhere } from './wipe.js';
@@ -84,8 +83,11 @@ async function boot() {
   onWipedElsewhere(showWiped);
   document.addEventListener('redflag:wiped', showWiped);
   await start(document.getElementById('main'), document.getElementById('nav'));
-  keepFlushing();
   document.documentElement.dataset.ready = 'true';
+  // Sending the outbox: the form saves reports into it without this (outbox/items.js).
+  const flushing = () => import('./outbox.js').then(({ keepFlushing }) => keepFlushing())
+    .catch(() => setTimeout(flushing, 30_000));
+  flushing();
   // After the first screen: the worker's install fetches the whole shell, which must not
   // compete with the first screen's files on a slow line.
   refreshAreas();

@@ -3,7 +3,8 @@
 import { h, chips, field, status, errorList, reveal } from '../dom.js';
 import { t } from '../i18n.js';
 import * as db from '../db.js';
-import * as outbox from '../outbox.js';
+// The outbox's items only: sending (outbox.js) is loaded after the first screen (app.js).
+import * as outbox from '../outbox/items.js';
 import { keptAreas, pageAreas, myAreas, byRegion, refreshAreas } from '../areas.js';
 import { navigate } from '../router.js';
 import { leaving } from '../quick-exit.js';
@@ -14,6 +15,10 @@ import {
 } from '../report-payload.js';
 
 const DRAFT_DELAY_MS = 300;
+
+// "Send now" once the report is in the outbox; should sending fail to load, the outbox
+// keeps the report and the app's own flushing (or the worker's sync) sends it.
+const sendNow = () => import('../outbox.js').then((sending) => sending.sendNow()).catch(() => {});
 
 // How the form behaves: here, or in drop-in mode (screens/dropin.js). draftKey: kv key of
 // the draft; title, lead, clearLabel, cleared, clearConfirm, saved: message keys; fixes:
@@ -295,7 +300,7 @@ export async function renderForm(main, mode, fixId = null) {
     // The outbox sends it (and, filed for someone else, then forgets it).
     if (mode.nextPerson) await emptied(mode.saved);
     else await navigate('/reports?saved=1');
-    outbox.sendNow();
+    sendNow();
   });
 
   return () => {
