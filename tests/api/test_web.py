@@ -222,3 +222,38 @@ def test_the_page_preloads_the_catalogue_of_the_phones_language(client, accept, 
     preloaded = re.findall(r'<link rel="preload" href="/static/locales/([^"]+)\.json" as="fetch" '
                            r'crossorigin="anonymous">', response.get_data(as_text=True))
     assert preloaded == (["en"] if language == "en" else ["en", language])
+
+
+# --- The areas written into the page ------------------------------------------------------
+
+AREAS_ELEMENT = '<script type="application/json" id="areas">'
+
+
+def areas_in(page):
+    return json.loads(page.split(AREAS_ELEMENT, 1)[1].split("</script>", 1)[0])
+
+
+def test_the_page_carries_the_areas_as_the_api_gives_them(client, areas):
+    """A first open fills the report form from the page, without waiting for the API
+    (web/areas.js); each answer carries the list of that moment."""
+    from server.areas import service
+    page = client.get("/report").get_data(as_text=True)
+    assert areas_in(page) == client.get("/api/v1/areas").get_json()
+    assert {"hackney"} <= {area["slug"] for area in areas_in(page)}
+    # A new area, even one whose name tries to close the element, is in the next answer.
+    service.import_areas(service.parse_areas(json.dumps([{
+        "slug": "tricky", "name": "</script><script>alert(1)</script>", "region": "central-london",
+        "region_name": "Central London"}]), "json"))
+    page = client.get("/").get_data(as_text=True)
+    assert "</script><script>alert(1)" not in page
+    assert "</script><script>alert(1)</script>" in {area["name"] for area in areas_in(page)}
+    assert areas_in(page) == client.get("/api/v1/areas").get_json()
+    # Compressed as the list is: the br answer is this page.
+    import brotli
+    br = client.get("/", headers={"Accept-Encoding": "br"})
+    assert br.headers["Content-Encoding"] == "br" and brotli.decompress(br.data).decode() == page
+
+
+def test_the_page_without_areas_is_still_the_shell(client):
+    """No areas yet (a new deployment): an empty list, and the app fetches its own."""
+    assert areas_in(client.get("/").get_data(as_text=True)) == []

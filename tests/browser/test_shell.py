@@ -4,6 +4,7 @@ import pytest
 import requests
 
 from .pages import installed_app, open_app
+from .support import wait_until
 
 pytestmark = pytest.mark.browser
 
@@ -42,6 +43,25 @@ def test_network_only_screens_say_offline_that_they_need_a_connection(context):
         page.wait_for_selector("html[data-ready]")
         page.wait_for_function("(title) => document.querySelector('h1')?.textContent === title", arg=title)
         assert page.locator("main .problems").inner_text().startswith(text)
+
+
+def test_a_first_open_fills_the_form_from_the_page_then_from_the_api(context, server):
+    """server/web.py writes the areas into the page: the report form is filled before (and
+    without) an answer from /api/v1/areas; the app's own fetch then replaces the page's
+    list in the form and keeps it on the device. One request serves the form and the app."""
+    held = []
+    context.route("**/api/v1/areas", lambda route: held.append(route))
+    page = open_app(context, "/report")
+    page.wait_for_selector("select[name='area'] option[value='hackney']", state="attached")
+    wait_until(lambda: held, page=page, message="the app to ask for the areas")
+    kept = "async () => (await (await import('/static/db.js')).get('kv', 'areas'))?.list.map((a) => a.slug)"
+    assert page.evaluate(kept) is None
+    fresh = requests.get(f"{server.url}/api/v1/areas", timeout=5).json()
+    fresh.append({**fresh[0], "slug": "fresh-area", "name": "Fresh area"})
+    held[0].fulfill(json=fresh)
+    page.wait_for_selector("select[name='area'] option[value='fresh-area']", state="attached")
+    wait_until(lambda: "fresh-area" in (page.evaluate(kept) or []), page=page, message="the list kept")
+    assert len(held) == 1
 
 
 def test_api_is_never_cached(context, server):
