@@ -2,10 +2,14 @@
 
 StrictSchema (unknown fields are errors; text no database can store is refused in every
 field), UtcDateTime (an instant both engines hold, as UTC), StrictBoolean, the text rules
-(storable, not blank, length), unique lists, and the paging and date-range query schemas.
+(storable, not blank, length), unique lists, the paging query schemas (by offset, or by
+key with an opaque Cursor) and the date-range query schema.
 Nothing here knows a domain: lookups (is this a known area?) come from the domain's
 service (server.areas.service.known_areas).
 """
+import base64
+import binascii
+import json
 from collections.abc import Mapping
 from datetime import UTC, datetime
 
@@ -148,6 +152,59 @@ class PageQuerySchema(StrictSchema):
     """?limit=&offset=: a page of a long list."""
     limit = fields.Integer(load_default=50, validate=validate.Range(1, MAX_PAGE))
     offset = fields.Integer(load_default=0, validate=validate.Range(0, 10_000_000))
+
+
+class Cursor(fields.String):
+    """An opaque position in a list paged by key: the sort key of the last row of a page,
+    handed out as that page's `next` and taken back as `?after=`.
+
+    Out: a tuple of values, one per part field (e.g. (UtcDateTime(), fields.UUID())),
+    as URL-safe base64 of a JSON list of the parts' serialised forms. In: that text,
+    back to the tuple, each part read (and checked) by its own field. Anything else
+    (not base64, not JSON, the wrong number or type of parts, over MAX_LENGTH) is one
+    field message asking to start from the first page: never a 500."""
+    MAX_LENGTH = 200
+    INVALID = "Not a position in this list: start again from the first page."
+
+    def __init__(self, *parts, **kwargs):
+        kwargs.setdefault("metadata", {}).setdefault(
+            "description", "Opaque: the `next` of the previous page, as given")
+        super().__init__(**kwargs)
+        self.parts = parts
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        if value is None:
+            return None
+        items = [part._serialize(item, None, None) for part, item in
+                 zip(self.parts, value, strict=True)]
+        text = json.dumps(items, separators=(",", ":")).encode()
+        return base64.urlsafe_b64encode(text).rstrip(b"=").decode("ascii")
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        text = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            if len(text) > self.MAX_LENGTH:
+                raise ValueError
+            raw = base64.b64decode(text + "=" * (-len(text) % 4), altchars=b"-_",
+                                   validate=True)
+            items = json.loads(raw)
+            if (not isinstance(items, list) or len(items) != len(self.parts)
+                    or text_errors(items)):
+                raise ValueError
+            return tuple(part.deserialize(item) for part, item in
+                         zip(self.parts, items, strict=True))
+        except (ValueError, binascii.Error, ValidationError, RecursionError):
+            raise ValidationError(self.INVALID) from None
+
+    def encode(self, key):
+        """The cursor text for a sort key (a tuple of the parts' values)."""
+        return self._serialize(key, None, None)
+
+
+class KeysetQuerySchema(StrictSchema):
+    """?limit=&after=: a page of a long list paged by key. Subclasses set `after` to a
+    Cursor of their list's sort key; the first page has none."""
+    limit = fields.Integer(load_default=50, validate=validate.Range(1, MAX_PAGE))
 
 
 class DateRangeQuerySchema(StrictSchema):

@@ -4,6 +4,7 @@ from collections import defaultdict
 
 from cryptography.fernet import InvalidToken
 from flask import current_app
+from sqlalchemy.orm import joinedload
 
 from ..accounts.models import Staff
 from ..accounts.service import record, role_at_least
@@ -38,19 +39,46 @@ def _queue_filters(query, areas=(), incident_types=(), statuses=(), identifier=N
     return query
 
 
-def report_queue(areas=(), incident_types=(), statuses=(), limit=50, offset=0, identifier=None):
-    """(reports newest first, total matching). Filters within a list are OR, across
-    lists AND: area in areas AND status in statuses AND any of the incident types AND
-    carrying the (kind, raw value) identifier."""
-    filters = dict(areas=areas, incident_types=incident_types, statuses=statuses,
-                   identifier=identifier)
-    total = db.session.execute(_queue_filters(
-        db.select(db.func.count(Report.id)), **filters)).scalar_one()
-    reports = db.session.execute(
-        _queue_filters(db.select(Report), **filters)
-        .order_by(Report.received_at.desc(), Report.id.desc())
-        .limit(limit).offset(offset)).scalars().all()
-    return reports, total
+def queue_key(report):
+    """Where a report stands in the queue: (received_at, id), newest first."""
+    return report.received_at, report.id
+
+
+def report_queue(areas=(), incident_types=(), statuses=(), limit=50, after=None,
+                 before=None, identifier=None):
+    """(up to `limit` reports newest first, next, previous): next is the queue_key to
+    pass as `after` for the older page (None on the last page), previous the one to pass
+    as `before` for the newer page (None on the first). `after` starts the page just
+    past (older than) that key; `before` ends it just short of (older than) that key.
+
+    Filters within a list are OR, across lists AND: area in areas AND status in statuses
+    AND any of the incident types AND carrying the (kind, raw value) identifier. Paged by
+    key, not offset, and never counted: a page is a range read of one ix_report_queue_*
+    index, as cheap on page 20,000 as on the first."""
+    query = _queue_filters(db.select(Report).options(joinedload(Report.area)), areas=areas,
+                           incident_types=incident_types, statuses=statuses,
+                           identifier=identifier)
+    # The row comparison is a range on the index (received_at, id) on both engines.
+    key = db.tuple_(Report.received_at, Report.id)
+    if before is not None:
+        reports = db.session.execute(
+            query.where(key > tuple(before))
+            .order_by(Report.received_at, Report.id).limit(limit + 1)).scalars().all()
+        newer = len(reports) > limit
+        reports = list(reversed(reports[:limit]))
+        # The report at `before` itself is older: the next page starts there.
+        older = bool(reports)
+    else:
+        if after is not None:
+            query = query.where(key < tuple(after))
+        reports = db.session.execute(
+            query.order_by(Report.received_at.desc(), Report.id.desc()).limit(limit + 1)
+        ).scalars().all()
+        older = len(reports) > limit
+        reports = reports[:limit]
+        newer = after is not None and bool(reports)
+    return (reports, queue_key(reports[-1]) if older else None,
+            queue_key(reports[0]) if newer else None)
 
 
 def _area(area):

@@ -21,7 +21,15 @@ from ..reports.models import (
     STATUSES,
     TARGETED_BECAUSE,
 )
-from ..schemas import PageQuerySchema, StrictSchema, UtcDateTime, text, unique
+from ..schemas import (
+    Cursor,
+    KeysetQuerySchema,
+    PageQuerySchema,
+    StrictSchema,
+    UtcDateTime,
+    text,
+    unique,
+)
 from . import publishing
 
 ALERT_STATUSES = ("draft", "published", "expired", "retracted")
@@ -33,7 +41,16 @@ def _text(max_length, **kwargs):
 
 # --- Queries -----------------------------------------------------------------------------
 
-class QueueQuerySchema(PageQuerySchema):
+def queue_cursor(**kwargs):
+    """A position in the report queue: (received_at, id) of a page's last report."""
+    return Cursor(UtcDateTime(), fields.UUID(), **kwargs)
+
+
+class QueueQuerySchema(KeysetQuerySchema):
+    after = queue_cursor(metadata={
+        "description": "The `next` of the previous page: the older page after it"})
+    before = queue_cursor(metadata={
+        "description": "The `previous` of a page: the newer page before it"})
     area = area_slugs("Area slug; repeat for several", max_items=10_000)
     incident_type = fields.List(fields.String(validate=validate.OneOf(INCIDENT_TYPES)),
                                 metadata={"description": "Repeat for several (any of them)"})
@@ -43,6 +60,11 @@ class QueueQuerySchema(PageQuerySchema):
         "description": "With `identifier`: search every report carrying it"})
     identifier = fields.String(validate=validate.Length(1, 254), metadata={
         "description": "A phone, email, handle, plate or name, written any way"})
+
+    @validates_schema
+    def _one_way(self, data, **kwargs):
+        if "after" in data and "before" in data:
+            raise ValidationError("Give after or before, not both.", "before")
 
     @validates_schema
     def _identifier_whole(self, data, **kwargs):
@@ -85,9 +107,13 @@ class ReportSummarySchema(Schema):
 
 class QueuePageSchema(Schema):
     reports = fields.List(fields.Nested(ReportSummarySchema))
-    total = fields.Integer(metadata={"description": "How many match the filters"})
+    next = queue_cursor(allow_none=True, metadata={
+        "description": "Pass as `after` (with the same filters) for the next, older page; "
+                       "null on the last page"})
+    previous = queue_cursor(allow_none=True, metadata={
+        "description": "Pass as `before` (with the same filters) for the newer page; "
+                       "null on the first page"})
     limit = fields.Integer()
-    offset = fields.Integer()
 
 
 class ContactOutSchema(Schema):

@@ -38,14 +38,17 @@ blp = Blueprint("moderation", __name__, url_prefix="/api/v1/staff",
 @blp.response(200, QueuePageSchema)
 def queue(query):
     """The report queue, newest first; filter by area, incident type, status, or search
-    every report by one identifier (identifier_kind + identifier)."""
+    every report by one identifier (identifier_kind + identifier). Paged by key: a page's
+    `next` is the `after` of the older page, its `previous` the `before` of the newer
+    one, so a page costs the same however deep, and reports arriving meanwhile neither
+    shift nor repeat rows."""
     identifier = ((query["identifier_kind"], query["identifier"])
                   if "identifier" in query else None)
-    reports, total = reading.report_queue(
+    reports, older, newer = reading.report_queue(
         query.get("area") or (), query.get("incident_type") or (), query.get("status") or (),
-        query["limit"], query["offset"], identifier)
-    return {"reports": [reading.report_summary(r) for r in reports], "total": total,
-            "limit": query["limit"], "offset": query["offset"]}
+        query["limit"], query.get("after"), query.get("before"), identifier)
+    return {"reports": [reading.report_summary(r) for r in reports], "next": older,
+            "previous": newer, "limit": query["limit"]}
 
 
 @blp.route("/reports/<uuid:report_id>")

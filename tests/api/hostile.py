@@ -6,13 +6,14 @@ import base64
 import os
 import uuid
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from server.accounts import service as accounts
 from server.extensions import db
+from server.moderation.schemas import queue_cursor
 
 PASSWORD = "a long staff passphrase"
 
@@ -152,7 +153,9 @@ def queries(world):
         ("/api/v1/alerts", {"area": "hackney", "since": "2026-01-01T00:00:00Z"}),
         ("/api/v1/staff/reports", {"area": "hackney", "incident_type": "robbery",
                                    "status": "received", "identifier_kind": "phone",
-                                   "identifier": "07700 900123", "limit": "5", "offset": "0"}),
+                                   "identifier": "07700 900123", "limit": "5",
+                                   "after": queue_cursor().encode(
+                                       (datetime(2099, 1, 1, tzinfo=UTC), uuid.UUID(int=1)))}),
         ("/api/v1/staff/alerts", {"status": "draft", "limit": "5", "offset": "0"}),
         ("/api/v1/staff/police-pack.csv", {"from": "2026-01-01", "to": "2026-02-01",
                                            "area": "hackney"}),

@@ -1,5 +1,6 @@
 """Moderation: the report queue, decisions on reports, writing, publishing and retracting
 alerts; roles, CSRF and an audit row for every action."""
+import base64
 import uuid
 from datetime import timedelta
 
@@ -12,7 +13,8 @@ from server.alerts.models import Alert
 from server.clock import utcnow
 from server.extensions import db
 from server.identifiers.models import Identifier
-from server.moderation import publishing
+from server.moderation import publishing, reading
+from server.moderation.schemas import queue_cursor
 from server.push.models import Delivery, Subscription
 from server.reports.models import Report
 
@@ -63,10 +65,15 @@ def test_queue_is_newest_first_and_filters(client, areas, moderator, outreach):
     assert ids("?incident_type=drugging&incident_type=robbery") == [d, a]
     assert ids("?status=not_published") == [d]
     assert ids("?status=received&area=hackney&incident_type=robbery") == [a]
-    # Paginated, with the total that matches.
-    page = outreach.get("/reports?limit=2&offset=1").get_json()
-    assert [r["id"] for r in page["reports"]] == [c, b]
-    assert (page["total"], page["limit"], page["offset"]) == (4, 2, 1)
+    # Paged by key: `next` leads to the older page, `previous` back to the newer one.
+    first = outreach.get("/reports?limit=2").get_json()
+    assert [r["id"] for r in first["reports"]] == [d, c]
+    assert first["previous"] is None and first["limit"] == 2 and "total" not in first
+    second = outreach.get(f"/reports?limit=2&after={first['next']}").get_json()
+    assert [r["id"] for r in second["reports"]] == [b, a] and second["next"] is None
+    back = outreach.get(f"/reports?limit=2&before={second['previous']}").get_json()
+    assert [r["id"] for r in back["reports"]] == [d, c] and back["previous"] is None
+    assert back["next"] == first["next"]
 
     row = outreach.get("/reports?area=islington").get_json()["reports"][0]
     assert row["area"] == {"slug": "islington", "name": "Islington"}
@@ -95,13 +102,148 @@ def test_staff_search_every_report_by_identifier(client, areas, outreach):
 
 @pytest.mark.parametrize("query", [
     "?area=atlantis", "?area=Not A Slug", "?incident_type=murder", "?status=deleted",
-    "?limit=0", "?limit=201", "?offset=-1", "?limit=ten", "?colour=red",
+    "?limit=0", "?limit=201", "?offset=50", "?limit=ten", "?colour=red",
     "?identifier=07700900123", "?identifier_kind=phone", "?identifier_kind=shoe&identifier=x",
 ])
 def test_queue_filters_are_validated(client, areas, outreach, query):
     response = outreach.get("/reports" + query)
     assert response.status_code == 422
     assert response.get_json()["errors"]["query"]
+
+
+# Each filter, and the reports that match it (made by _queue_world).
+QUEUE_FILTERS = {
+    "none": "",
+    "area": "&area=camden",
+    "areas": "&area=camden&area=hackney",
+    "incident type": "&incident_type=threats",
+    "status": "&status=received",
+    "all three": "&area=camden&incident_type=threats&status=received",
+    "identifier": "&identifier_kind=phone&identifier=07700%20900321",
+}
+
+
+def _queue_world(client, moderator, n):
+    """n reports in turns of area, incident types, phone and status; four of them share
+    one received_at (the id breaks the tie). Returns their ids."""
+    made = []
+    for i in range(n):
+        report_id, _ = send_report(
+            client, area=("camden", "hackney", "islington")[i % 3],
+            incident_types=(["threats"], ["robbery", "threats"], ["theft"])[i % 3 - (i % 2)],
+            offender={"phones": ["07700 900321" if i % 4 else "07700 900654"]})
+        made.append(report_id)
+        if i % 5 == 4:
+            moderator.post(f"/reports/{report_id}/reject", json={"reason": "Test"})
+    same = utcnow() - timedelta(minutes=5)
+    for report_id in made[3:7]:
+        db.session.get(Report, uuid.UUID(report_id)).received_at = same
+    db.session.commit()
+    return made
+
+
+def _walk(staff, query, way, start=None, arrive=lambda: None):
+    """Every page of the queue from `start`, following `next` (way="after") or
+    `previous` (way="before"), two reports a page; arrive() runs between pages. Returns
+    the ids read, newest first."""
+    seen, cursor = [], start
+    for _ in range(50):
+        position = f"&{way}={cursor}" if cursor else ""
+        response = staff.get(f"/reports?limit=2{query}{position}")
+        assert response.status_code == 200, response.get_json()
+        page = response.get_json()
+        ids = [r["id"] for r in page["reports"]]
+        assert 1 <= len(ids) <= 2
+        seen = seen + ids if way == "after" else ids + seen
+        cursor = page["next" if way == "after" else "previous"]
+        if cursor is None:
+            return seen
+        arrive()
+    raise AssertionError("the walk does not end")
+
+
+def _cursor_of(report_id):
+    return queue_cursor().encode(reading.queue_key(db.session.get(Report, uuid.UUID(report_id))))
+
+
+@pytest.mark.parametrize("name", list(QUEUE_FILTERS))
+def test_queue_cursor_walks_every_report_once_while_reports_arrive(client, areas, moderator,
+                                                                    outreach, name):
+    query = QUEUE_FILTERS[name]
+
+    def everything():
+        page = outreach.get(f"/reports?limit=200{query}").get_json()
+        assert page["next"] is None
+        return [r["id"] for r in page["reports"]]
+
+    _queue_world(client, moderator, 16)
+    expected = everything()
+    assert len(expected) >= 3 and len(set(expected)) == len(expected)
+    reports = [db.session.get(Report, uuid.UUID(i)) for i in expected]
+    assert reports == sorted(reports, key=lambda r: (r.received_at, r.id), reverse=True)
+
+    # Reports (some matching the filter) arrive between pages: they are newer than the
+    # pages being read, so the walk neither repeats nor misses a row.
+    arrived = []
+
+    def arrive(most=10):
+        if len(arrived) < most:
+            arrived.extend(_queue_world(client, moderator, 2))
+    assert _walk(outreach, query, "after", arrive=arrive) == expected
+    assert arrived
+
+    # Back from the oldest towards the newest while more arrive: the walk reads every
+    # report newer than the oldest, up to the newest there is when it ends.
+    oldest = everything()[-1]
+    back = _walk(outreach, query, "before", start=_cursor_of(oldest),
+                 arrive=lambda: arrive(most=14))
+    assert back == everything()[:-1]
+
+
+def _b64(text):
+    return base64.urlsafe_b64encode(text.encode("utf-8", "surrogatepass")).decode().rstrip("=")
+
+
+A_ID = "3f0f8a7e-6c1b-4d5e-9a2f-1b2c3d4e5f60"
+BAD_CURSORS = {
+    "not base64": "not a cursor!",
+    "empty": "",
+    "base64, not JSON": _b64("hello"),
+    "a JSON object": _b64('{"at": "2026-01-01T00:00:00Z"}'),
+    "one part": _b64('["2026-01-01T00:00:00+00:00"]'),
+    "three parts": _b64(f'["2026-01-01T00:00:00+00:00", "{A_ID}", 1]'),
+    "parts swapped": _b64(f'["{A_ID}", "2026-01-01T00:00:00+00:00"]'),
+    "numbers": _b64("[1e308, 99999999999999999999999999999999]"),
+    "nulls": _b64("[null, null]"),
+    "year 10000": _b64(f'["9999-12-31T23:59:59-14:00", "{A_ID}"]'),
+    "NUL": "%00",
+    "NUL inside": _b64(f'["2026-01-01T00:00:00\\u0000", "{A_ID}"]'),
+    "surrogate inside": _b64(f'["\\ud800", "{A_ID}"]'),
+    "surrogate bytes": "%ED%A0%80",
+    "not ASCII": "%C3%A9t%C3%A9",
+    "deeply nested": _b64("[" * 150 + "]" * 150),
+    "huge": "A" * 100_000,
+    "huge number": _b64("[" + "9" * 150 + ", 1]"),
+}
+
+
+@pytest.mark.parametrize("way", ["after", "before"])
+@pytest.mark.parametrize("name", list(BAD_CURSORS))
+def test_a_bad_cursor_is_a_422_with_a_field_message(client, areas, outreach, name, way):
+    send_report(client)
+    response = outreach.get(f"/reports?{way}={BAD_CURSORS[name]}&status=received")
+    assert response.status_code == 422, (name, response.status_code)
+    messages = response.get_json()["errors"]["query"][way]
+    assert messages and all(isinstance(m, str) for m in messages)
+
+
+def test_a_cursor_goes_one_way(client, areas, outreach):
+    send_report(client)
+    send_report(client)
+    cursor = outreach.get("/reports?limit=1").get_json()["next"]
+    response = outreach.get(f"/reports?after={cursor}&before={cursor}")
+    assert response.status_code == 422
+    assert response.get_json()["errors"]["query"]["before"]
 
 
 def test_queue_and_staff_alerts_are_for_staff_only(client, areas):

@@ -192,3 +192,42 @@ def test_a_moderator_turns_a_report_into_an_alert_and_takes_it_back(new_context,
     page.get_by_text("You are logged out.").wait_for()
     assert page.evaluate("async () => (await fetch('/api/v1/staff/me')).status") == 401
     assert found == {key: [] for key in found}
+
+
+def test_the_queue_pages_older_and_back_newer_by_key(new_context, server):
+    """27 reports carry one phone: the search shows 25, Older the last 2, Newer the 25
+    again; the addresses carry the server's cursors, so reload and Back keep the page."""
+    tag = uuid.uuid4().hex[:10]
+    phone = f"07700 9{int(tag[:5], 16) % 100000:05d}"
+    reports = [report_payload(f"{tag}{n}", area="hackney", offender={"phones": [phone]})
+               for n in range(27)]
+    for report in reports:  # one request each: each is received after the one before
+        sync(server, report)
+    newest_first = [r["id"] for r in reversed(reports)]
+
+    page = new_context(viewport=LAPTOP).new_page()
+    page.goto("/staff")
+    page.wait_for_selector("html[data-ready]")
+    log_in(page)
+    page.wait_for_url("**/staff/queue")
+    page.goto(f"/staff/queue?identifier_kind=phone&identifier={phone.replace(' ', '+')}")
+    rows = lambda: page.locator("ul.rows > li").evaluate_all(  # noqa: E731
+        "(rows) => rows.map((row) => row.dataset.id)")
+    page.locator(f"li[data-id='{newest_first[0]}']").wait_for()
+    assert rows() == newest_first[:25]
+    assert page.get_by_role("link", name="Newer").count() == 0
+
+    page.get_by_role("link", name="Older").click()
+    page.wait_for_url(re.compile(r"&after="))
+    page.locator(f"li[data-id='{newest_first[26]}']").wait_for()
+    assert rows() == newest_first[25:]
+    assert page.get_by_role("link", name="Older").count() == 0
+    page.reload()
+    page.locator(f"li[data-id='{newest_first[26]}']").wait_for()
+    assert rows() == newest_first[25:]
+
+    page.get_by_role("link", name="Newer").click()
+    page.wait_for_url(re.compile(r"&before="))
+    page.locator(f"li[data-id='{newest_first[0]}']").wait_for()
+    assert rows() == newest_first[:25]
+    assert page.get_by_role("link", name="Newer").count() == 0

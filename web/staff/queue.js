@@ -1,6 +1,7 @@
 // The report queue: newest first, filtered by area, incident type and status, or a search
 // of every report by one identifier (a phone written any way, a plate...), a page at a
-// time. The filters and the page are in the address, so Back and reload keep them.
+// time. The filters and the page are in the address, so Back and reload keep them. Pages
+// go by key (the server's opaque `next` / `previous`), never by count or offset.
 import { h, field, formatDate } from '../dom.js';
 import { t } from '../i18n.js';
 import { navigate } from '../router.js';
@@ -53,38 +54,37 @@ export async function render(main, { params }) {
   const pager = h('div', { class: 'actions pager' });
   main.append(h('h1', {}, t('queue.title')), form, count, list, pager);
 
-  const address = (offset) => {
+  const address = (position) => {
     const query = new URLSearchParams();
     const read = (name) => form.elements[name].value.trim();
     for (const name of FILTERS) if (chosen(name, read)) query.set(name, read(name));
-    if (offset) query.set('offset', offset);
+    for (const [way, cursor] of Object.entries(position || {})) query.set(way, cursor);
     const text = query.toString();
     return `/staff/queue${text ? `?${text}` : ''}`;
   };
   form.addEventListener('submit', (event) => {
     event.preventDefault();
-    navigate(address(0));
+    navigate(address());
   });
 
-  const offset = Math.max(0, Number.parseInt(params.get('offset'), 10) || 0);
-  const query = new URLSearchParams({ limit: PAGE, offset });
+  const query = new URLSearchParams({ limit: PAGE });
   const given = (name) => params.get(name);
   for (const name of FILTERS) if (chosen(name, given)) query.set(name, given(name));
+  const way = ['after', 'before'].find((name) => params.get(name));
+  if (way) query.set(way, params.get(way));
   const response = await call(`/api/v1/staff/reports?${query}`);
   if (response.ended) return;
   if (!response.ok) {
     count.textContent = problem(response);
     return;
   }
-  const { reports, total } = response.data;
-  count.textContent = total
-    ? t('queue.showing', { from: offset + 1, to: offset + reports.length, total })
-    : t('queue.none');
+  const { reports, next, previous } = response.data;
+  count.textContent = reports.length ? '' : t('queue.none');
   list.replaceChildren(...reports.map(row));
-  if (offset > 0) {
-    pager.append(h('a', { class: 'button secondary', href: address(Math.max(0, offset - PAGE)) }, t('queue.newer')));
+  if (previous || (way && !reports.length)) {
+    pager.append(h('a', { class: 'button secondary', href: address(previous ? { before: previous } : {}) }, t('queue.newer')));
   }
-  if (offset + reports.length < total) {
-    pager.append(h('a', { class: 'button secondary', href: address(offset + PAGE) }, t('queue.older')));
+  if (next) {
+    pager.append(h('a', { class: 'button secondary', href: address({ after: next }) }, t('queue.older')));
   }
 }
