@@ -17,7 +17,8 @@ that): rows/s and how much this process's resident memory grew while streaming i
         [--samples 40]
 
 Endpoints (--only): stats (statistics JSON), queue (first page), deep (the page after the
-middle report), filters (first page filtered by area, status, incident type, identifier),
+middle report, by the queue's cursor), filters (pages filtered by area, status, incident
+type (one no report has: the worst case), identifier; first and half-way down),
 detail (a report in full, a different report each time), pack (police-pack CSV).
 """
 import argparse
@@ -180,20 +181,16 @@ def rss_mib():
         return int(statm.read().split()[1]) * resource.getpagesize() / 2**20
 
 
-def deep_page(app, size):
-    """The queue page after the middle report (received_at, id), as the app's own cursor
-    for it when the queue is paged by key, else by offset."""
+def middle_cursor(app, size):
+    """The app's own cursor for the middle report: `after` it is a page half-way down."""
     from server.moderation import reading
-    middle = size // 2
-    cursor_for = getattr(reading, "queue_cursor", None)
-    if cursor_for is None:
-        return f"/api/v1/staff/reports?limit=50&offset={middle}"
+    from server.moderation.schemas import queue_cursor
     with app.app_context():
         from server.reports.models import Report
-        report = db.session.get(Report, report_id(middle))
-        after = cursor_for(report)
+        report = db.session.get(Report, report_id(size // 2))
+        after = queue_cursor().encode(reading.queue_key(report))
         db.session.remove()
-    return f"/api/v1/staff/reports?limit=50&after={after}"
+    return after
 
 
 def pack_window(size):
@@ -227,14 +224,18 @@ def measure(app, size, samples, only):
     if "queue" in only:
         out["queue first page"] = timed(staff, "/api/v1/staff/reports?limit=50", samples,
                                         baseline)
+    after = middle_cursor(app, size) if {"deep", "filters"} & only else None
     if "deep" in only:
-        path = deep_page(app, size)
-        label = "queue deep page (cursor)" if "after=" in path else "queue deep page (offset)"
-        out[label] = timed(staff, path, samples, baseline)
+        out["queue deep page (cursor)"] = timed(
+            staff, f"/api/v1/staff/reports?limit=50&after={after}", samples, baseline)
     if "filters" in only:
-        for label, query in (("area", "area=camden"), ("status", "status=received"),
+        for label, query in (("area", "area=camden"), ("area, deep", f"area=camden&after={after}"),
+                             ("status", "status=received"),
+                             ("status, deep", f"status=received&after={after}"),
+                             ("two areas", "area=camden&area=hackney"),
                              ("incident type", "incident_type=robbery"),
-                             ("rare incident type", "incident_type=blackmail&status=received"),
+                             ("type and status", "incident_type=blackmail&status=received"),
+                             ("absent type", "incident_type=drugging"),
                              ("identifier", "identifier_kind=phone&identifier=07700+912345")):
             out[f"queue by {label}"] = timed(
                 staff, f"/api/v1/staff/reports?limit=50&{query}", samples, baseline)

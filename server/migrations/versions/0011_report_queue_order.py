@@ -3,13 +3,19 @@ newest first read backwards), whole and behind each indexed filter (status, area
 page is one range read of one index however deep it is. They replace the single-column
 indexes on received_at, status and area_id, which are their prefixes.
 
-Revision ID: 0009
-Revises: 0008
+On PostgreSQL, the incident types as jsonb in a GIN index: a filter on a type few reports
+have finds them without reading the table, and the planner learns from the index's
+statistics how common a type is (it guessed 0.005 % for the old LIKE on the JSON text,
+so it read and sorted the whole table even for a type every fifth report has).
+
+Revision ID: 0011
+Revises: 0010
 """
+import sqlalchemy as sa
 from alembic import op
 
-revision = '0009'
-down_revision = '0008'
+revision = '0011'
+down_revision = '0010'
 branch_labels = None
 depends_on = None
 
@@ -25,9 +31,14 @@ def upgrade():
         op.create_index(name, 'report', columns, unique=False)
     for name, _columns in REPLACED:
         op.drop_index(name, table_name='report')
+    if op.get_bind().dialect.name == 'postgresql':
+        op.create_index('ix_report_incident_types', 'report',
+                        [sa.text('(CAST(incident_types AS JSONB))')], postgresql_using='gin')
 
 
 def downgrade():
+    if op.get_bind().dialect.name == 'postgresql':
+        op.drop_index('ix_report_incident_types', table_name='report')
     for name, columns in REPLACED:
         op.create_index(name, 'report', columns, unique=False)
     for name, _columns in QUEUE:
