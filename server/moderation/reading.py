@@ -1,6 +1,7 @@
 """Moderation, reading: the report queue, a report in full for staff (audited), and
 what links it to other reports (same incident, same identifiers) and to alerts."""
 from collections import defaultdict
+from itertools import product
 
 from cryptography.fernet import InvalidToken
 from flask import current_app
@@ -33,19 +34,29 @@ def incident_type_filter(incident_types):
                     for kind in incident_types))
 
 
-def _queue_filters(query, areas=(), incident_types=(), statuses=(), identifier=None):
+# A queue filtered by several areas or statuses is read as one ordered index range per
+# (area, status) pair, merged; past this many pairs, as the whole queue's order, filtered.
+FAN_OUT = 16
+
+
+def _queue_conditions(area_ids=None, statuses=None, incident_types=(), identifier=None):
+    """WHERE clauses. One area or status is an equality, which reads its ix_report_queue_*
+    index in queue order. Several are written so that no index is used for them (`+ 0`,
+    `|| ''`): SQLite would otherwise read every report of those areas from the index and
+    sort them all, where reading the queue's order and filtering stops after a page."""
+    conditions = []
     if identifier is not None:
         # Staff search every report by one normalised identifier (phone, plate, ...).
-        query = query.where(Report.id.in_(reports_carrying(*identifier)))
-    if areas:
-        # The ids, not a subquery: the planner then reads ix_report_queue_area in order.
-        query = query.where(Report.area_id.in_(db.session.execute(
-            db.select(Area.id).where(Area.slug.in_(list(areas)))).scalars().all()))
+        conditions.append(Report.id.in_(reports_carrying(*identifier)))
+    if area_ids is not None:
+        conditions.append(Report.area_id == area_ids[0] if len(area_ids) == 1
+                          else (Report.area_id + 0).in_(area_ids))
     if statuses:
-        query = query.where(Report.status.in_(list(statuses)))
+        conditions.append(Report.status == statuses[0] if len(statuses) == 1
+                          else Report.status.concat("").in_(statuses))
     if incident_types:
-        query = query.where(incident_type_filter(incident_types))
-    return query
+        conditions.append(incident_type_filter(incident_types))
+    return conditions
 
 
 def queue_key(report):
@@ -58,36 +69,46 @@ def report_queue(areas=(), incident_types=(), statuses=(), limit=50, after=None,
     """(up to `limit` reports newest first, next, previous): next is the queue_key to
     pass as `after` for the older page (None on the last page), previous the one to pass
     as `before` for the newer page (None on the first). `after` starts the page just
-    past (older than) that key; `before` ends it just short of (older than) that key.
+    past (older than) that key; `before` ends it just short of (newer than) that key.
 
     Filters within a list are OR, across lists AND: area in areas AND status in statuses
     AND any of the incident types AND carrying the (kind, raw value) identifier. Paged by
-    key, not offset, and never counted: a page is a range read of one ix_report_queue_*
-    index, as cheap on page 20,000 as on the first."""
-    query = _queue_filters(db.select(Report).options(joinedload(Report.area)), areas=areas,
-                           incident_types=incident_types, statuses=statuses,
-                           identifier=identifier)
+    key, not offset, and never counted: a page is a range read of ix_report_queue_* (one
+    per area and status chosen, merged), as cheap on page 20,000 as on the first."""
+    area_ids = None
+    if areas:
+        # The ids, not a subquery: each is then an equality on ix_report_queue_area.
+        area_ids = db.session.execute(
+            db.select(Area.id).where(Area.slug.in_(list(areas)))).scalars().all()
+    statuses = list(statuses)
+    branches = list(product([[i] for i in area_ids] if area_ids else [area_ids],
+                            [[s] for s in statuses] if statuses else [None]))
+    if len(branches) > FAN_OUT:
+        branches = [(area_ids, statuses)]
+    forwards = before is None
     # The row comparison is a range on the index (received_at, id) on both engines.
     key = db.tuple_(Report.received_at, Report.id)
-    if before is not None:
-        reports = db.session.execute(
-            query.where(key > tuple(before))
-            .order_by(Report.received_at, Report.id).limit(limit + 1)).scalars().all()
-        newer = len(reports) > limit
-        reports = list(reversed(reports[:limit]))
-        # The report at `before` itself is older: the next page starts there.
-        older = bool(reports)
-    else:
+    order = ((Report.received_at.desc(), Report.id.desc()) if forwards
+             else (Report.received_at, Report.id))
+    keys = []
+    for branch_areas, branch_statuses in branches:
+        query = db.select(Report.received_at, Report.id).where(*_queue_conditions(
+            branch_areas, branch_statuses, incident_types, identifier))
         if after is not None:
             query = query.where(key < tuple(after))
-        reports = db.session.execute(
-            query.order_by(Report.received_at.desc(), Report.id.desc()).limit(limit + 1)
-        ).scalars().all()
-        older = len(reports) > limit
-        reports = reports[:limit]
-        newer = after is not None and bool(reports)
-    return (reports, queue_key(reports[-1]) if older else None,
-            queue_key(reports[0]) if newer else None)
+        if before is not None:
+            query = query.where(key > tuple(before))
+        keys += map(tuple, db.session.execute(query.order_by(*order).limit(limit + 1)))
+    keys.sort(reverse=forwards)
+    more = len(keys) > limit
+    keys = keys[:limit] if forwards else keys[:limit][::-1]
+    found = {report.id: report for report in db.session.execute(
+        db.select(Report).options(joinedload(Report.area))
+        .where(Report.id.in_([report_id for _at, report_id in keys]))).scalars()}
+    reports = [found[report_id] for _at, report_id in keys if report_id in found]
+    older, newer = (more, after is not None) if forwards else (True, more)
+    return (reports, queue_key(reports[-1]) if older and reports else None,
+            queue_key(reports[0]) if newer and reports else None)
 
 
 def _area(area):

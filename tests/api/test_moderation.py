@@ -11,6 +11,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from server.accounts.models import AuditEvent
 from server.alerts.models import Alert
 from server.clock import utcnow
+from server.demo import DEMO_DIR
 from server.extensions import db
 from server.identifiers.models import Identifier
 from server.moderation import publishing, reading
@@ -118,6 +119,11 @@ QUEUE_FILTERS = {
     "areas": "&area=camden&area=hackney",
     "incident type": "&incident_type=threats",
     "status": "&status=received",
+    "statuses": "&status=received&status=not_published",
+    "areas and statuses": "&area=camden&area=islington&status=received&status=not_published",
+    # More (area, status) pairs than reading.FAN_OUT: read in the queue's order, filtered.
+    "many areas": "".join(f"&area={row.split(',')[0]}" for row in
+                          (DEMO_DIR / "london-areas.csv").read_text().splitlines()[1:]),
     "all three": "&area=camden&incident_type=threats&status=received",
     "identifier": "&identifier_kind=phone&identifier=07700%20900321",
 }
