@@ -140,11 +140,14 @@ def linked_reports(report):
     """The other reports of the same incident. Links form a star: every report of an
     incident points at the first one linked (the root), which points at nothing."""
     root_id = report.linked_to_id or report.id
-    return db.session.execute(
-        db.select(Report)
-        .where(db.or_(Report.id == root_id, Report.linked_to_id == root_id),
-               Report.id != report.id)
-        .order_by(Report.received_at, Report.id)).scalars().all()
+    # The root by its key and the rest by ix_report_linked_to_id, sorted here: as one
+    # query with OR and ORDER BY, SQLite read the whole queue index in order (5 s at 1M).
+    others = db.session.execute(
+        db.select(Report).where(Report.linked_to_id == root_id, Report.id != report.id)
+    ).scalars().all()
+    if root_id != report.id and (root := db.session.get(Report, root_id)) is not None:
+        others.append(root)
+    return sorted(others, key=queue_key)
 
 
 def alerts_from(report):
@@ -210,11 +213,17 @@ def report_detail(report, contact=None):
 def shared_with(report):
     """Other reports that share a normalised identifier with this one:
     {(kind, value): [report ids, newest first]}."""
-    mine = db.select(Identifier.kind, Identifier.value).where(Identifier.report_id == report.id)
+    # This report's identifiers first, then the others by value: given the subquery,
+    # PostgreSQL guessed thousands of pairs and hashed the whole identifier table (1 s at
+    # 1M reports); given the values it reads ix_identifier_kind_value.
+    mine = {tuple(pair) for pair in db.session.execute(
+        db.select(Identifier.kind, Identifier.value).where(Identifier.report_id == report.id))}
+    if not mine:
+        return {}
     rows = db.session.execute(
         db.select(Identifier.kind, Identifier.value, Identifier.report_id)
         .join(Report, Report.id == Identifier.report_id)
-        .where(db.tuple_(Identifier.kind, Identifier.value).in_(mine),
+        .where(db.tuple_(Identifier.kind, Identifier.value).in_(sorted(mine)),
                Identifier.report_id != report.id)
         .order_by(Report.received_at.desc())).all()
     shared = defaultdict(list)
