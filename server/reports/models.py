@@ -46,7 +46,7 @@ class Report(db.Model):
     __tablename__ = "report"
     __table_args__ = (
         # The staff queue's order (newest first, id breaks ties), whole and behind each
-        # indexed filter: a page is one range read of one index, however deep (0011).
+        # indexed filter: a page is one range read of one index, however deep (0012).
         db.Index("ix_report_queue_order", "received_at", "id"),
         db.Index("ix_report_queue_status", "status", "received_at", "id"),
         db.Index("ix_report_queue_area", "area_id", "received_at", "id"),
@@ -99,7 +99,7 @@ class Report(db.Model):
     area = db.relationship("Area")
 
 
-# PostgreSQL only: the incident types as jsonb in a GIN index (0011). It finds the reports
+# PostgreSQL only: the incident types as jsonb in a GIN index (0012). It finds the reports
 # of a type few reports have without reading the table, and its statistics tell the
 # planner how common a type is, so a common one is read in queue order instead. SQLite
 # has no such index: it reads in queue order (reading.incident_type_filter).

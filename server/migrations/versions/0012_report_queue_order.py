@@ -8,14 +8,14 @@ have finds them without reading the table, and the planner learns from the index
 statistics how common a type is (it guessed 0.005 % for the old LIKE on the JSON text,
 so it read and sorted the whole table even for a type every fifth report has).
 
-Revision ID: 0011
-Revises: 0010
+Revision ID: 0012
+Revises: 0011
 """
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0011'
-down_revision = '0010'
+revision = '0012'
+down_revision = '0011'
 branch_labels = None
 depends_on = None
 
