@@ -14,6 +14,10 @@ from browser.members import new_member, publish
 pytestmark = pytest.mark.engines
 
 READY = "async () => document.documentElement.dataset.ready === 'true'"
+# What app.js imports once the first screen is ready. Navigating while these load makes
+# Firefox log the aborted, worker-served request as an error, so a test waits for them.
+SETTLED = """async () => { await Promise.all(['outbox.js', 'update.js', 'notifications.js',
+    'alerts-store.js'].map((m) => import(`/static/${m}`))); return true; }"""
 INSTALLED = """async () => navigator.serviceWorker.controller !== null
     && (await caches.keys()).some((k) => k.startsWith('redflag-shell-'))
     && Boolean(await (await import('/static/db.js')).get('kv', 'areas'))"""
@@ -49,6 +53,7 @@ FILL_AND_SEND = """async (description) => {
 def open_app(engine: Driver, path="/"):
     engine.goto(path)
     engine.wait(READY, message="the app to start")
+    engine.wait(SETTLED, message="the modules loaded after the first screen")
 
 
 def install(engine: Driver):
