@@ -279,10 +279,11 @@ def _compress(body, quality=11):
     return {name: data for name, data in variants.items() if len(data) < len(body)}
 
 
-def _accepted(header):
-    """The encodings an Accept-Encoding header allows ("br;q=0" refuses br)."""
-    accepted = set()
-    for part in header.split(","):
+def _weighted(header):
+    """An Accept-* header's values -> [(name lowercased, quality, position)], those with
+    quality 0 ("br;q=0") left out; an unreadable quality counts as 0."""
+    values = []
+    for position, part in enumerate(header.split(",")):
         name, *params = [piece.strip() for piece in part.split(";")]
         quality = 1.0
         for param in params:
@@ -293,8 +294,13 @@ def _accepted(header):
                 except ValueError:
                     quality = 0.0
         if name and quality > 0:
-            accepted.add(name.lower())
-    return accepted
+            values.append((name.lower(), quality, position))
+    return values
+
+
+def _accepted(header):
+    """The encodings an Accept-Encoding header allows ("br;q=0" refuses br)."""
+    return {name for name, _, _ in _weighted(header)}
 
 
 def _signature(root):
@@ -391,20 +397,9 @@ def _language(shell, header):
     one of ours, else one with the same first part ("pt-PT" -> "pt-BR"); else English."""
     codes = sorted(url[len(f"/static/{LOCALES}"):-len(".json")] for url in shell.compressed
                    if url.startswith(f"/static/{LOCALES}") and url.endswith(".json"))
-    tags = []
-    for position, part in enumerate(header.split(",")):
-        tag, *params = [piece.strip() for piece in part.split(";")]
-        quality = 1.0
-        for param in params:
-            key, _, value = param.partition("=")
-            if key.strip().lower() == "q":
-                try:
-                    quality = float(value)
-                except ValueError:
-                    quality = 0.0
-        if tag and tag != "*" and quality > 0:
-            tags.append((-quality, position, tag.lower()))
-    for _, _, tag in sorted(tags):
+    tags = sorted((-quality, position, tag) for tag, quality, position in _weighted(header)
+                  if tag != "*")
+    for _, _, tag in tags:
         found = (next((code for code in codes if code.lower() == tag), None)
                  or next((code for code in codes if code.lower().split("-")[0] == tag.split("-")[0]), None))
         if found:
