@@ -58,7 +58,8 @@ def load(app, alerts, random_ids=False):
                 incident_types=rng.sample(["robbery", "theft", "threats", "physical_assault"], 2),
                 # As publishing stores them (a bulk insert fires no ORM event).
                 identifiers=identifiers, shown_identifiers=members_view(identifiers),
-                created_at=now, published_at=published, changed_at=published))
+                created_at=now, published_at=published, changed_at=published,
+                number=alerts - n))
             for area_id in rng.sample(area_ids, rng.choice((1, 2))):
                 links.append(dict(alert_id=aid, area_id=area_id))
         db.session.execute(db.insert(Alert), rows)

@@ -7,5 +7,5 @@ from .disputes.models import Dispute  # noqa: F401
 from .identifiers.models import Identifier, WithdrawnIdentifier  # noqa: F401
 from .push.models import Delivery, Subscription  # noqa: F401
 from .reports.models import Report  # noqa: F401
-from .sms.models import SmsAlert, SmsDelivery, SmsMember  # noqa: F401
+from .sms.models import SmsDelivery, SmsMember  # noqa: F401
 from .stats.models import ReportTally  # noqa: F401

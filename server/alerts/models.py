@@ -48,6 +48,10 @@ class Alert(db.Model):
     changed_at = db.Column(db.DateTime(timezone=True), index=True)
     # Indexed: every `since` sync asks which alerts were retracted after a moment.
     retracted_at = db.Column(db.DateTime(timezone=True), index=True)
+    # Given at publication, one more than the highest so far (service.publish): the key the
+    # app and texts ("READ 12") know an alert by. Members can count the alerts published
+    # so far by it; they see every live one anyway.
+    number = db.Column(db.Integer, index=True, unique=True)
     expires_at = db.Column(db.DateTime(timezone=True))
 
     created_by = db.relationship("Staff")

@@ -14,7 +14,7 @@ from ..clock import utc
 from ..schemas import StrictSchema, UtcDateTime
 from .service import member_identifiers
 
-MEMBER_ALERT_KEYS = ("id", "title", "summary", "severity", "incident_types", "areas",
+MEMBER_ALERT_KEYS = ("id", "number", "title", "summary", "severity", "incident_types", "areas",
                      "identifiers", "withheld_identifiers", "published_at", "expires_at")
 
 
@@ -30,6 +30,9 @@ class ShownIdentifierSchema(Schema):
 
 class MemberAlertSchema(Schema):
     id = fields.UUID()
+    number = fields.Integer(metadata={
+        "description": "The alert's number in this deployment, given at publication: the "
+                       "app knows alerts by it (GET /api/v1/alerts/{number})"})
     title = fields.String()
     summary = fields.String()
     severity = fields.String(metadata={"enum": ["dangerous", "risky", "nuisance"]})
@@ -93,6 +96,13 @@ class FeedQuerySchema(StrictSchema):
         read_cursor(value)
 
 
+class CompactQuerySchema(FeedQuerySchema):
+    key = fields.String(load_default="id", validate=validate.OneOf(["id", "number"]), metadata={
+        "description": "number: alerts known by number only (no `id` column; `retracted` "
+                       "lists numbers), as the app does. id: also by id (the app before "
+                       "alert numbers)"})
+
+
 class FeedSchema(Schema):
     alerts = fields.List(fields.Nested(MemberAlertSchema), metadata={
         "description": "Live alerts, newest first"})
@@ -132,7 +142,10 @@ def _indexes(description):
 
 class FeedColumnsSchema(Schema):
     """One list per field, one entry per alert, all in the same order (newest first)."""
-    id = Column(fields.UUID())
+    id = Column(fields.UUID(), metadata={"description": "Left out with key=number"})
+    number = Column(fields.Integer(), metadata={
+        "description": "The alert's number: the first as it is, each next one as the "
+                       "number above it minus its own"})
     title = Column(fields.String())
     summary = Column(fields.String())
     severity = Column(fields.Integer(), metadata={"description": "Index into codes.severity"})
@@ -156,8 +169,9 @@ class CompactFeedSchema(Schema):
     codes = fields.Nested(FeedCodesSchema)
     alerts = fields.Nested(FeedColumnsSchema, metadata={
         "description": "Live alerts, newest first, in columns"})
-    retracted = fields.List(fields.UUID(), metadata={
-        "description": "Alerts retracted since `since`: drop them from the device"})
+    retracted = Column(fields.Raw(), metadata={
+        "description": "Alerts retracted since `since`, by id, or by number with "
+                       "key=number: drop them from the device"})
     now = fields.String(metadata={
         "description": "Server time (UTC): send it as `since` next time (the `now` of "
                        "the first page, when paging)"})

@@ -31,6 +31,8 @@ MASK = "•"
 # does not see the alert yet. `since` therefore looks back this far: a device may get an
 # alert twice (it stores them by id) but never misses one.
 SYNC_OVERLAP = timedelta(minutes=2)
+# pg_advisory_xact_lock key of publish(): alert numbers are given one at a time.
+NUMBER_LOCK = 0x7265645F6E756D62  # "red_numb"
 
 
 def new_alert(*, title, summary, severity, areas, incident_types=(), identifiers=(),
@@ -53,15 +55,23 @@ def publish(alert, now=None):
     once publish it once (on PostgreSQL the second waits for the first and finds it taken)."""
     db.session.flush()  # a draft made in this transaction must exist for the UPDATE to claim
     now = now or utcnow()
-    claimed = db.session.execute(
+    if db.session.get_bind().dialect.name == "postgresql":
+        # One publication numbers at a time, to its commit: the next reads the number it
+        # gave (SQLite has one writer at a time anyway).
+        db.session.execute(db.text("SELECT pg_advisory_xact_lock(:key)"), {"key": NUMBER_LOCK})
+    numbered = Alert.__table__.alias("numbered")
+    number = db.session.execute(
         db.update(Alert)
         .where(Alert.id == alert.id, Alert.published_at.is_(None), Alert.retracted_at.is_(None))
-        .values(published_at=now, changed_at=now)
-        .execution_options(synchronize_session=False))
-    if claimed.rowcount != 1:
+        .values(published_at=now, changed_at=now, number=db.select(
+            db.func.coalesce(db.func.max(numbered.c.number), 0) + 1).scalar_subquery())
+        .returning(Alert.number)
+        .execution_options(synchronize_session=False)).scalar_one_or_none()
+    if number is None:
         raise ValueError("This alert is already published.")
     set_committed_value(alert, "published_at", now)
     set_committed_value(alert, "changed_at", now)
+    set_committed_value(alert, "number", number)
     # In the region of the moment it goes out (a draft may be older than a region change).
     alert.shown_identifiers = members_view(alert.identifiers)
     return total(alert_published.send(alert, now=now))
@@ -242,9 +252,10 @@ def live_clause(now):
                    db.or_(Alert.expires_at.is_(None), Alert.expires_at > now))
 
 
-def _live_page(query, area_slugs, since, now, limit, before):
+def _live_page(query, area_slugs, since, now, limit, before, key=Alert.id):
     """`query` (a select of Alert or of its columns) narrowed to the live alerts a device
-    asks for, newest first, and the ids retracted since `since` (see feed)."""
+    asks for, newest first, and the keys (`key`: Alert.id or Alert.number) of the alerts
+    retracted since `since` (see feed)."""
     query = query.where(live_clause(now))
     if area_slugs:
         query = query.where(Alert.areas.any(Area.slug.in_(list(area_slugs))))
@@ -256,7 +267,7 @@ def _live_page(query, area_slugs, since, now, limit, before):
         query = query.where(Alert.changed_at > after)
         # Every area: a device may hold an alert from an area it has since left.
         retracted = list(db.session.execute(
-            db.select(Alert.id).where(Alert.published_at.is_not(None),
+            db.select(key).where(Alert.published_at.is_not(None),
                                       Alert.retracted_at > after)
             .order_by(Alert.retracted_at)).scalars())
     if before is not None:
@@ -302,19 +313,23 @@ def _epoch_ms(moment):
     return int(moment.replace(microsecond=0).timestamp()) * 1000 + moment.microsecond // 1000
 
 
-def compact_feed(area_slugs=(), since=None, now=None, limit=None, before=None):
+def compact_feed(area_slugs=(), since=None, now=None, limit=None, before=None, by_number=False):
     """feed() in columns: one list per field, one entry per alert, newest first, and each
     code (severity, incident type, area slug, identifier kind) written once per page in
     `codes` and referred to by its index; dates in milliseconds, each publication as the
-    time since the one before. No ORM objects and no masking per request:
-    identifiers come from alert.shown_identifiers. Returns (page, next) where page is
-    {"codes": {...}, "alerts": {...}, "retracted": [...]} as CompactFeedSchema documents
-    it and next as in feed()."""
+    time since the one before; alert numbers likewise, each as the one above it minus
+    itself (1 when none between them left the feed). No ORM objects and no masking per
+    request: identifiers come from alert.shown_identifiers. by_number: no `id` column,
+    and `retracted` lists numbers (the app of this version keys alerts by number; ids
+    are ~16 bytes an alert after compression, numbers in order almost nothing). Returns
+    (page, next) where page is {"codes": {...}, "alerts": {...}, "retracted": [...]} as
+    CompactFeedSchema documents it and next as in feed()."""
     now = now or utcnow()
-    columns = db.select(Alert.id, Alert.title, Alert.summary, Alert.severity,
+    columns = db.select(Alert.id, Alert.number, Alert.title, Alert.summary, Alert.severity,
                         Alert.incident_types, Alert.shown_identifiers,
                         Alert.published_at, Alert.expires_at)
-    query, retracted = _live_page(columns, area_slugs, since, now, limit, before)
+    query, retracted = _live_page(columns, area_slugs, since, now, limit, before,
+                                  Alert.number if by_number else Alert.id)
     rows, following = _split_page(db.session.execute(query).all(), limit)
     region = default_region()
     # Alerts published before shown_identifiers was stored, or in another region: their
@@ -336,14 +351,16 @@ def compact_feed(area_slugs=(), since=None, now=None, limit=None, before=None):
     def code(name, value):
         return codes[name].setdefault(value, len(codes[name]))
 
-    out = {name: [] for name in ("id", "title", "summary", "severity", "incident_types",
+    out = {name: [] for name in ("id", "number", "title", "summary", "severity", "incident_types",
                                  "areas", "identifier_kinds", "identifier_values",
                                  "withheld_identifiers", "published", "expires")}
-    previous = None
+    previous = above = None
     for row in rows:
         view = shown_view(row.shown_identifiers, stored.get(row.id), region)
         published = _epoch_ms(row.published_at)
         out["id"].append(str(row.id))
+        out["number"].append(row.number if above is None else above - row.number)
+        above = row.number
         out["title"].append(row.title)
         out["summary"].append(row.summary)
         out["severity"].append(code("severity", row.severity))
@@ -355,12 +372,17 @@ def compact_feed(area_slugs=(), since=None, now=None, limit=None, before=None):
         out["published"].append(published if previous is None else previous - published)
         out["expires"].append(None if row.expires_at is None else _epoch_ms(row.expires_at))
         previous = published
+    if by_number:
+        del out["id"]
+    else:
+        retracted = [str(alert_id) for alert_id in retracted]
     return {"codes": {name: list(found) for name, found in codes.items()}, "alerts": out,
             "retracted": retracted}, following
 
 
-def live_alert(alert_id, now=None):
-    """A live alert by id, or None (unknown, draft, retracted or expired alike)."""
+def live_alert(alert_id=None, now=None, number=None):
+    """A live alert by id or by number, or None (unknown, draft, retracted or expired
+    alike)."""
+    key = Alert.id == alert_id if number is None else Alert.number == number
     return db.session.execute(
-        db.select(Alert).where(Alert.id == alert_id, live_clause(now or utcnow()))
-    ).scalar_one_or_none()
+        db.select(Alert).where(key, live_clause(now or utcnow()))).scalar_one_or_none()

@@ -13,6 +13,7 @@ from . import service
 from .schemas import (
     COMPACT_PAGE,
     CompactFeedSchema,
+    CompactQuerySchema,
     FeedQuerySchema,
     FeedSchema,
     MemberAlertSchema,
@@ -73,7 +74,7 @@ def feed(query):
 
 @blp.route("/compact")
 @member_required
-@blp.arguments(FeedQuerySchema, location="query", unknown=RAISE)
+@blp.arguments(CompactQuerySchema, location="query", unknown=RAISE)
 @blp.response(200, CompactFeedSchema)
 @blp.alt_response(401, description="Not a member")
 def compact_feed(query):
@@ -81,13 +82,15 @@ def compact_feed(query):
     and `before`, in a compact form the app syncs with: one list per field (no keys
     repeated per alert), each code once per page (`codes`), dates as numbers.
     Always paged: `limit` defaults to 250. With `since` it lists the alerts changed since
-    then (published, or an identifier taken out; store them by id) and the ids of alerts
-    retracted since then, which the device must drop."""
+    then (published, or an identifier taken out; store them by number) and the alerts
+    retracted since then, which the device must drop. `key=number` (the app): alerts
+    known by number only."""
     now = utcnow()
     before = read_cursor(query["before"]) if "before" in query else None
     limit = query.get("limit", COMPACT_PAGE)
     page, following = service.compact_feed(
-        query.get("area") or (), query.get("since"), now, limit, before)
+        query.get("area") or (), query.get("since"), now, limit, before,
+        by_number=query["key"] == "number")
     return {**page, "now": as_cursor(now), "next": page_cursor(following) if following else None}
 
 
@@ -97,8 +100,21 @@ def compact_feed(query):
 @blp.alt_response(401, description="Not a member")
 @blp.alt_response(404, description="Unknown, unpublished, retracted or expired")
 def get_alert(alert_id):
-    """One live alert (a tapped notification opens it)."""
-    alert = service.live_alert(alert_id)
+    """One live alert by id (the app before alert numbers)."""
+    return _found(service.live_alert(alert_id))
+
+
+@blp.route("/<int:number>")
+@member_required
+@blp.response(200, MemberAlertSchema)
+@blp.alt_response(401, description="Not a member")
+@blp.alt_response(404, description="Unknown, unpublished, retracted or expired")
+def get_numbered_alert(number):
+    """One live alert by its number (a tapped notification, a check's answer)."""
+    return _found(service.live_alert(number=number) if number < 2**31 else None)
+
+
+def _found(alert):
     if alert is None:
         raise NotFound(code="live_alert_not_found")
     return alert

@@ -8,10 +8,12 @@ from ..clock import utc
 
 
 def payload(alert, area):
-    """The plaintext, as bytes: {"alert": id, "area": slug, "severity": ...}. Small on
-    purpose: the device picks the words and fetches the alert when tapped."""
-    return json.dumps({"alert": str(alert.id), "area": area, "severity": alert.severity},
-                      separators=(",", ":")).encode()
+    """The plaintext, as bytes: {"number": n, "alert": id, "area": slug, "severity": ...}.
+    Small on purpose: the device picks the words and fetches the alert when tapped. The
+    app knows alerts by number; the id is for service workers from before alert numbers
+    (an app keeps its worker until its user takes the update)."""
+    return json.dumps({"number": alert.number, "alert": str(alert.id), "area": area,
+                       "severity": alert.severity}, separators=(",", ":")).encode()
 
 
 def request(job, data, now, authorization, ttl):

@@ -28,6 +28,7 @@ class AlertInfo:
     published_at: datetime
     retracted_at: datetime
     expires_at: datetime
+    number: int = None
 
 
 @dataclass
@@ -119,7 +120,8 @@ def load_jobs(session, ids):
     rows = session.execute(
         sa.select(d.c.id, d.c.attempts, d.c.subscription_id, Subscription.endpoint,
                   Subscription.p256dh, Subscription.auth, Alert.id, Alert.severity,
-                  Alert.published_at, Alert.retracted_at, Alert.expires_at, Area.slug)
+                  Alert.published_at, Alert.retracted_at, Alert.expires_at, Area.slug,
+                  Alert.number)
         .select_from(d)
         .join(Alert, Alert.id == d.c.alert_id)
         .outerjoin(Subscription, Subscription.id == d.c.subscription_id)
@@ -129,7 +131,7 @@ def load_jobs(session, ids):
     alerts = {}  # one AlertInfo per alert (a batch is usually one alert)
     jobs = []
     for row in rows:
-        alert = alerts.get(row[6]) or alerts.setdefault(row[6], AlertInfo(*row[6:11]))
+        alert = alerts.get(row[6]) or alerts.setdefault(row[6], AlertInfo(*row[6:11], row[12]))
         jobs.append(Job(*row[:6], alert, row[11] or ""))
     return jobs
 

@@ -42,15 +42,6 @@ class SmsMember(db.Model):
     areas = db.relationship("Area", secondary=sms_member_area, order_by="Area.slug")
 
 
-class SmsAlert(db.Model):
-    """An alert's short reference for texts ("Reply READ 12"): a small number is easy to
-    type on any phone. Made when the alert is published."""
-    __tablename__ = "sms_alert"
-    id = db.Column(db.Integer, primary_key=True)
-    alert_id = db.Column(db.Uuid, db.ForeignKey("alert.id", ondelete="CASCADE"), nullable=False,
-                         unique=True)
-
-
 class SmsDelivery(db.Model):
     """One text to send: an alert to a text member, or a reply to a text that came in.
 

@@ -42,7 +42,7 @@ from ..push import queue
 from ..push.wake import SyncWakeup
 from . import texts
 from .gateway import GatewayError, gateway_for
-from .models import SmsAlert, SmsDelivery, SmsMember, sms_member_area
+from .models import SmsDelivery, SmsMember, sms_member_area
 from .service import CHANNEL, decrypt
 
 log = logging.getLogger(__name__)
@@ -119,8 +119,6 @@ def load_jobs(session, ids, now, project):
     found = {alert.id: alert for alert in session.execute(
         sa.select(Alert).options(selectinload(Alert.areas))
         .where(Alert.id.in_(alert_ids))).scalars()}
-    refs = dict(session.execute(
-        sa.select(SmsAlert.alert_id, SmsAlert.id).where(SmsAlert.alert_id.in_(alert_ids))).all())
     # The areas of each alert that each member chose: their text names those.
     matched = {}
     member_ids = {row.sms_member_id for row in rows if row.kind == "alert"}
@@ -149,7 +147,7 @@ def load_jobs(session, ids, now, project):
                 names = matched.get((row.sms_member_id, alert.id)) or alerts_area_names(alert)
                 identifiers, withheld = shown[alert.id]
                 job.to = decrypt(row.number_encrypted)
-                job.text = texts.alert_text(row.language, row.style, project, refs[alert.id],
+                job.text = texts.alert_text(row.language, row.style, project, alert.number,
                                             alert, names, identifiers, withheld)
         jobs.append(job)
     session.commit()

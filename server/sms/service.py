@@ -14,7 +14,7 @@ from limits import parse_many
 from ..accounts.models import Member
 from ..accounts.service import record, role_at_least
 from ..alerts import service as alerts
-from ..alerts.models import alert_area
+from ..alerts.models import Alert, alert_area
 from ..areas.service import UnknownAreas, areas_by_slugs
 from ..checks import service as checks
 from ..clock import utcnow
@@ -25,7 +25,7 @@ from ..extensions import db, limiter
 from ..push.wake import announce
 from ..security import hash_token, keyed_digest, new_token
 from . import texts
-from .models import SMS_STATUSES, SmsAlert, SmsDelivery, SmsMember, sms_member_area
+from .models import SMS_STATUSES, SmsDelivery, SmsMember, sms_member_area
 
 UNKNOWN_SENDER_LIMIT = "1 per day"
 # The sender's wake-up channel (server/push/wake.py): queued texts wake it on commit.
@@ -193,15 +193,8 @@ def masked_number(sms_member):
 # --- Alerts -> texts ----------------------------------------------------------------------
 
 def alert_ref(alert_id):
-    """The alert's short number for texts (READ <ref>), made on first use."""
-    ref = db.session.execute(
-        db.select(SmsAlert.id).filter_by(alert_id=alert_id)).scalar_one_or_none()
-    if ref is None:
-        row = SmsAlert(alert_id=alert_id)
-        db.session.add(row)
-        db.session.flush()
-        ref = row.id
-    return ref
+    """The alert's number (READ <number>): alert.number, given when it was published."""
+    return db.session.execute(db.select(Alert.number).filter_by(id=alert_id)).scalar_one()
 
 
 def _matching_members(area_ids):
@@ -233,7 +226,6 @@ def enqueue_alert(alert, now=None):
     nothing. Returns the number queued."""
     now = now or utcnow()
     db.session.flush()
-    alert_ref(alert.id)
     d = SmsDelivery.__table__
     members = _matching_members(
         sa.select(alert_area.c.area_id).where(alert_area.c.alert_id == alert.id)).subquery()
@@ -276,7 +268,7 @@ def preview(title="", severity="risky", incident_types=(), areas=(), identifiers
         .group_by(sa.literal_column("language"), sa.literal_column("style"))
         .order_by(sa.literal_column("language"), sa.literal_column("style"))).all()
     # The next alert number: the real one is as long or shorter.
-    ref = (db.session.execute(db.select(sa.func.max(SmsAlert.id))).scalar() or 0) + 1
+    ref = (db.session.execute(db.select(sa.func.max(Alert.number))).scalar() or 0) + 1
     # A draft never stored: only what the texts are made of.
     alert = SimpleNamespace(title=title or "", severity=severity or "risky",
                             incident_types=list(incident_types or ()),
@@ -377,7 +369,7 @@ def _check(sms_member, value, now):
     if found:
         titles = "; ".join(alert.title.strip().rstrip(".") for alert in found[:2])
         return texts.fit(texts.t(language, "check.found", value=value, titles=titles,
-                                 ref=alert_ref(found[0].id)), 2)
+                                 ref=found[0].number), 2)
     if result["withheld"]:
         return texts.t(language, "check.withheld", value=value)
     return texts.t(language, "check.none", value=value)
@@ -388,9 +380,7 @@ def _read(sms_member, argument, now):
     if not argument.strip().isdigit():
         return texts.t(language, "read.how")
     ref = int(argument.strip())
-    alert_id = db.session.execute(
-        db.select(SmsAlert.alert_id).filter_by(id=ref)).scalar_one_or_none() if ref < 2**31 else None
-    alert = alerts.live_alert(alert_id, now) if alert_id else None
+    alert = alerts.live_alert(number=ref, now=now) if ref < 2**31 else None
     if alert is None:
         return texts.t(language, "read.unknown", ref=ref)
     shown, withheld = alerts.member_identifiers(alert)

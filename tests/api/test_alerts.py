@@ -126,7 +126,7 @@ def test_member_alert_has_exactly_the_allowed_keys(client, areas, moderator, mem
     assert set(listed) == {"alerts", "retracted", "now", "next"} and listed["next"] is None
     for alert, text in ((listed["alerts"][0], str(listed)), (one.get_json(), one.get_data(as_text=True))):
         assert set(alert) == set(MEMBER_ALERT_KEYS) == {
-            "id", "title", "summary", "severity", "incident_types", "areas", "identifiers",
+            "id", "number", "title", "summary", "severity", "incident_types", "areas", "identifiers",
             "withheld_identifiers", "published_at", "expires_at"}
         assert alert["areas"] == [{"slug": "camden", "name": "Camden"},
                                   {"slug": "hackney", "name": "Hackney"}]
@@ -284,11 +284,13 @@ def decode(page):
     """A compact page read back into alert objects, as web/alerts-store.js reads it:
     GET /api/v1/alerts's shape, areas as slugs, dates as milliseconds since 1970."""
     codes, columns = page["codes"], page["alerts"]
-    alerts, published = [], None
-    for i, alert_id in enumerate(columns["id"]):
+    alerts, published, number = [], None, None
+    for i, gap in enumerate(columns["number"]):
         published = columns["published"][i] if i == 0 else published - columns["published"][i]
+        number = gap if i == 0 else number - gap
         alerts.append({
-            "id": alert_id, "title": columns["title"][i], "summary": columns["summary"][i],
+            **({"id": columns["id"][i]} if "id" in columns else {}), "number": number,
+            "title": columns["title"][i], "summary": columns["summary"][i],
             "severity": codes["severity"][columns["severity"][i]],
             "incident_types": [codes["incident_types"][n] for n in columns["incident_types"][i]],
             "areas": [codes["areas"][n] for n in columns["areas"][i]],
@@ -345,6 +347,49 @@ def test_compact_feed_reads_back_as_the_full_alerts(client, areas, moderator, me
     assert text.count("hackney") == 1 and text.count('"title"') == 1
     for secret in ("Secretname", "900999", "900123", "dave.smith"):
         assert secret not in text, secret
+
+
+def test_compact_feed_by_number_leaves_the_ids_out(client, areas, moderator, member):
+    """key=number, as the app asks: the same alerts known by number only, numbers in
+    order as gaps (1 a step when none between them left the feed), retracted by number."""
+    ids = several_alerts(client, moderator)
+    since = feed(client, member, "", COMPACT)["now"]
+    moderator.post(f"/alerts/{ids[1]}/retract")
+    full = feed(client, member)["alerts"]
+    page = feed(client, member, "?key=number", COMPACT)
+    assert "id" not in page["alerts"] and page["alerts"]["number"][1:] == [1, 2]
+    assert decode(page) == [as_compact_reads_it({k: v for k, v in alert.items() if k != "id"})
+                            for alert in full]
+    numbers = {alert["id"]: alert["number"] for alert in full}
+    assert [alert["number"] for alert in decode(page)] == [numbers[i] for i in (ids[3], ids[2], ids[0])]
+    changed = feed(client, member, f"?key=number&since={since}", COMPACT)
+    retracted_number = db.session.execute(
+        db.select(Alert.number).where(Alert.id == uuid.UUID(ids[1]))).scalar_one()
+    assert changed["retracted"] == [retracted_number]
+    assert feed(client, member, f"?since={since}", COMPACT)["retracted"] == [ids[1]]
+    assert str(ids[0]) not in json.dumps(page) and str(ids[1]) not in json.dumps(changed)
+    assert client.get(COMPACT + "?key=uuid", headers=member).status_code == 422
+
+
+def test_alerts_are_numbered_when_published(client, areas, moderator, member):
+    """One more than the highest so far, at publication only (a draft has none), kept
+    when retracted; a live alert is read by its number as by its id."""
+    first, second = live_alert(moderator, client), live_alert(moderator, client)
+    draft = make_draft(moderator, [send_report(client)[0]])
+    numbers = {alert["id"]: alert["number"] for alert in feed(client, member)["alerts"]}
+    assert numbers[second] == numbers[first] + 1
+    assert db.session.get(Alert, uuid.UUID(draft["id"])).number is None
+    one = client.get(f"{FEED}/{numbers[first]}", headers=member)
+    assert one.status_code == 200 and one.get_json() == client.get(
+        f"{FEED}/{first}", headers=member).get_json()
+    moderator.post(f"/alerts/{second}/retract")
+    assert db.session.get(Alert, uuid.UUID(second)).number == numbers[second]
+    third = live_alert(moderator, client)
+    assert client.get(f"{FEED}/{third}", headers=member).get_json()["number"] == numbers[second] + 1
+    for gone in (numbers[second], numbers[second] + 5, 2**31, 2**40):
+        response = client.get(f"{FEED}/{gone}", headers=member)
+        assert response.status_code == 404, gone
+    assert client.get(f"{FEED}/{numbers[first]}").status_code == 401
 
 
 def test_compact_feed_comes_in_pages_by_key(client, areas, moderator, member):

@@ -54,7 +54,7 @@ POLICY = {
     ("POST", "/api/v1/staff/login"): "public",
     ("GET", "/api/v1/members/me"): "member",
     ("GET", "/api/v1/alerts"): "member", ("GET", "/api/v1/alerts/compact"): "member",
-    ("GET", "/api/v1/alerts/<uuid:alert_id>"): "member",
+    ("GET", "/api/v1/alerts/<uuid:alert_id>"): "member", ("GET", "/api/v1/alerts/<int:number>"): "member",
     ("POST", "/api/v1/checks"): "member",
     ("GET", "/api/v1/push/subscriptions"): "member",
     ("POST", "/api/v1/push/subscriptions"): "member",
@@ -169,7 +169,7 @@ def concrete(rule):
     for name, value in (("<uuid:alert_id>", uuid.uuid4()), ("<uuid:report_id>", uuid.uuid4()),
                         ("<uuid:subscription_id>", uuid.uuid4()), ("<report_id>", uuid.uuid4()),
                         ("<int:member_id>", 1), ("<int:sms_member_id>", 1), ("<int:case_id>", 1),
-                        ("<int:dispute_id>", 1),
+                        ("<int:dispute_id>", 1), ("<int:number>", 1),
                         ("<path:name>", "app.js"), ("<name>", "kannel")):
         path = path.replace(name, str(value))
     return path

@@ -1,7 +1,7 @@
 """Data migrations on a database that already holds reports: stored consent moves to the
 nearest new level and never widens, on SQLite and PostgreSQL."""
 import uuid
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 import sqlalchemy as sa
@@ -144,5 +144,52 @@ def test_the_statistics_summary_is_backfilled_exactly(empty_database):
             assert stats._counts(*dates) == stats.recount(*dates)
         db.session.remove()
         downgrade(revision="0010")
+        db.session.remove()
+        db.engine.dispose()
+
+
+def test_alert_numbers_keep_the_numbers_texts_gave(empty_database):
+    """0013: an alert that had a text number (sms_alert) keeps it as its alert number; the
+    other published alerts are numbered after the highest, in publication order; drafts
+    get none. Down again, sms_alert holds every number."""
+    app = create_app({"SQLALCHEMY_DATABASE_URI": empty_database, "TESTING": True,
+                      "SECRET_KEY": "test-secret-key-that-is-long-enough-0123456789"})
+    with app.app_context():
+        upgrade(revision="0012")
+        alert = sa.table("alert", sa.column("id", sa.Uuid), sa.column("title"),
+                         sa.column("summary"), sa.column("severity"),
+                         sa.column("incident_types", sa.JSON), sa.column("identifiers", sa.JSON),
+                         sa.column("created_at", sa.DateTime(timezone=True)),
+                         sa.column("published_at", sa.DateTime(timezone=True)))
+        texted, early, late, draft = (uuid.uuid4() for _ in range(4))
+        for alert_id, published_at in ((texted, datetime(2026, 3, 1, tzinfo=UTC)),
+                                       (late, datetime(2026, 2, 1, tzinfo=UTC)),
+                                       (early, datetime(2026, 1, 1, tzinfo=UTC)), (draft, None)):
+            db.session.execute(alert.insert().values(
+                id=alert_id, title="t", summary="s", severity="risky", incident_types=[],
+                identifiers=[], created_at=datetime(2026, 1, 1, tzinfo=UTC),
+                published_at=published_at))
+        sms_alert = sa.table("sms_alert", sa.column("id", sa.Integer), sa.column("alert_id", sa.Uuid))
+        db.session.execute(sms_alert.insert().values(id=7, alert_id=texted))
+        db.session.execute(sa.text(
+            "INSERT INTO region (id, slug, name) VALUES (1, 'r', 'R')"))
+        db.session.execute(sa.text(
+            "INSERT INTO area (id, slug, name, region_id) VALUES (1, 'a', 'A', 1)"))
+        alert_area = sa.table("alert_area", sa.column("alert_id", sa.Uuid),
+                              sa.column("area_id", sa.Integer))
+        db.session.execute(alert_area.insert().values(alert_id=texted, area_id=1))
+        db.session.commit()
+        upgrade(revision="0013")
+        # Nothing that refers to an alert is lost on the way (a table copy would lose it).
+        assert db.session.execute(sa.text("SELECT COUNT(*) FROM alert_area")).scalar() == 1
+        numbers = {uuid.UUID(str(row.id)): row.number for row in db.session.execute(
+            sa.text("SELECT id, number FROM alert"))}
+        db.session.remove()
+        assert numbers == {texted: 7, early: 8, late: 9, draft: None}
+        downgrade(revision="0012")
+        kept = {uuid.UUID(str(row.alert_id)): row.id for row in db.session.execute(
+            sa.text("SELECT id, alert_id FROM sms_alert"))}
+        db.session.remove()
+        assert kept == {texted: 7, early: 8, late: 9}
         db.session.remove()
         db.engine.dispose()

@@ -10,6 +10,8 @@ from datetime import date, timedelta
 import pytest
 
 from server.accounts import service as accounts
+from server.alerts.models import Alert
+from server.extensions import db
 from server.push import embedded
 
 from .conftest import publish_alert, run_sender, subscribe, worker
@@ -90,10 +92,12 @@ def test_report_to_push_message(app, client, areas, vapid_key, push_service):
     assert totals["sent"] == 2 and totals["failed"] == 0
 
     # One message for each device in the alert's areas; it decrypts to the small payload.
+    with app.app_context():
+        number = db.session.get(Alert, uuid.UUID(alert_id)).number
     for name, area in (("hackney", "hackney"), ("islington", "islington")):
         messages = push_service.messages(devices[name])
         assert len(messages) == 1, name
-        assert json.loads(messages[0]) == {"alert": alert_id, "area": area,
+        assert json.loads(messages[0]) == {"number": number, "alert": alert_id, "area": area,
                                            "severity": "dangerous"}
     for name in ("camden", "westminster"):
         assert push_service.messages(devices[name]) == [], name
@@ -154,7 +158,8 @@ def first_then_second(member, public_key, push_service, start):
     time.sleep(0.5)  # let it go back to sleep
     second, _ = publish_alert(["camden"])
     assert wait_for_messages(push_service, second_device, process) == [
-        {"alert": str(second.id), "area": "camden", "severity": "dangerous"}]
+        {"number": second.number, "alert": str(second.id), "area": "camden",
+         "severity": "dangerous"}]
 
 
 def test_worker_process_wakes_on_publish(app, areas, member, public_key, push_service):

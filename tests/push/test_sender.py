@@ -39,7 +39,7 @@ def test_one_message_per_subscription_in_the_alerts_areas(app, areas, member, pu
     for name, area in (("hackney", "hackney"), ("camden", "camden"), ("both", first_area)):
         messages = push_service.messages(devices[name])
         assert [json.loads(m) for m in messages] == [
-            {"alert": str(alert.id), "area": area, "severity": "risky"}], name
+            {"number": alert.number, "alert": str(alert.id), "area": area, "severity": "risky"}], name
     assert push_service.messages(devices["islington"]) == []
     assert delivery_counts(alert.id) == {"queued": 0, "sent": 3, "gone": 0, "failed": 0}
 
@@ -86,7 +86,7 @@ def test_headers_encryption_and_vapid(app, areas, member, vapid_key, endpoint):
         assert headers["Urgency"] == urgency
         assert headers["TTL"] == ttl
         assert headers["Topic"] == alert.id.hex and len(headers["Topic"]) <= 32
-        assert device.decrypt(body) == {"alert": str(alert.id), "area": name,
+        assert device.decrypt(body) == {"number": alert.number, "alert": str(alert.id), "area": name,
                                         "severity": alert.severity}
         # VAPID (RFC 8292): signed by our key, for this push service, for under 24 hours.
         authorization = headers["Authorization"]
