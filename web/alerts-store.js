@@ -1,12 +1,11 @@
 // Member alerts kept on this device, read with no signal; the service worker uses it too.
-// Store "alerts" (db.js), one record per alert id:
-//   {id, alert, fresh, severity, area, storedAt}
-//   alert     the member alert as GET /api/v1/alerts gives it (sync reads the compact
-//             feed into that shape, so copies kept by older versions read alike), or null
-//             while only a push has told us of it (severity and area come from the push)
-//   fresh     not yet seen on the Alerts screen ("new")
-// kv "alerts-sync": {now, scope, at}: the server's `now` of the last sync (sent back as
-// `since`), the areas it covered, and when it ran on this device.
+// Store "alerts" (db.js): {id: the alert's number, alert, fresh, severity, area, storedAt}
+//   alert  as GET /api/v1/alerts gives it, or null while only a push told us of it
+//          (severity, area from the push). Versions before numbers kept them by uuid:
+//          they read alike until the next sync (a full one) replaces them.
+//   fresh  not yet seen on the Alerts screen ("new")
+// kv "alerts-sync": {now, scope, at}: the `now` of the last sync (sent as `since`), the
+// areas it covered, when it ran.
 import * as db from './db.js';
 import { api, memberToken, NetworkError } from './api.js';
 import { myAreas, cachedAreas } from './areas.js';
@@ -33,8 +32,8 @@ export function get(id) {
 
 // Keep an alert from the server; a new one is marked fresh, a known one keeps its mark.
 function keep(alert) {
-  return db.update('alerts', alert.id, (old) => ({
-    id: alert.id,
+  return db.update('alerts', alert.number, (old) => ({
+    id: alert.number,
     alert,
     fresh: old ? old.fresh : true,
     severity: alert.severity,
@@ -67,12 +66,12 @@ export async function noteNew(id, { severity, area } = {}) {
 export async function fetchOne(id) {
   let response;
   try {
-    response = await api(`/api/v1/alerts/${encodeURIComponent(id)}`);
+    response = await api(`/api/v1/alerts/${id}`);
   } catch (error) {
     if (error instanceof NetworkError) return { error: 'offline' };
     throw error;
   }
-  if (response.ok && response.data && response.data.id) {
+  if (response.data?.number) {
     await keep(response.data);
     changed();
     return { alert: response.data };
@@ -84,15 +83,16 @@ export async function fetchOne(id) {
   return { error: response.status === 401 ? 'auth' : 'server' };
 }
 
-// A page of GET /api/v1/alerts/compact (a list per field, codes once, dates in ms)
-// -> alerts as GET /api/v1/alerts gives them; `names`: area slug -> name.
+// A page of GET /api/v1/alerts/compact?key=number (a list per field, codes once, dates
+// and numbers as gaps) -> alerts; `names`: slug -> name.
 export function readPage({ codes, alerts: c }, names) {
   const date = (ms) => new Date(ms).toISOString();
-  let at;
-  return c.id.map((id, i) => {
+  let at, number;
+  return c.number.map((gap, i) => {
     at = i ? at - c.published[i] : c.published[0];
+    number = i ? number - gap : gap;
     return {
-      id,
+      number,
       title: c.title[i],
       summary: c.summary[i],
       severity: codes.severity[c.severity[i]],
@@ -119,13 +119,13 @@ export function sync() {
 async function syncNow() {
   if (!(await memberToken())) return { error: 'auth' };
   const areas = [...(await myAreas())].sort();
-  const scope = areas.join(' ');
+  const scope = `#${areas}`; // unlike before numbers: a full sync first
   const last = await db.get('kv', 'alerts-sync');
   const incremental = last && last.scope === scope;
   const pages = [];
   let now, retracted, page;
   do {
-    const query = new URLSearchParams();
+    const query = new URLSearchParams({ key: 'number' });
     areas.forEach((slug) => query.append('area', slug));
     if (incremental) query.set('since', last.now);
     if (page) query.set('before', page.next);
@@ -137,7 +137,7 @@ async function syncNow() {
       throw error;
     }
     page = response.data;
-    if (!page?.alerts?.id) return { error: response.status === 401 ? 'auth' : 'server', at: last && last.at };
+    if (!page?.alerts?.number) return { error: response.status === 401 ? 'auth' : 'server', at: last && last.at };
     now ??= page.now;
     pages.push(page);
     retracted = page.retracted;
@@ -150,10 +150,10 @@ async function syncNow() {
     return { error: 'server', at: last && last.at }; // a page we cannot read: keep what we have
   }
   for (const alert of alerts) await keep(alert);
-  const listed = new Set(alerts.map((alert) => alert.id));
+  const listed = new Set(alerts.map((alert) => alert.number));
   for (const record of await db.all('alerts')) {
-    // A full list is the whole truth; either way retracted and expired alerts go.
-    if ((!incremental && record.alert && !listed.has(record.id))
+    // A full list is the whole truth (uuid keys are old); retracted, expired ones go.
+    if ((!incremental && (record.alert || isNaN(record.id)) && !listed.has(record.id))
         || retracted.includes(record.id) || expired(record)) {
       await db.remove('alerts', record.id);
     }

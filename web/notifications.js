@@ -230,7 +230,7 @@ onWipe(forgetOnServer);
 if ('serviceWorker' in navigator) {
   navigator.serviceWorker.addEventListener('message', (event) => {
     if (event.data && event.data.type === 'OPEN_ALERT' && event.data.id) {
-      navigate(`/alerts?id=${encodeURIComponent(event.data.id)}`);
+      navigate(`/alerts?id=${event.data.id}`);
     }
   });
 }

@@ -1,9 +1,8 @@
-// The service worker's Web Push side. A push carries only {alert, area, severity}; the
-// words are chosen here: neutral unless Settings asked for detailed ones.
+// The service worker's Web Push side. A push carries only {number, area, severity} (and
+// the id, for workers before alert numbers); the words are chosen here: neutral unless
+// Settings asked for detailed ones.
 import * as db from './db.js';
 import * as store from './alerts-store.js';
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 // The app's catalogue in the chosen (else the phone's) language, from the shell cache.
 async function strings() {
@@ -44,11 +43,11 @@ async function onPush(event) {
   } catch {
     // Not JSON: still show something (a push with userVisibleOnly must be shown).
   }
-  const id = typeof payload.alert === 'string' && UUID.test(payload.alert) ? payload.alert.toLowerCase() : '';
+  const id = payload.number >>> 0; // the alert's number; 0 when there is none
   const severity = ['dangerous', 'risky', 'nuisance'].includes(payload.severity) ? payload.severity : '';
   const area = typeof payload.area === 'string' ? payload.area.slice(0, 80) : '';
   const { title, options } = await notificationFor({ alert: id, area, severity });
-  // The tag is the alert id: a repeat of the same alert replaces its notification.
+  // The tag is the alert's number: a repeat of the same alert replaces its notification.
   await self.registration.showNotification(title, id ? options : { ...options, tag: 'redflag' });
   if (!id) return;
   await store.noteNew(id, { severity, area });
@@ -59,7 +58,7 @@ async function onPush(event) {
 async function onClick(event) {
   event.notification.close();
   const id = event.notification.data && event.notification.data.alert;
-  const url = id ? `/alerts?id=${encodeURIComponent(id)}` : '/alerts';
+  const url = id ? `/alerts?id=${id}` : '/alerts';
   const windows = await self.clients.matchAll({ type: 'window', includeUncontrolled: true });
   const open = windows.find((client) => new URL(client.url).origin === self.location.origin);
   const fetching = id ? store.get(id).then((record) => (

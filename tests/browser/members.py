@@ -36,7 +36,7 @@ def join(page, token):
 
 def publish(app, areas, title=None, severity="dangerous", identifiers=(), summary=None):
     """Create and publish an alert (as moderation does: live, deliveries queued,
-    identifiers indexed for checks). Returns its id as a string."""
+    identifiers indexed for checks). Returns its number: the app knows alerts by it."""
     title = title or f"Alert {uuid.uuid4().hex[:8]}"
     with app.app_context():
         alert = alerts.new_alert(
@@ -47,12 +47,18 @@ def publish(app, areas, title=None, severity="dangerous", identifiers=(), summar
         alerts.publish(alert)
         index_alert(alert)
         db.session.commit()
-        return str(alert.id)
+        return alert.number
 
 
-def retract(app, alert_id):
+def alert_uuid(app, number):
+    """The id of the alert with this number, as a string."""
     with app.app_context():
-        alerts.retract(db.session.get(Alert, uuid.UUID(alert_id)))
+        return str(db.session.execute(db.select(Alert.id).filter_by(number=number)).scalar_one())
+
+
+def retract(app, number):
+    with app.app_context():
+        alerts.retract(db.session.execute(db.select(Alert).filter_by(number=number)).scalar_one())
         db.session.commit()
 
 

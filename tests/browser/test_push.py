@@ -13,6 +13,7 @@ import requests
 from .axe import serious_violations
 from .members import (
     ServiceWorkerDevTools,
+    alert_uuid,
     join,
     new_member,
     notifications,
@@ -73,27 +74,27 @@ def test_push_shows_neutral_text_by_default_detailed_when_chosen_one_per_alert(
         context, server, server_app):
     page = member_app(context, server, server_app)
     worker = ServiceWorkerDevTools(context, page, server)
-    first = "5a1e0000-0000-4000-8000-000000000001"
-    second = "5a1e0000-0000-4000-8000-000000000002"
+    first, second = 900001, 900002  # alert numbers (the tag is the number as text)
+    uuid = "5a1e0000-0000-4000-8000-000000000001"  # for workers from before numbers
 
-    worker.push({"alert": first, "area": "hackney", "severity": "dangerous"})
+    worker.push({"number": first, "alert": uuid, "area": "hackney", "severity": "dangerous"})
     [shown] = wait_for_notifications(page, lambda found: found, "the first notification")
-    assert shown == {"title": "New message", "body": "Tap to open.", "tag": first}
+    assert shown == {"title": "New message", "body": "Tap to open.", "tag": str(first)}
 
     section = page.get_by_role("region", name="Notifications")
     section.get_by_label("Detailed").check()
     section.get_by_text("Saved.").wait_for()
 
     # The same alert again: its notification is replaced (now detailed), not added.
-    worker.push({"alert": first, "area": "hackney", "severity": "dangerous"})
+    worker.push({"number": first, "area": "hackney", "severity": "dangerous"})
     [shown] = wait_for_notifications(page, lambda found: found and found[0]["title"] != "New message"
                                      and found, "the detailed notification")
-    assert shown == {"title": "Dangerous: Hackney", "body": "Tap to read.", "tag": first}
+    assert shown == {"title": "Dangerous: Hackney", "body": "Tap to read.", "tag": str(first)}
 
-    worker.push({"alert": second, "area": "camden", "severity": "risky"})
+    worker.push({"number": second, "area": "camden", "severity": "risky"})
     found = wait_for_notifications(page, lambda found: len(found) == 2 and found, "two notifications")
-    assert {(n["tag"], n["title"]) for n in found} == {(first, "Dangerous: Hackney"),
-                                                       (second, "Risky: Camden")}
+    assert {(n["tag"], n["title"]) for n in found} == {(str(first), "Dangerous: Hackney"),
+                                                       (str(second), "Risky: Camden")}
 
 
 def test_subscribe_publish_and_the_push_service_gets_exactly_one_message(
@@ -123,20 +124,22 @@ def test_subscribe_publish_and_the_push_service_gets_exactly_one_message(
         subscription["endpoint"]: ["camden", "hackney"]}
 
     # A moderator publishes for Hackney; the sender runs once.
-    alert_id = publish(server_app, ["hackney"], title="Man posing as police")
+    number = publish(server_app, ["hackney"], title="Man posing as police")
     publish(server_app, ["sutton"])
     run_push_worker(server)
     messages = wait_until(lambda: push_service.messages(subscription), message="the push message")
-    # Exactly one, for Hackney: nothing for the Sutton alert.
-    assert [json.loads(m) for m in messages] == [
-        {"alert": alert_id, "area": "hackney", "severity": "dangerous"}]
+    # Exactly one, for Hackney: nothing for the Sutton alert. The app uses the number;
+    # the id is for service workers from before alert numbers.
+    assert [json.loads(m) for m in messages] == [{
+        "number": number, "alert": alert_uuid(server_app, number), "area": "hackney",
+        "severity": "dangerous"}]
 
     # That very message, handed to the service worker: a neutral notification, and the
     # alert fetched into the phone for reading offline.
     ServiceWorkerDevTools(context, page, server).push(messages[0])
     [shown] = wait_for_notifications(page, lambda found: found, "the notification")
-    assert (shown["title"], shown["tag"]) == ("New message", alert_id)
-    record = wait_until(lambda: (stored_alert(page, alert_id) or {}).get("alert"), page=page,
+    assert (shown["title"], shown["tag"]) == ("New message", str(number))
+    record = wait_until(lambda: (stored_alert(page, number) or {}).get("alert"), page=page,
                         message="the alert stored on the phone")
     assert record["title"] == "Man posing as police"
 

@@ -1,5 +1,5 @@
 // Alerts: the members' warnings, newest first, kept on this phone for reading offline.
-// /alerts?id=<id> shows one (a tapped notification opens it). Only the staff-written
+// /alerts?id=<number> shows one (a tapped notification opens it). Only the staff-written
 // title and summary stay as written; the rest is in the reader's language.
 import { h, status, icon } from '../dom.js';
 import { t, formatDateTime } from '../i18n.js';
@@ -43,7 +43,7 @@ function identifiers(alert) {
 }
 
 function card(record, isNew, areas) {
-  const link = `/alerts?id=${encodeURIComponent(record.id)}`;
+  const link = `/alerts?id=${record.id}`;
   const badge = isNew ? h('span', { class: 'badge' }, t('alerts.new')) : null;
   const { alert } = record;
   if (!alert) {
@@ -118,10 +118,10 @@ async function detail(main, id) {
     else if (outcome.error) message.textContent = t('alerts.sync_failed');
     if (!outcome.alert) return;
     main.replaceChildren(back);
-    record = await store.get(id);
+    record = outcome;
   }
   const { alert } = record;
-  main.append(h('article', { class: `alert-detail ${alert.severity}`, 'data-id': alert.id },
+  main.append(h('article', { class: `alert-detail ${alert.severity}`, 'data-id': id },
     h('h1', {}, alert.title),
     facts(alert),
     types(alert),
@@ -138,7 +138,7 @@ export async function render(main, { params }) {
   }
   const id = params.get('id');
   if (id) {
-    await detail(main, id);
+    await detail(main, +id || id); // a number; a uuid from before numbers
     return null;
   }
   return feed(main);

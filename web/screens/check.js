@@ -15,7 +15,7 @@ const KINDS = {
 
 function matches(alerts) {
   return h('ul', { class: 'cards' }, alerts.map((alert) => h('li', { class: `card alert ${alert.severity}` },
-    h('h3', {}, h('a', { href: `/alerts?id=${encodeURIComponent(alert.id)}` }, alert.title)),
+    h('h3', {}, h('a', { href: `/alerts?id=${alert.number}` }, alert.title)),
     facts(alert))));
 }
 
