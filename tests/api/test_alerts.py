@@ -1,6 +1,8 @@
 """Alerts for members: only live alerts, only through the allow-listed schema, masked
 and hidden identifiers honoured, and incremental sync that tells devices what to drop."""
 import json
+import threading
+import time
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -390,6 +392,42 @@ def test_alerts_are_numbered_when_published(client, areas, moderator, member):
         response = client.get(f"{FEED}/{gone}", headers=member)
         assert response.status_code == 404, gone
     assert client.get(f"{FEED}/{numbers[first]}").status_code == 401
+
+
+def test_publications_at_the_same_moment_get_different_numbers(app, client, areas, moderator):
+    """PostgreSQL: a publication waits for one still numbering to commit, then numbers
+    after it (without the lock both read the same highest number and the second fails on
+    the unique index). SQLite has one writer at a time."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite writes one transaction at a time")
+    drafts = [make_draft(moderator, [send_report(client)[0]])["id"] for _ in range(2)]
+    db.session.remove()
+    first_numbered, numbers, errors = threading.Event(), {}, []
+
+    def publish_one(index):
+        with app.app_context():
+            try:
+                if index:
+                    first_numbered.wait(10)
+                alert = db.session.get(Alert, uuid.UUID(drafts[index]))
+                service.publish(alert)
+                numbers[index] = alert.number
+                if not index:
+                    first_numbered.set()
+                    time.sleep(0.5)  # the second is waiting meanwhile
+                db.session.commit()
+            except Exception as error:  # reported below
+                errors.append(error)
+                first_numbered.set()
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=publish_one, args=(index,)) for index in (0, 1)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == [] and numbers[1] == numbers[0] + 1
 
 
 def test_compact_feed_comes_in_pages_by_key(client, areas, moderator, member):
