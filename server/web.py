@@ -202,8 +202,10 @@ def _preloads(root):
     of the English catalogue: a phone at 400 ms a round trip fetches them in parallel
     instead of discovering them import by import."""
     modules = _module_graph(root / "web", FIRST_MODULES)
-    links = [f'<link rel="modulepreload" href="/static/{module}">' for module in modules]
-    links.append(CATALOGUE_PRELOAD)
+    # The catalogue first: the largest file, which the app waits for before it draws
+    # anything; named last, it was among the last requests on the 6 connections.
+    links = [CATALOGUE_PRELOAD] + [f'<link rel="modulepreload" href="/static/{module}">'
+                                   for module in modules]
     return "\n".join(links)
 
 
