@@ -43,8 +43,8 @@ for (const screen of JSON.parse(document.getElementById('screens').textContent))
 
 // First open: every language in its own words above the first screen, until one is
 // chosen; it blocks nothing.
-async function offerLanguages(box) {
-  if (await asked()) return;
+async function offerLanguages(box, done) {
+  if (await done) return;
   const choose = (choice) => () => {
     box.hidden = true;
     setLanguage(choice);
@@ -67,19 +67,22 @@ function showWiped() {
 
 async function boot() {
   setupQuickExit(document.getElementById('quick-exit'));
+  // Read from IndexedDB while the catalogue comes.
+  const done = asked();
+  const member = memberToken().catch(() => null);
   await initLanguage();
   translate();
   keepFitting();
   const picker = document.getElementById('first-language');
-  await offerLanguages(picker);
+  await offerLanguages(picker, done);
   onLanguageChange(() => { picker.hidden = true; translate(); render(); });
   // No Join tab on a member's phone.
-  const hideJoin = async () => {
-    const member = Boolean(await memberToken().catch(() => null));
-    setNavFilter((path) => !(member && path === '/join'));
+  const hideJoin = async (token) => {
+    const isMember = Boolean(await (token || memberToken().catch(() => null)));
+    setNavFilter((path) => !(isMember && path === '/join'));
   };
-  await hideJoin();
-  document.addEventListener('redflag:member', hideJoin);
+  await hideJoin(member);
+  document.addEventListener('redflag:member', () => hideJoin());
   onWipedElsewhere(showWiped);
   document.addEventListener('redflag:wiped', showWiped);
   await start(document.getElementById('main'), document.getElementById('nav'));

@@ -112,8 +112,12 @@ async function use(lang) {
   listeners.forEach((fn) => fn(language));
 }
 
+// English is fetched while the choice is read (a failed fetch is tried again by use()).
 export async function init() {
-  await use(pick(await chosen(), browserLanguages()));
+  const en = load('en').catch(() => english);
+  const choice = await chosen();
+  english = await en;
+  await use(pick(choice, browserLanguages()));
 }
 
 export const current = () => language;

@@ -155,9 +155,8 @@ function buildForm(areaSelect, mode) {
 }
 
 async function areaField(fix) {
-  const kept = await keptAreas();
+  const [kept, mine] = await Promise.all([keptAreas(), myAreas()]);
   let list = kept ?? pageAreas();
-  const mine = await myAreas();
   const select = field({ name: 'area', label: t('report.area'), options: [['', t('report.area_choose')]],
     required: true });
   const control = select.querySelector('select');
@@ -194,6 +193,7 @@ export function render(main, { params }) {
 // Draw the form in `main` as `mode` says; `fixId`: the outbox item to fix, if any.
 // Returns the cleanup for the router.
 export async function renderForm(main, mode, fixId = null) {
+  const saved = db.get('kv', mode.draftKey);
   let fixing = mode.fixes && fixId ? await outbox.get(fixId) : null;
   if (fixing && (fixing.state !== 'parked' || !fixing.report)) fixing = null;
   const area = await areaField(Boolean(fixing));
@@ -214,7 +214,7 @@ export async function renderForm(main, mode, fixId = null) {
     problemsBox.replaceChildren(h('h2', {}, t('report.server_said')), errorList(fixing.errors));
     problemsBox.hidden = false;
   } else {
-    draft = (await db.get('kv', mode.draftKey)) || { id: null, fields: mode.defaults() };
+    draft = (await saved) || { id: null, fields: mode.defaults() };
   }
   if (LEGACY_POLICE[draft.fields.police]) draft.fields.police = LEGACY_POLICE[draft.fields.police];
   writeFields(form, { ...mode.defaults(), ...draft.fields });
