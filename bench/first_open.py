@@ -16,9 +16,16 @@ the DevTools protocol: 400 ms round-trip latency, 400 kbit/s down and up
 - baseline: a tiny page (one paragraph, no script) from another local server: its first
   contentful paint, cold, under the same emulation.
 
-    .venv/bin/python bench/first_open.py [--rounds 3] [--tree PATH]  (another checkout)
+    .venv/bin/python bench/first_open.py [--rounds 3] [--tree PATH ...]
+
+--tree may be given several times (other checkouts, e.g. main for a before/after): each
+is served by its own gunicorn, and the rounds alternate between them, so the machine's
+load (2 shared cores) falls on every tree alike. The load average is printed with the
+figures.
 """
 import argparse
+import contextlib
+import os
 import statistics
 import sys
 import threading
@@ -125,24 +132,35 @@ def one_round(browser, base, tiny):
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--tree", default=str(ROOT))
+    parser.add_argument("--tree", action="append", help="a checkout to serve (default: this one)")
     args = parser.parse_args()
+    trees = args.tree or [str(ROOT)]
     tiny = tiny_site()
-    rows = []
-    with database("sqlite") as url, sync_playwright() as playwright:
+    rows = {tree: [] for tree in trees}
+    loads = [os.getloadavg()[0]]
+    with database("sqlite") as url, sync_playwright() as playwright, contextlib.ExitStack() as servers:
         migrate_and_seed_areas(make_app(url))
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        with gunicorn(url, tree=args.tree, env={"WEB_CONCURRENCY": "1"}) as base:
-            for _ in range(args.rounds):
-                rows.append(one_round(browser, base, tiny))
+        bases = {tree: servers.enter_context(gunicorn(url, tree=tree, env={"WEB_CONCURRENCY": "1"}))
+                 for tree in trees}
+        for _ in range(args.rounds):
+            for tree in trees:
+                rows[tree].append(one_round(browser, bases[tree], tiny))
+                loads.append(os.getloadavg()[0])
         browser.close()
-    cold, cold_bytes, total_bytes, offline, paint = (statistics.median(c) for c in zip(*rows, strict=True))
-    print(f"\nfirst open, {args.rounds} rounds, medians ({args.tree}); 400 ms RTT, 400 kbit/s, CPU 4x")
-    print(f"  tiny page first paint (baseline)  {paint / 1000:6.2f} s")
-    print(f"  report form usable, cold          {cold / 1000:6.2f} s   x{cold / paint:.1f}"
-          f"   {cold_bytes / 1000:.0f} KB moved until usable")
-    print(f"  first visit, the worker's shell cache included   {total_bytes / 1000:.0f} KB moved in all")
-    print(f"  report form usable, offline       {offline / 1000:6.2f} s   x{offline / paint:.1f}")
+    print(f"\nfirst open, {args.rounds} rounds per tree, alternating, medians; 400 ms RTT, 400 kbit/s,"
+          f" CPU 4x; load average {min(loads):.1f} to {max(loads):.1f} ({os.cpu_count()} cores)")
+    for tree in trees:
+        medians = (statistics.median(c) for c in zip(*rows[tree], strict=True))
+        cold, cold_bytes, total_bytes, offline, paint = medians
+        print(f"{tree}")
+        print(f"  tiny page first paint (baseline)  {paint / 1000:6.2f} s")
+        print(f"  report form usable, cold          {cold / 1000:6.2f} s   x{cold / paint:.1f}"
+              f"   {cold_bytes / 1000:.0f} KB moved until usable")
+        print(f"  first visit, the worker's shell cache included   {total_bytes / 1000:.0f} KB moved in all")
+        print(f"  report form usable, offline       {offline / 1000:6.2f} s   x{offline / paint:.1f}")
+        print("  rounds (cold / offline s): " + "  ".join(
+            f"{row[0] / 1000:.2f}/{row[3] / 1000:.2f}" for row in rows[tree]))
 
 
 if __name__ == "__main__":
