@@ -3,8 +3,9 @@
 The app runs under gunicorn with gunicorn.conf.py (as in production) on a fresh database;
 wrk sends, in interleaved rounds: GET /healthz (the baseline), POST /api/v1/reports (one
 new report per request), and POST /api/v1/sync with 100 new reports per request. Prints
-requests/s and reports/s, and the ratios. Goals: sync reports/s >= 20x single POST
-reports/s on both engines.
+requests/s and reports/s, and the ratios; single POSTs are measured at both connection
+counts (16, and the sync's 4) and the better figure is the one compared. Goal: sync
+reports/s >= 20x single POST reports/s on both engines.
 
     .venv/bin/python bench/sync.py [--engine sqlite|postgresql|both] [--seconds 8]
                                    [--rounds 3] [--tree PATH]   (another checkout, to compare)
@@ -31,7 +32,7 @@ def run(engine, seconds, rounds, tree, connections, workers=None):
                                   "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/"}
     with database(engine) as url:
         migrate_and_seed_areas(make_app(url))
-        figures = {"healthz": [], "single": [], "sync": []}
+        figures = {"healthz": [], "single": [], "single4": [], "sync": []}
         with gunicorn(url, tree=tree, env=env) as base:
             wrk(base + "/healthz", seconds=2)  # warm up
             for _ in range(rounds):
@@ -40,21 +41,32 @@ def run(engine, seconds, rounds, tree, connections, workers=None):
                 os.environ["BATCH"] = "1"
                 figures["single"].append(wrk(base, SCRIPT, seconds=seconds,
                                              connections=connections))
+                # The same connection count as the sync, so that neither side is measured
+                # at a concurrency the other is not given; the better single figure is
+                # the one the ratio divides by.
+                figures["single4"].append(wrk(base, SCRIPT, seconds=seconds,
+                                              connections=SYNC_CONNECTIONS))
                 os.environ["BATCH"] = "100"
                 figures["sync"].append(wrk(base, SCRIPT, seconds=seconds,
                                            connections=SYNC_CONNECTIONS))
-                h, s1, s100 = (figures[k][-1]["rps"] for k in ("healthz", "single", "sync"))
+                h, s16, s4, s100 = (figures[k][-1]["rps"]
+                                    for k in ("healthz", "single", "single4", "sync"))
+                s1 = max(s16, s4)
                 print(f"  {engine} round {len(figures['sync'])}: healthz {h:.0f} req/s, single "
-                      f"{s1:.0f} req/s ({s1 / h:.2f} of healthz), sync {s100 * 100:.0f} reports/s "
-                      f"({s100 * 100 / s1:.1f}x single)", flush=True)
+                      f"{s16:.0f} req/s ({SYNC_CONNECTIONS} connections: {s4:.0f}; "
+                      f"{s1 / h:.2f} of healthz), sync {s100 * 100:.0f} reports/s "
+                      f"({s100 * 100 / s1:.1f}x the better single)", flush=True)
     med = {k: {f: statistics.median(r[f] for r in v) for f in ("rps", "p50", "p99", "errors")}
            for k, v in figures.items()}
-    health, single, sync = med["healthz"], med["single"], med["sync"]
+    health, sync = med["healthz"], med["sync"]
+    single = max(med["single"], med["single4"], key=lambda figure: figure["rps"])
     print(f"\n{engine}: medians of {rounds} rounds of {seconds} s, {connections} connections "
           f"(sync: {SYNC_CONNECTIONS}), gunicorn workers: {workers or 'gunicorn.conf.py default'}")
     print(f"  GET /healthz          {health['rps']:8.0f} req/s   p50 {health['p50']:7.1f} ms"
           f"  p99 {health['p99']:7.1f} ms")
-    print(f"  POST /reports         {single['rps']:8.0f} req/s   p50 {single['p50']:7.1f} ms"
+    print(f"  POST /reports, {connections:2d} c   {med['single']['rps']:8.0f} req/s   "
+          f"{SYNC_CONNECTIONS:2d} connections: {med['single4']['rps']:.0f} req/s")
+    print(f"  POST /reports (best)  {single['rps']:8.0f} req/s   p50 {single['p50']:7.1f} ms"
           f"  p99 {single['p99']:7.1f} ms   ratio to healthz {single['rps'] / health['rps']:.2f}")
     print(f"  POST /sync (100)      {sync['rps']:8.1f} req/s   p50 {sync['p50']:7.1f} ms"
           f"  p99 {sync['p99']:7.1f} ms   = {sync['rps'] * 100:.0f} reports/s")

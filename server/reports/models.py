@@ -58,7 +58,8 @@ class Report(db.Model):
     # SHA-256 of the canonical submitted content: a resend with other content is a conflict.
     content_hash = db.Column(db.String(64), nullable=False)
     # SHA-256 of the reporter's receipt; the receipt itself is never stored.
-    receipt_hash = db.Column(db.String(64), nullable=False, unique=True)
+    # Not unique (0014): a receipt is derived from the id, and checked by the id's row.
+    receipt_hash = db.Column(db.String(64), nullable=False)
     status = db.Column(db.String(20), nullable=False, default="received")
     received_at = db.Column(db.DateTime(timezone=True), nullable=False, default=utcnow)
     updated_at = db.Column(db.DateTime(timezone=True), nullable=False, default=utcnow, onupdate=utcnow)

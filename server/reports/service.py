@@ -17,6 +17,7 @@ from sqlalchemy.exc import DataError, IntegrityError
 
 from ..areas.service import known_area_id
 from ..cases.service import has_case, open_cases, unread_for_reporter
+from ..clock import utcnow
 from ..crypto import encrypt_contact
 from ..errors import NotFound, field_messages
 from ..extensions import db
@@ -220,6 +221,76 @@ def _store(result, row, identifiers, receipt):
     return {**result, "result": outcome, "receipt": receipt}
 
 
+# The report columns a new row sets (_report_row's, and the two timestamps whose default
+# is made in Python), in the order COPY sends them.
+COPIED_REPORT_COLUMNS = (
+    "id", "content_hash", "receipt_hash", "status", "occurred_on", "part_of_day", "area_id",
+    "incident_types", "description", "offender", "consent_publish", "consent_police",
+    "support_requested", "support_come_back", "perpetrator", "targeted_because",
+    "contact_encrypted", "member_id", "on_behalf", "staff_id", "received_at", "updated_at")
+JSON_COLUMNS = frozenset(c.name for c in Report.__table__.columns if isinstance(c.type, db.JSON))
+COPY_REPORTS = f"COPY report ({', '.join(COPIED_REPORT_COLUMNS)}) FROM STDIN"
+JSON_POSITIONS = [n for n, c in enumerate(COPIED_REPORT_COLUMNS) if c in JSON_COLUMNS]
+COPY_IDENTIFIERS = "COPY identifier (kind, value, report_id) FROM STDIN"
+INSERT_REPORTS = (f"INSERT INTO report ({', '.join(COPIED_REPORT_COLUMNS)}) "
+                  f"VALUES ({', '.join('?' * len(COPIED_REPORT_COLUMNS))})")
+INSERT_IDENTIFIERS = "INSERT INTO identifier (kind, value, report_id) VALUES (?, ?, ?)"
+
+
+def _json_text(value):
+    # As SQLAlchemy's JSON type writes it (json.dumps with its defaults): the json
+    # column keeps the text, and the statistics triggers read it.
+    return None if value is None else json.dumps(value)
+
+
+def _insert_many(rows, identifiers):
+    """INSERT new report rows and their identifier rows, in the caller's transaction,
+    straight through the driver: PostgreSQL by COPY, one stream per table (executemany
+    has the server plan and run each row on its own, and psycopg adapt each: ~0.05 ms of
+    client CPU a report); SQLite by one executemany per table, the values converted by
+    the columns' own SQLAlchemy bind processors (as SQLAlchemy would store them) without
+    its per-row statement machinery. A row the database refuses fails the whole call."""
+    connection = db.session.connection()
+    now = utcnow()
+    reports = ([(row[c] if c in row else now) for c in COPIED_REPORT_COLUMNS] for row in rows)
+    identifier_values = ((i["kind"], i["value"], i["report_id"]) for i in identifiers)
+    if connection.dialect.name == "postgresql":
+        with connection.connection.dbapi_connection.cursor() as cursor:
+            with cursor.copy(COPY_REPORTS) as copy:
+                for values in reports:
+                    for n in JSON_POSITIONS:
+                        values[n] = _json_text(values[n])
+                    copy.write_row(values)
+            if identifiers:
+                with cursor.copy(COPY_IDENTIFIERS) as copy:
+                    for values in identifier_values:
+                        copy.write_row(values)
+        return
+    cursor = connection.connection.dbapi_connection.cursor()
+    try:
+        cursor.executemany(INSERT_REPORTS, _processed(reports, _processors(
+            connection.dialect, Report.__table__, COPIED_REPORT_COLUMNS)))
+        if identifiers:
+            cursor.executemany(INSERT_IDENTIFIERS, _processed(identifier_values, _processors(
+                connection.dialect, Identifier.__table__, ("kind", "value", "report_id"))))
+    finally:
+        cursor.close()
+
+
+def _processors(dialect, table, columns):
+    return [(n, processor) for n, processor in enumerate(
+        table.c[column].type._cached_bind_processor(dialect) for column in columns)
+        if processor is not None]
+
+
+def _processed(rows, processors):
+    for values in rows:
+        values = list(values)
+        for n, processor in processors:
+            values[n] = processor(values[n])
+        yield values
+
+
 def _store_all_at_once(prepared, pending, results):
     """The common case first: items whose ids the database does not hold yet, stored by
     one multi-row INSERT per table inside one SAVEPOINT. Ids already stored are answered
@@ -245,10 +316,7 @@ def _store_all_at_once(prepared, pending, results):
     rows = [prepared[n][1] for n in fresh]
     try:
         with db.session.begin_nested():
-            db.session.execute(Report.__table__.insert(), rows)
-            identifiers = [i for n in fresh for i in prepared[n][2]]
-            if identifiers:
-                db.session.execute(Identifier.__table__.insert(), identifiers)
+            _insert_many(rows, [i for n in fresh for i in prepared[n][2]])
             open_cases(rows)
     except Exception:  # rolled back to the SAVEPOINT: nothing of the attempt remains
         return fresh

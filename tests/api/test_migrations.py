@@ -254,3 +254,88 @@ def test_no_row_is_lost_on_the_way_from_the_first_revision(empty_database):
         db.engine.dispose()
         assert after == {name: 1 for name in parents if name in still}
         assert {"identifier", "alert_report", "staff_session", "report"} <= set(after)
+
+
+def _children():
+    """Every row that hangs off a report, as comparable tuples."""
+    def rows(sql):
+        return sorted(tuple(str(v) for v in row) for row in db.session.execute(sa.text(sql)))
+    return {
+        "reports": rows("SELECT id, receipt_hash, linked_to_id, content_hash FROM report"),
+        "identifiers": rows("SELECT report_id, kind, value FROM identifier"),
+        "cases": rows("SELECT report_id, status FROM support_case"),
+        "alert links": rows("SELECT alert_id, report_id FROM alert_report"),
+        "count changes": rows("SELECT grain, period, area_id, total FROM report_count_change"),
+    }
+
+
+SAME_RECEIPT = sa.text("UPDATE report SET receipt_hash = "
+                       "(SELECT receipt_hash FROM report WHERE id = :a) WHERE id = :b")
+
+
+def test_receipt_hash_is_no_longer_unique_and_no_child_row_is_lost(empty_database):
+    """0014 drops report.receipt_hash's unique constraint. SQLite can only rebuild the
+    table for that: every identifier, case, alert link and report link must survive it
+    (none may cascade away with the old table), both ways, and the rebuilt table must
+    keep its foreign keys, its triggers and exactly-once by id."""
+    from server.areas import service as areas
+    from server.reports import service
+
+    from factories import full_report, new_report
+    app = create_app({"SQLALCHEMY_DATABASE_URI": empty_database, "TESTING": True,
+                      "SECRET_KEY": "test-secret-key-that-is-long-enough-0123456789"})
+    sqlite = empty_database.startswith("sqlite")
+    with app.test_request_context("/"):
+        upgrade(revision="0013")
+        areas.import_areas(areas.parse_areas("slug,name,region\nhackney,Hackney,London\n", "csv"))
+        items = [full_report() for _ in range(3)] + [new_report() for _ in range(2)]
+        assert [r["result"] for r in service.sync_reports(items)] == ["created"] * 5
+        ids = [item["id"] if not sqlite else uuid.UUID(item["id"]).hex for item in items]
+        db.session.execute(sa.text("UPDATE report SET linked_to_id = :root WHERE id = :id"),
+                           {"root": ids[0], "id": ids[1]})
+        alert_id = uuid.uuid4()
+        db.session.execute(sa.text(
+            "INSERT INTO alert (id, title, summary, severity, incident_types, identifiers, "
+            "created_at) VALUES (:id, 't', 's', 'risky', '[]', '[]', CURRENT_TIMESTAMP)"),
+            {"id": alert_id.hex if sqlite else alert_id})
+        db.session.execute(sa.text(
+            "INSERT INTO alert_report (alert_id, report_id) VALUES (:alert, :report)"),
+            {"alert": alert_id.hex if sqlite else alert_id, "report": ids[0]})
+        db.session.commit()
+        before = _children()
+        assert all(before.values()) and len(before["identifiers"]) > 5
+        db.session.remove()
+
+        upgrade(revision="0014")
+        assert _children() == before
+        if sqlite:
+            assert db.session.execute(sa.text("PRAGMA foreign_keys")).scalar() == 1
+        # No longer unique: another row may carry the same receipt hash.
+        db.session.execute(SAME_RECEIPT, {"a": ids[2], "b": ids[3]})
+        db.session.rollback()
+        # Exactly-once still rests on the id: a resend is a duplicate, new content under a
+        # taken id a conflict, and nothing doubles.
+        again = service.sync_reports(items + [dict(items[4], description="Other")])
+        assert [r["result"] for r in again] == ["duplicate"] * 5 + ["conflict"]
+        assert db.session.execute(sa.text("SELECT COUNT(*) FROM report")).scalar() == 5
+        # The triggers came back with the table (the summary sees a new report), and the
+        # children's foreign keys point at the new table: deleting a report cascades.
+        changes, twin = len(before["count changes"]), uuid.uuid4()
+        assert service.sync_reports([new_report(id=str(twin))])[0]["result"] == "created"
+        assert len(_children()["count changes"]) == changes + 1
+        db.session.execute(sa.text("DELETE FROM report WHERE id = :id"),
+                           {"id": twin.hex if sqlite else twin})
+        db.session.commit()
+        after = _children()
+        assert len(after.pop("count changes")) == changes + 2  # +1, then -1
+        assert after == {k: v for k, v in before.items() if k != "count changes"}
+        before = _children()
+        db.session.remove()
+
+        downgrade(revision="0013")
+        assert _children() == before
+        with pytest.raises(sa.exc.IntegrityError):
+            db.session.execute(SAME_RECEIPT, {"a": ids[2], "b": ids[3]})
+        db.session.rollback()
+        db.session.remove()
+        db.engine.dispose()

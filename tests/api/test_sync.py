@@ -291,3 +291,34 @@ def test_a_poisoned_item_37_sinks_only_itself_and_a_resend_doubles_nothing(clien
     assert [r.get("receipt") for r in again] == [r.get("receipt") for r in body["results"]]
     assert row_count() == 99
     assert db.session.execute(sa.select(sa.func.count()).select_from(Identifier)).scalar() == 99
+
+
+def test_a_batch_stores_exactly_what_a_single_post_stores(client, areas):
+    """The batch writes through the driver (COPY on PostgreSQL, a raw executemany on
+    SQLite): every column must hold what the ORM path of POST /reports stores, down to
+    the JSON text the statistics triggers read and the timestamps' form."""
+    from factories import full_report
+    single, batched = full_report(), full_report()
+    batched["support"] = dict(single["support"])
+    assert client.post("/api/v1/reports", json=single).status_code == 201
+    assert sync(client, [batched]).get_json()["results"][0]["result"] == "created"
+    sqlite = db.engine.dialect.name == "sqlite"
+    columns = [c.name for c in service.Report.__table__.columns]
+    # SQLite: each value with its storage class; PostgreSQL: each as text.
+    read = [f"CAST({c} AS TEXT)" if not sqlite else f"{c} || '/' || typeof({c})"
+            for c in columns]
+    a, b = ({column: value for column, value in zip(columns, db.session.execute(sa.text(
+        f"SELECT {', '.join(read)} FROM report WHERE id = :id"), {"id": uuid.UUID(
+            report["id"]).hex if sqlite else uuid.UUID(report["id"])}).one(), strict=True)}
+        for report in (single, batched))
+    for column in ("id", "receipt_hash", "content_hash", "contact_encrypted"):
+        assert a.pop(column) != b.pop(column)
+    moments = {c: (a.pop(c), b.pop(c)) for c in ("received_at", "updated_at")}
+    assert a == b
+    for first, second in moments.values():  # same form, e.g. 2026-11-30 12:00:00.123456
+        assert len(first) == len(second) and first[:10] == second[:10]
+    # Nothing of the contact details in clear, and both decrypt to what was sent.
+    from server.crypto import decrypt_contact
+    reports = {str(r.id): r for r in stored_reports()}
+    assert [decrypt_contact(reports[r["id"]].contact_encrypted) for r in (single, batched)] \
+        == [single["support"]["contact"]] * 2
