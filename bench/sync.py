@@ -20,6 +20,9 @@ medians: each ratio compares figures of the same round.
 import argparse
 import os
 import statistics
+import subprocess
+import sys
+from pathlib import Path
 
 from harness import ROOT, database, gunicorn, make_app, migrate_and_seed_areas, wrk
 
@@ -31,7 +34,14 @@ def run(engine, seconds, rounds, tree, connections, workers=None):
     env = {} if not workers else {"WEB_CONCURRENCY": str(workers),
                                   "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/"}
     with database(engine) as url:
-        migrate_and_seed_areas(make_app(url))
+        if Path(tree).resolve() == ROOT:
+            migrate_and_seed_areas(make_app(url))
+        else:  # the other checkout's own migrations: its schema, not this one's
+            subprocess.run([sys.executable, "-c", (
+                "import sys; sys.path[:0] = ['.', 'bench']; "
+                "from harness import make_app, migrate_and_seed_areas; "
+                "migrate_and_seed_areas(make_app(sys.argv[1]))"), url],
+                cwd=tree, check=True, capture_output=True)
         figures = {"healthz": [], "single": [], "single4": [], "sync": []}
         with gunicorn(url, tree=tree, env=env) as base:
             wrk(base + "/healthz", seconds=2)  # warm up
