@@ -298,8 +298,11 @@ def test_a_batch_stores_exactly_what_a_single_post_stores(client, areas):
     SQLite): every column must hold what the ORM path of POST /reports stores, down to
     the JSON text the statistics triggers read and the timestamps' form."""
     from factories import full_report
-    single, batched = full_report(), full_report()
-    batched["support"] = dict(single["support"])
+    # What COPY's text format escapes: tabs, backslashes, "\\N" (its NULL), line ends.
+    tricky = "Tab\there, back\\slash, \\N as text,\r\nnew line, é, 😀"
+    single, batched = (dict(full_report(), description=tricky) for _ in range(2))
+    for report in (single, batched):
+        report["offender"]["names"].append(tricky)
     assert client.post("/api/v1/reports", json=single).status_code == 201
     assert sync(client, [batched]).get_json()["results"][0]["result"] == "created"
     sqlite = db.engine.dialect.name == "sqlite"
@@ -315,8 +318,10 @@ def test_a_batch_stores_exactly_what_a_single_post_stores(client, areas):
         assert a.pop(column) != b.pop(column)
     moments = {c: (a.pop(c), b.pop(c)) for c in ("received_at", "updated_at")}
     assert a == b
-    for first, second in moments.values():  # same form, e.g. 2026-11-30 12:00:00.123456
-        assert len(first) == len(second) and first[:10] == second[:10]
+    for first, second in moments.values():
+        assert first[:10] == second[:10]
+        if sqlite:  # text of the same form: 2026-11-30 12:00:00.123456/text
+            assert len(first) == len(second)
     # Nothing of the contact details in clear, and both decrypt to what was sent.
     from server.crypto import decrypt_contact
     reports = {str(r.id): r for r in stored_reports()}
