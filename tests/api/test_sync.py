@@ -327,3 +327,22 @@ def test_a_batch_stores_exactly_what_a_single_post_stores(client, areas):
     reports = {str(r.id): r for r in stored_reports()}
     assert [decrypt_contact(reports[r["id"]].contact_encrypted) for r in (single, batched)] \
         == [single["support"]["contact"]] * 2
+
+
+def test_writers_of_one_process_queue_on_a_lock_not_in_sqlites_busy_handler(app, areas):
+    """SQLite: a batch waits for the process's writer lock (and starts as soon as it is
+    free) instead of sleep-polling SQLite's lock; PostgreSQL never takes it."""
+    import threading
+    done = []
+
+    def send():
+        with app.app_context():
+            done.append(app.test_client().post(URL, json={"reports": [new_report()]}))
+    with service._SQLITE_WRITER:
+        sender = threading.Thread(target=send)
+        sender.start()
+        sender.join(timeout=1.0)
+        waited = sender.is_alive()
+    sender.join(timeout=20)
+    assert [r.get_json()["results"][0]["result"] for r in done] == ["created"]
+    assert waited == (db.engine.dialect.name == "sqlite")
