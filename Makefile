@@ -55,11 +55,15 @@ node_modules/.installed: package.json package-lock.json
 # web/ as ES modules) and the JSDoc types of the modules marked // @ts-check
 # (tsconfig.json); then the server, the push path, SMS, the scale tests (PostgreSQL and
 # Redis on 127.0.0.1) and the browser. tests/test_architecture.py runs lint-imports.
+# pytest runs on PYTEST_WORKERS processes (pytest-xdist): most tests wait on sockets,
+# browsers, gunicorn, Kannel or PostgreSQL, so even 2 cores keep 4 busy. Each worker has
+# its own databases, servers, browsers and Kannel; a plain `pytest` runs in one process.
+PYTEST_WORKERS ?= 4
 test: install browser kannel node
 	$(BIN)/ruff check server tests bench
 	node --test tests/js/
 	npx --no-install tsc -p .
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist load
 
 # Real gunicorn hosts and senders: every rate limit over real sockets, the two-host chaos
 # test and the backup test (PostgreSQL and Redis on 127.0.0.1).
