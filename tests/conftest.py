@@ -78,15 +78,31 @@ def areas(app):
     return service.list_areas()
 
 
+# Modules whose tests share a server process per engine (a module-scoped fixture): with
+# `make test`'s pytest-xdist workers, each engine's tests of such a module run on one worker,
+# which starts one server, rather than on every worker.
+ONE_WORKER_PER_ENGINE = {"test_hostile_serving.py"}
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
 def pytest_collection_modifyitems(config, items):
-    # Tests of a PostgreSQL-only setup run on PostgreSQL alone: deselected, never skipped.
-    sqlite_only_variants = [
-        item for item in items
-        if item.get_closest_marker("postgresql_only")
-        and getattr(item, "callspec", None) and item.callspec.params.get("database_url") == "sqlite"]
-    if sqlite_only_variants:
-        config.hook.pytest_deselected(items=sqlite_only_variants)
-        items[:] = [item for item in items if item not in sqlite_only_variants]
+    for item in items:
+        engine = getattr(item, "callspec", None) and item.callspec.params.get("database_url")
+        if item.path.name in ONE_WORKER_PER_ENGINE:
+            item.add_marker(pytest.mark.xdist_group(f"{item.path.name}-{engine}"))
+    # Tests of a PostgreSQL-only setup run on PostgreSQL alone, and engine-independent
+    # cases on the first engine of the run alone: deselected, never skipped.
+    def other_variant(item):
+        engine = getattr(item, "callspec", None) and item.callspec.params.get("database_url")
+        if engine is None:
+            return False
+        if item.get_closest_marker("postgresql_only"):
+            return engine == "sqlite"
+        return bool(item.get_closest_marker("engine_independent")) and engine != ENGINES[0]
+    others = [item for item in items if other_variant(item)]
+    if others:
+        config.hook.pytest_deselected(items=others)
+        items[:] = [item for item in items if not other_variant(item)]
     # Browser tests last: they are the slowest, and Playwright's sync API keeps an event
     # loop running in the main thread for the rest of the session, which no other test
     # should have to meet. Stable sort: the order is otherwise unchanged.
