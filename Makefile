@@ -58,12 +58,15 @@ node_modules/.installed: package.json package-lock.json
 # pytest runs on PYTEST_WORKERS processes (pytest-xdist): most tests wait on sockets,
 # browsers, gunicorn, Kannel or PostgreSQL, so even 2 cores keep 4 busy. Each worker has
 # its own databases, servers, browsers and Kannel; a plain `pytest` runs in one process.
+# Tests are handed out in collection order (SQLite, then PostgreSQL, browser last: each
+# worker migrates each engine once), a module sharing a server per engine as one unit
+# (tests/conftest.py).
 PYTEST_WORKERS ?= 4
 test: install browser kannel node
 	$(BIN)/ruff check server tests bench
 	node --test tests/js/
 	npx --no-install tsc -p .
-	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist load
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadgroup --no-loadscope-reorder
 
 # Real gunicorn hosts and senders: every rate limit over real sockets, the two-host chaos
 # test and the backup test (PostgreSQL and Redis on 127.0.0.1).

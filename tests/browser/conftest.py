@@ -25,6 +25,7 @@ from .support import (
     CHROMIUM_ARGS,
     PHONE,
     ROOT,
+    SERVER_START_SECONDS,
     TIMEOUT_MS,
     Server,
     Watcher,
@@ -76,7 +77,7 @@ def server(tmp_path_factory, neutral_site):
             return False
 
     try:
-        wait_until(healthy, timeout=30, message="the server to start")
+        wait_until(healthy, timeout=SERVER_START_SECONDS, message="the server to start")
         yield Server(url=url, database=base / "instance" / "redflag.db", webroot=webroot, log=log,
                      env=env)
     finally:

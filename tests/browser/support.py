@@ -22,6 +22,9 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-
                  "--disable-sync"]
 PHONE = {"width": 360, "height": 740}
 TIMEOUT_MS = 10_000
+# How long a server may take to answer its first request: seconds when idle, but
+# `make test` runs 4 workers on 2 cores, which can each be starting one at once.
+SERVER_START_SECONDS = 90
 
 
 def free_port():

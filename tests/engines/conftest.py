@@ -16,7 +16,7 @@ from server import create_app
 from server.extensions import db
 
 from .drivers import FIREFOX, WEBKIT_DRIVER, XVFB, Firefox, WebKit, minibrowser
-from browser.support import BIN, ROOT, prepare_instance, wait_until
+from browser.support import BIN, ROOT, SERVER_START_SECONDS, prepare_instance, wait_until
 
 
 @dataclass
@@ -41,7 +41,7 @@ class StoppableServer:
                 return requests.get(f"{self.url}/healthz", timeout=5).status_code == 200
             except requests.RequestException:
                 return False
-        wait_until(healthy, timeout=30, message="the server to start")
+        wait_until(healthy, timeout=SERVER_START_SECONDS, message="the server to start")
 
     def stop(self):
         if self.process and self.process.poll() is None:

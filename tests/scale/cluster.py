@@ -19,6 +19,10 @@ from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 
+# How long a server may take to answer its first request: seconds when idle, but
+# `make test` runs 4 workers on 2 cores, which can each be starting one at once.
+SERVER_START_SECONDS = 90
+
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 PG_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://@127.0.0.1:5432/test")
@@ -149,7 +153,7 @@ class Deployment:
                 return call(url, "GET", "/healthz", timeout=5)[0] == 200
             except OSError:
                 return False
-        wait_until(healthy, 30, f"{name} to answer")
+        wait_until(healthy, SERVER_START_SECONDS, f"{name} to answer")
         return url
 
     def start_sender(self, name, *args, env=None):
