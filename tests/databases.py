@@ -12,10 +12,5 @@ def postgres_database():
     admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-        # A commit need not wait for its WAL to reach the disk: the tests kill senders and
-        # servers, never PostgreSQL, and a suite of many short transactions spent much of
-        # its time waiting on fsync. Committed rows are visible to every other connection
-        # at once, exactly as before.
-        conn.execute(sa.text(f'ALTER DATABASE "{name}" SET synchronous_commit TO off'))
     url = sa.engine.make_url(PG_ADMIN_URL).set(database=name)
     return admin, name, url.render_as_string(hide_password=False)
