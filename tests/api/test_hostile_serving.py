@@ -70,18 +70,20 @@ def server(database_url, tmp_path_factory):
         process = subprocess.Popen(
             [BIN / "gunicorn", "-c", "gunicorn.conf.py", "--log-level", "debug",
              "server:create_app()"], env=env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + SERVER_START_SECONDS
-    while True:
-        try:
-            if exchange(port, "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")[0] == 200:
-                break
-        except OSError:
-            pass
-        assert process.poll() is None and time.monotonic() < deadline, log.read_text()
-        time.sleep(0.1)
-    yield port, log
-    process.terminate()
-    process.wait(timeout=30)
+    try:
+        deadline = time.monotonic() + SERVER_START_SECONDS
+        while True:
+            try:
+                if exchange(port, "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")[0] == 200:
+                    break
+            except OSError:
+                pass
+            assert process.poll() is None and time.monotonic() < deadline, log.read_text()
+            time.sleep(0.1)
+        yield port, log
+    finally:  # also a server that never answered: it is not left running
+        process.terminate()
+        process.wait(timeout=30)
 
 
 LONG = "a" * 9000
