@@ -5,7 +5,6 @@ from itertools import product
 
 from cryptography.fernet import InvalidToken
 from flask import current_app
-from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import joinedload
 
 from ..accounts.models import Staff
@@ -19,19 +18,14 @@ from ..identifiers import normalise
 from ..identifiers.models import Identifier
 from ..identifiers.service import reports_carrying, times_reported
 from ..reports import status
-from ..reports.models import Report
+from ..reports.models import Report, report_incident_type
 
 
 def incident_type_filter(incident_types):
-    """A WHERE clause: the report has any of these incident types. On PostgreSQL a jsonb
-    containment each, which its GIN index ix_report_incident_types serves; elsewhere the
-    JSON text holds each type in quotes, which matches without JSON functions."""
-    if db.session.get_bind().dialect.name == "postgresql":
-        types = db.cast(Report.incident_types, JSONB)
-        return db.or_(*(types.contains([kind]) for kind in incident_types))
-    text = db.cast(Report.incident_types, db.Text)
-    return db.or_(*(text.like('%"' + kind.replace("_", "\\_") + '"%', escape="\\")
-                    for kind in incident_types))
+    """A WHERE clause: the report has any of these incident types (report_incident_type,
+    kept exact by triggers: see reports.models)."""
+    return Report.id.in_(db.select(report_incident_type.c.report_id)
+                         .where(report_incident_type.c.incident_type.in_(list(incident_types))))
 
 
 # A queue filtered by several areas or statuses is read as one ordered index range per
@@ -39,20 +33,22 @@ def incident_type_filter(incident_types):
 FAN_OUT = 16
 
 
-def _queue_conditions(area_ids=None, statuses=None, incident_types=(), identifier=None):
+def _queue_conditions(area_ids=None, statuses=None, incident_types=(), identifier=None,
+                      indexed=True):
     """WHERE clauses. One area or status is an equality, which reads its ix_report_queue_*
-    index in queue order. Several are written so that no index is used for them (`+ 0`,
-    `|| ''`): SQLite would otherwise read every report of those areas from the index and
-    sort them all, where reading the queue's order and filtering stops after a page."""
+    index in queue order. Several (or any, when not `indexed`: the page is read from
+    another index) are written so that no index is used for them (`+ 0`, `|| ''`): SQLite
+    would otherwise read every report of those areas from the index and sort them all,
+    where reading the queue's order and filtering stops after a page."""
     conditions = []
     if identifier is not None:
         # Staff search every report by one normalised identifier (phone, plate, ...).
         conditions.append(Report.id.in_(reports_carrying(*identifier)))
     if area_ids is not None:
-        conditions.append(Report.area_id == area_ids[0] if len(area_ids) == 1
+        conditions.append(Report.area_id == area_ids[0] if len(area_ids) == 1 and indexed
                           else (Report.area_id + 0).in_(area_ids))
     if statuses:
-        conditions.append(Report.status == statuses[0] if len(statuses) == 1
+        conditions.append(Report.status == statuses[0] if len(statuses) == 1 and indexed
                           else Report.status.concat("").in_(statuses))
     if incident_types:
         conditions.append(incident_type_filter(incident_types))
@@ -85,20 +81,37 @@ def report_queue(areas=(), incident_types=(), statuses=(), limit=50, after=None,
                             [[s] for s in statuses] if statuses else [None]))
     if len(branches) > FAN_OUT:
         branches = [(area_ids, statuses)]
+    # An incident-type filter reads report_incident_type's index, in queue order behind
+    # each type (one range per type, merged), and checks the other filters on each
+    # report by its key: a type few or no reports have costs what its reports cost.
+    kinds = list(dict.fromkeys(incident_types)) or [None]
+    if len(branches) * len(kinds) > FAN_OUT:
+        branches = [(area_ids, statuses)]
+        kinds = [None] if len(kinds) == 1 and kinds[0] is None else [tuple(kinds)]
     forwards = before is None
-    # The row comparison is a range on the index (received_at, id) on both engines.
-    key = db.tuple_(Report.received_at, Report.id)
-    order = ((Report.received_at.desc(), Report.id.desc()) if forwards
-             else (Report.received_at, Report.id))
-    keys = []
-    for branch_areas, branch_statuses in branches:
-        query = db.select(Report.received_at, Report.id).where(*_queue_conditions(
-            branch_areas, branch_statuses, incident_types, identifier))
+    keys = set()
+    for (branch_areas, branch_statuses), kind in product(branches, kinds):
+        if isinstance(kind, str):
+            typed = report_incident_type.c
+            at, report_id = typed.received_at, typed.report_id
+            query = db.select(at, report_id).where(typed.incident_type == kind)
+            conditions = _queue_conditions(branch_areas, branch_statuses, (), identifier,
+                                           indexed=False)
+            if conditions:
+                query = query.join(Report, Report.id == report_id).where(*conditions)
+        else:
+            at, report_id = Report.received_at, Report.id
+            query = db.select(at, report_id).where(*_queue_conditions(
+                branch_areas, branch_statuses, kind or (), identifier))
+        # The row comparison is a range on the index (..., received_at, id) on both engines.
+        key = db.tuple_(at, report_id)
         if after is not None:
             query = query.where(key < tuple(after))
         if before is not None:
             query = query.where(key > tuple(before))
-        keys += map(tuple, db.session.execute(query.order_by(*order).limit(limit + 1)))
+        order = (at.desc(), report_id.desc()) if forwards else (at, report_id)
+        keys.update(map(tuple, db.session.execute(query.order_by(*order).limit(limit + 1))))
+    keys = list(keys)
     keys.sort(reverse=forwards)
     more = len(keys) > limit
     keys = keys[:limit] if forwards else keys[:limit][::-1]

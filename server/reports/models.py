@@ -1,7 +1,5 @@
 import uuid
 
-from sqlalchemy.dialects.postgresql import JSONB
-
 from ..clock import utcnow
 from ..extensions import db
 
@@ -100,9 +98,67 @@ class Report(db.Model):
     area = db.relationship("Area")
 
 
-# PostgreSQL only: the incident types as jsonb in a GIN index (0012). It finds the reports
-# of a type few reports have without reading the table, and its statistics tell the
-# planner how common a type is, so a common one is read in queue order instead. SQLite
-# has no such index: it reads in queue order (reading.incident_type_filter).
-db.Index("ix_report_incident_types", db.cast(Report.incident_types, JSONB),
-         postgresql_using="gin").ddl_if(dialect="postgresql")
+# The queue's filter by incident type (0013): one row per (type, report), in the queue's
+# order behind each type, so a page of a type few reports have is one range read of
+# ix_report_incident_type_queue on both engines (SQLite has no index on JSON list items:
+# it read the whole queue for a type no report has). Kept exact by triggers on report,
+# in the writer's own transaction, whoever the writer is (the ORM, Core bulk statements,
+# COPY, retention's deletions): it cannot drift from report.incident_types.
+report_incident_type = db.Table(
+    "report_incident_type", db.metadata,
+    db.Column("report_id", db.Uuid, primary_key=True),
+    db.Column("incident_type", db.String(30), primary_key=True),
+    db.Column("received_at", db.DateTime(timezone=True), nullable=False),
+    db.Index("ix_report_incident_type_queue", "incident_type", "received_at", "report_id"),
+)
+
+
+def incident_type_trigger_ddl(dialect):
+    """The statements that create the triggers keeping report_incident_type exact: a
+    report's rows are (each distinct text item of its incident_types list, its
+    received_at, its id), replaced when either changes, gone with the report."""
+    if dialect == "postgresql":
+        rows = ("SELECT DISTINCT kind, NEW.received_at, NEW.id FROM json_array_elements_text("
+                "CASE WHEN json_typeof(NEW.incident_types) = 'array' THEN NEW.incident_types "
+                "ELSE '[]'::json END) AS kind")
+        return [f"""
+CREATE FUNCTION report_incident_type_sync() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP = 'UPDATE' THEN
+        IF OLD.id = NEW.id AND OLD.received_at = NEW.received_at
+                AND OLD.incident_types::text = NEW.incident_types::text THEN
+            RETURN NULL;
+        END IF;
+    END IF;
+    IF TG_OP IN ('UPDATE', 'DELETE') THEN
+        DELETE FROM report_incident_type WHERE report_id = OLD.id;
+    END IF;
+    IF TG_OP IN ('INSERT', 'UPDATE') THEN
+        INSERT INTO report_incident_type (incident_type, received_at, report_id) {rows};
+    END IF;
+    RETURN NULL;
+END
+$$""", "CREATE TRIGGER report_incident_type_sync AFTER INSERT OR DELETE OR UPDATE OF "
+               "id, received_at, incident_types ON report FOR EACH ROW "
+               "EXECUTE FUNCTION report_incident_type_sync()"]
+    insert = ("INSERT INTO report_incident_type (incident_type, received_at, report_id) "
+              "SELECT DISTINCT value, NEW.received_at, NEW.id "
+              "FROM json_each(NEW.incident_types) WHERE type = 'text'")
+    delete = "DELETE FROM report_incident_type WHERE report_id = OLD.id"
+    changed = ("NOT (OLD.id IS NEW.id AND OLD.received_at IS NEW.received_at "
+               "AND OLD.incident_types IS NEW.incident_types)")
+    return [
+        f"CREATE TRIGGER report_incident_type_insert AFTER INSERT ON report "
+        f"BEGIN {insert}; END",
+        f"CREATE TRIGGER report_incident_type_delete AFTER DELETE ON report "
+        f"BEGIN {delete}; END",
+        f"CREATE TRIGGER report_incident_type_update AFTER UPDATE OF id, received_at, "
+        f"incident_types ON report WHEN {changed} BEGIN {delete}; {insert}; END",
+    ]
+
+
+def drop_incident_type_trigger_ddl(dialect):
+    if dialect == "postgresql":
+        return ["DROP FUNCTION IF EXISTS report_incident_type_sync() CASCADE"]
+    return [f"DROP TRIGGER IF EXISTS report_incident_type_{when}"
+            for when in ("insert", "delete", "update")]
