@@ -98,7 +98,7 @@ class Report(db.Model):
     area = db.relationship("Area")
 
 
-# The queue's filter by incident type (0014): one row per (type, report), in the queue's
+# The queue's filter by incident type (0015): one row per (type, report), in the queue's
 # order behind each type, so a page of a type few reports have is one range read of
 # ix_report_incident_type_queue on both engines (SQLite has no index on JSON list items:
 # it read the whole queue for a type no report has). Kept exact by triggers on report,

@@ -165,7 +165,7 @@ def test_the_side_table_is_backfilled_exactly_and_kept_after_upgrade(empty_datab
     app = create_app({"SQLALCHEMY_DATABASE_URI": empty_database, "TESTING": True,
                       "SECRET_KEY": "test-secret-key-that-is-long-enough-0123456789"})
     with app.app_context():
-        upgrade(revision="0013")
+        upgrade(revision="0014")
         ids = [_insert_report("none") for _ in range(6)]
         postgresql = db.engine.dialect.name == "postgresql"
         for n, report_id in enumerate(ids):
@@ -190,6 +190,6 @@ def test_the_side_table_is_backfilled_exactly_and_kept_after_upgrade(empty_datab
         db.session.commit()
         assert_filter_is_exact()
         db.session.remove()
-        downgrade(revision="0013")
+        downgrade(revision="0014")
         db.session.remove()
         db.engine.dispose()

@@ -5,16 +5,16 @@ server/reports/models.py) and backfilled here. SQLite had no index for the filte
 the whole queue for a type few or no reports have (3.8 s at 1M reports); PostgreSQL's GIN
 index on the types as jsonb (0012), which the filter no longer uses, is dropped.
 
-Revision ID: 0014
-Revises: 0013
+Revision ID: 0015
+Revises: 0014
 """
 import sqlalchemy as sa
 from alembic import op
 
 from server.reports.models import drop_incident_type_trigger_ddl, incident_type_trigger_ddl
 
-revision = '0014'
-down_revision = '0013'
+revision = '0015'
+down_revision = '0014'
 branch_labels = None
 depends_on = None
 
