@@ -101,9 +101,9 @@ def staff_required(role="outreach"):
 
     No live session -> 401; on POST/PUT/PATCH/DELETE an X-CSRF-Token header that is
     missing or not the session's token -> 403; a lower role -> 403. Otherwise it
-    refreshes the session's last_seen_at (the idle timeout counts from there), sets
-    g.staff and g.staff_session for the view, and runs it. Put it right under @blp.route so
-    it runs before argument parsing. Usable as @staff_required or @staff_required("admin").
+    refreshes the session's last_seen_at at most once a minute (the idle timeout counts
+    from there), sets g.staff and g.staff_session for the view, and runs it. Put it right
+    under @blp.route so it runs before argument parsing. Usable as @staff_required or @staff_required("admin").
     """
     if callable(role):  # used bare: @staff_required
         return staff_required()(role)

@@ -248,6 +248,18 @@ def test_requests_refresh_last_seen(client):
     assert seen > old + timedelta(minutes=4)
 
 
+def test_a_session_seen_a_moment_ago_is_not_written_again(client):
+    """The idle clock moves at most once a minute: requests in between write nothing."""
+    logged_in(client)
+    recent = utcnow() - service.TOUCH_EVERY + timedelta(seconds=20)
+    db.session.execute(sa.update(StaffSession).values(last_seen_at=recent))
+    db.session.commit()
+    assert client.get("/api/v1/staff/me").status_code == 200
+    db.session.expire_all()
+    seen = utc(db.session.execute(db.select(StaffSession)).scalar_one().last_seen_at)
+    assert abs(seen - recent) < timedelta(milliseconds=1)
+
+
 def test_wrong_password_unknown_and_disabled_users_answer_alike(client):
     make_staff("mod")
     make_staff("gone", "outreach")
