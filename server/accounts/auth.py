@@ -103,7 +103,8 @@ def staff_required(role="outreach"):
     missing or not the session's token -> 403; a lower role -> 403. Otherwise it
     refreshes the session's last_seen_at at most once a minute (the idle timeout counts
     from there), sets g.staff and g.staff_session for the view, and runs it. Put it right
-    under @blp.route so it runs before argument parsing. Usable as @staff_required or @staff_required("admin").
+    under @blp.route so it runs before argument parsing. Usable as @staff_required or
+    @staff_required("admin").
     """
     if callable(role):  # used bare: @staff_required
         return staff_required()(role)
