@@ -3,6 +3,7 @@ browser tests: it subscribes like a browser's push service, checks VAPID, decryp
 it receives and hands the messages back."""
 import json
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -17,9 +18,24 @@ WEB_PUSH_TESTING = ROOT / "node_modules" / ".bin" / "web-push-testing"
 
 
 def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A free TCP port on 127.0.0.1 below the kernel's ephemeral range
+    (/proc/sys/net/ipv4/ip_local_port_range). Tests stop servers and start them again on
+    the same port (Kannel, the engines' server); with several pytest workers, a port the
+    kernel hands out could be taken by another process's outgoing connection meanwhile.
+    No automatically assigned port is ever below the range."""
+    try:
+        low = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except OSError:
+        low = 32768
+    for _ in range(200):
+        port = random.randrange(10000, low)
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError("no free port below the ephemeral range")
 
 
 class WebPushTesting:

@@ -12,6 +12,7 @@ import hashlib
 import json
 import threading
 import uuid
+from datetime import timedelta
 
 from flask import current_app
 from marshmallow import ValidationError
@@ -277,8 +278,12 @@ def _insert_many(rows, identifiers):
     the columns' own SQLAlchemy bind processors (as SQLAlchemy would store them) without
     its per-row statement machinery. A row the database refuses fails the whole call."""
     connection = db.session.connection()
-    now = utcnow()
-    reports = ([(row[c] if c in row else now) for c in COPIED_REPORT_COLUMNS] for row in rows)
+    # One received time per report, a microsecond apart in the batch's order: the queue
+    # lists by received time, and equal times would fall back to the ids' random order
+    # (a batch stored item by item, or single POSTs, got distinct times too).
+    start = utcnow()
+    reports = ([(row[c] if c in row else start + timedelta(microseconds=n))
+                for c in COPIED_REPORT_COLUMNS] for n, row in enumerate(rows))
     identifier_values = ((i["kind"], i["value"], i["report_id"]) for i in identifiers)
     if connection.dialect.name == "postgresql":
         with connection.connection.dbapi_connection.cursor() as cursor:

@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from server.extensions import db
 from server.identifiers.models import Identifier
 from server.reports import service
+from server.reports.models import Report
 from server.reports.schemas import SyncResponseSchema
 
 from factories import make_member, new_report, row_count, stored_reports
@@ -81,6 +82,17 @@ def test_a_full_outbox_of_100_is_one_request(client, areas):
     assert [r["result"] for r in results] == ["created"] * 100
     assert [r["id"] for r in results] == [i["id"] for i in items]
     assert row_count() == 100
+
+
+def test_a_batch_is_received_in_its_order(client, areas):
+    """The queue lists newest first by received time: a batch's reports keep the order
+    the phone sent them, as when each was stored on its own (equal times would sort by
+    the random ids)."""
+    items = [new_report() for _ in range(30)]
+    assert sync(client, items).status_code == 200
+    received = dict(db.session.execute(sa.select(Report.id, Report.received_at)).all())
+    times = [received[uuid.UUID(item["id"])] for item in items]
+    assert times == sorted(times) and len(set(times)) == len(times)
 
 
 INVALID_ENVELOPES = {

@@ -3,7 +3,6 @@ server under test, waiting, and the recorder of every request a page makes.
 (Fixtures are in conftest.py; what a person does in the app is in pages.py.)"""
 import os
 import shutil
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -12,6 +11,8 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
+
+from pushservice import free_port  # one chooser of ports for every test
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -25,12 +26,6 @@ TIMEOUT_MS = 10_000
 # How long a server may take to answer its first request: seconds when idle, but
 # `make test` runs 4 workers on 2 cores, which can each be starting one at once.
 SERVER_START_SECONDS = 90
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def origin(url):

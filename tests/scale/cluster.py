@@ -9,7 +9,6 @@ import http.client
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -18,6 +17,8 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
+
+from pushservice import free_port  # one chooser of ports for every test
 
 # How long a server may take to answer its first request: seconds when idle, but
 # `make test` runs 4 workers on 2 cores, which can each be starting one at once.
@@ -28,11 +29,6 @@ BIN = Path(sys.executable).parent
 PG_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://@127.0.0.1:5432/test")
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def call(base, method, path, body=None, source="127.0.0.1", headers=None, timeout=30, raw=None):
