@@ -235,3 +235,32 @@ def empty_tables():
             db.session.execute(sa.text("SELECT " + ", ".join(
                 f"setval('\"{name}\"', 1, false)" for name in sequences)))
     db.session.commit()
+
+
+def insert_report_as_0001_made_it(consent):
+    """A report row in the table as revision 0001 made it (for data migration tests); returns its id."""
+    report_id = uuid.uuid4()
+    db.session.execute(sa.text(
+        "INSERT INTO region (id, slug, name) SELECT 1, 'r', 'R' "
+        "WHERE NOT EXISTS (SELECT 1 FROM region WHERE id = 1)"))
+    db.session.execute(sa.text(
+        "INSERT INTO area (id, slug, name, region_id) SELECT 1, 'a', 'A', 1 "
+        "WHERE NOT EXISTS (SELECT 1 FROM area WHERE id = 1)"))
+    # The table as revision 0001 made it (not the model, which is newer).
+    report = sa.table(
+        "report", sa.column("id", sa.Uuid), sa.column("content_hash"),
+        sa.column("receipt_hash"), sa.column("status"), sa.column("received_at"),
+        sa.column("updated_at"), sa.column("occurred_on", sa.Date),
+        sa.column("area_id", sa.Integer), sa.column("incident_types", sa.JSON),
+        sa.column("description"), sa.column("offender", sa.JSON),
+        sa.column("consent_publish", sa.Boolean), sa.column("consent_police"),
+        sa.column("support_requested", sa.Boolean), sa.column("on_behalf", sa.Boolean))
+    now = sa.func.now()
+    db.session.execute(report.insert().values(
+        id=report_id, content_hash="0" * 64, receipt_hash=uuid.uuid4().hex * 2,
+        status="received", received_at=now, updated_at=now, occurred_on=date(2026, 1, 1),
+        area_id=1, incident_types=["theft"], description="x", offender={},
+        consent_publish=True, consent_police=consent, support_requested=False,
+        on_behalf=False))
+    db.session.commit()
+    return report_id

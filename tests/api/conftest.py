@@ -1,6 +1,8 @@
 """Fixtures for the API tests: logged-in staff. Test data: tests/factories.py."""
 import pytest
+import sqlalchemy as sa
 
+from databases import postgres_database
 from factories import StaffClient
 
 
@@ -19,3 +21,16 @@ def moderator(app):
 @pytest.fixture
 def outreach(app):
     return StaffClient(app, "van", "outreach")
+
+
+@pytest.fixture
+def empty_database(database_url, tmp_path):
+    """A database of the same engine as `database_url`, with no tables yet."""
+    if database_url.startswith("sqlite"):
+        yield f"sqlite:///{tmp_path / 'migrations.db'}"
+        return
+    admin, name, url = postgres_database()
+    yield url
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()

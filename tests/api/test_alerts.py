@@ -394,12 +394,11 @@ def test_alerts_are_numbered_when_published(client, areas, moderator, member):
     assert client.get(f"{FEED}/{numbers[first]}").status_code == 401
 
 
+@pytest.mark.postgresql_only  # SQLite writes one transaction at a time: deselected there
 def test_publications_at_the_same_moment_get_different_numbers(app, client, areas, moderator):
     """PostgreSQL: a publication waits for one still numbering to commit, then numbers
     after it (without the lock both read the same highest number and the second fails on
     the unique index). SQLite has one writer at a time."""
-    if db.engine.dialect.name != "postgresql":
-        pytest.skip("SQLite writes one transaction at a time")
     drafts = [make_draft(moderator, [send_report(client)[0]])["id"] for _ in range(2)]
     db.session.remove()
     first_numbered, numbers, errors = threading.Event(), {}, []

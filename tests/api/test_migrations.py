@@ -11,48 +11,7 @@ from flask_migrate import downgrade, upgrade
 from server import create_app
 from server.extensions import db
 
-from databases import postgres_database
-
-
-@pytest.fixture
-def empty_database(database_url, tmp_path):
-    """A database of the same engine as `database_url`, with no tables yet."""
-    if database_url.startswith("sqlite"):
-        yield f"sqlite:///{tmp_path / 'migrations.db'}"
-        return
-    admin, name, url = postgres_database()
-    yield url
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
-
-
-def _insert_report(consent):
-    report_id = uuid.uuid4()
-    db.session.execute(sa.text(
-        "INSERT INTO region (id, slug, name) SELECT 1, 'r', 'R' "
-        "WHERE NOT EXISTS (SELECT 1 FROM region WHERE id = 1)"))
-    db.session.execute(sa.text(
-        "INSERT INTO area (id, slug, name, region_id) SELECT 1, 'a', 'A', 1 "
-        "WHERE NOT EXISTS (SELECT 1 FROM area WHERE id = 1)"))
-    # The table as revision 0001 made it (not the model, which is newer).
-    report = sa.table(
-        "report", sa.column("id", sa.Uuid), sa.column("content_hash"),
-        sa.column("receipt_hash"), sa.column("status"), sa.column("received_at"),
-        sa.column("updated_at"), sa.column("occurred_on", sa.Date),
-        sa.column("area_id", sa.Integer), sa.column("incident_types", sa.JSON),
-        sa.column("description"), sa.column("offender", sa.JSON),
-        sa.column("consent_publish", sa.Boolean), sa.column("consent_police"),
-        sa.column("support_requested", sa.Boolean), sa.column("on_behalf", sa.Boolean))
-    now = sa.func.now()
-    db.session.execute(report.insert().values(
-        id=report_id, content_hash="0" * 64, receipt_hash=uuid.uuid4().hex * 2,
-        status="received", received_at=now, updated_at=now, occurred_on=date(2026, 1, 1),
-        area_id=1, incident_types=["theft"], description="x", offender={},
-        consent_publish=True, consent_police=consent, support_requested=False,
-        on_behalf=False))
-    db.session.commit()
-    return report_id
+from factories import insert_report_as_0001_made_it
 
 
 def _consents():
@@ -65,7 +24,7 @@ def test_police_consent_migrates_to_the_nearest_level_without_widening(empty_dat
     with app.app_context():
         upgrade(revision="0001")
         for consent in ("none", "offender_only", "with_contact"):
-            _insert_report(consent)
+            insert_report_as_0001_made_it(consent)
         upgrade(revision="0002")
         assert _consents() == ["anonymous_intelligence", "full_report", "none"]
         # Down again: every new level maps to an old one that carries no more.
@@ -120,7 +79,7 @@ def test_the_statistics_summary_is_backfilled_exactly(empty_database):
                       "SECRET_KEY": "test-secret-key-that-is-long-enough-0123456789"})
     with app.app_context():
         upgrade(revision="0010")
-        ids = [_insert_report("none") for _ in range(6)]
+        ids = [insert_report_as_0001_made_it("none") for _ in range(6)]
         for n, report_id in enumerate(ids):
             db.session.execute(sa.text(
                 "UPDATE report SET occurred_on = :day, incident_types = :types, "
