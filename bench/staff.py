@@ -14,7 +14,7 @@ that): rows/s and how much this process's resident memory grew while streaming i
 
     .venv/bin/python bench/staff.py [--engine sqlite|postgresql|both]
         [--sizes 10000,100000,1000000] [--only stats,queue,deep,filters,detail,pack]
-        [--samples 40]
+        [--samples 40] [--no-freeze]
 
 Endpoints (--only): stats (statistics JSON), queue (first page), deep (the page after the
 middle report, by the queue's cursor), filters (pages filtered by area, status, incident
@@ -22,6 +22,7 @@ type (one no report has: the worst case), identifier; first and half-way down),
 detail (a report in full, a different report each time), pack (police-pack CSV).
 """
 import argparse
+import gc
 import math
 import random
 import resource
@@ -275,6 +276,9 @@ def main():
     parser.add_argument("--only", default=",".join(ENDPOINTS),
                         help="comma-separated endpoints (default: %(default)s)")
     parser.add_argument("--samples", type=int, default=40)
+    parser.add_argument("--no-freeze", action="store_true",
+                        help="leave the app's objects to the cyclic collector"
+                             " (production workers freeze them)")
     args = parser.parse_args()
     engines = ["sqlite", "postgresql"] if args.engine == "both" else [args.engine]
     sizes = sorted(int(s.replace("_", "")) for s in args.sizes.split(","))
@@ -293,6 +297,9 @@ def main():
                 print(f"\n{engine}, {size:,} reports (loaded {size - loaded:,} in "
                       f"{time.perf_counter() - t:.1f} s)")
                 loaded = size
+                if not args.no_freeze:  # as gunicorn.conf.py's post_worker_init does
+                    gc.collect()
+                    gc.freeze()
                 out, (b50, b99), pack = measure(app, size, args.samples, only)
                 print(f"  {'GET /healthz (baseline)':30} p50 {b50:8.1f} ms  p99 {b99:8.1f} ms")
                 for name, (p50, p99) in out.items():
