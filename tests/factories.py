@@ -237,6 +237,14 @@ def empty_tables():
     db.session.commit()
 
 
+def app_on(database_url):
+    """The app on `database_url` with nothing migrated (for migration tests: the test
+    upgrades and downgrades it itself)."""
+    from server import create_app
+    return create_app({"SQLALCHEMY_DATABASE_URI": database_url, "TESTING": True,
+                       "SECRET_KEY": "test-secret-key-that-is-long-enough-0123456789"})
+
+
 def insert_report_as_0001_made_it(consent):
     """A report row in the table as revision 0001 made it (for data migration tests); returns its id."""
     report_id = uuid.uuid4()

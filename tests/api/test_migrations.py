@@ -8,10 +8,9 @@ import pytest
 import sqlalchemy as sa
 from flask_migrate import downgrade, upgrade
 
-from server import create_app
 from server.extensions import db
 
-from factories import insert_report_as_0001_made_it
+from factories import app_on, insert_report_as_0001_made_it
 
 
 def _consents():
@@ -19,8 +18,7 @@ def _consents():
 
 
 def test_police_consent_migrates_to_the_nearest_level_without_widening(empty_database):
-    app = create_app({"SQLALCHEMY_DATABASE_URI": empty_database, "TESTING": True,
-                      "SECRET_KEY": "test-secret-key-that-is-long-enough-0123456789"})
+    app = app_on(empty_database)
     with app.app_context():
         upgrade(revision="0001")
         for consent in ("none", "offender_only", "with_contact"):
@@ -43,8 +41,7 @@ def test_alerts_published_before_0010_count_as_changed_when_published(empty_data
     """0010: a published alert's changed_at is its published_at (a device's next `since`
     sync does not fetch it again); a draft's stays empty; its identifiers are masked as the
     feed reads it (shown_identifiers stays empty)."""
-    app = create_app({"SQLALCHEMY_DATABASE_URI": empty_database, "TESTING": True,
-                      "SECRET_KEY": "test-secret-key-that-is-long-enough-0123456789"})
+    app = app_on(empty_database)
     with app.app_context():
         upgrade(revision="0009")
         alert = sa.table("alert", sa.column("id", sa.Uuid), sa.column("title"),
@@ -75,8 +72,7 @@ def test_alerts_published_before_0010_count_as_changed_when_published(empty_data
 
 def test_the_statistics_summary_is_backfilled_exactly(empty_database):
     from server.stats import service as stats
-    app = create_app({"SQLALCHEMY_DATABASE_URI": empty_database, "TESTING": True,
-                      "SECRET_KEY": "test-secret-key-that-is-long-enough-0123456789"})
+    app = app_on(empty_database)
     with app.app_context():
         upgrade(revision="0010")
         ids = [insert_report_as_0001_made_it("none") for _ in range(6)]
@@ -112,8 +108,7 @@ def test_alert_numbers_keep_the_numbers_texts_gave(empty_database):
     """0013: an alert that had a text number (sms_alert) keeps it as its alert number; the
     other published alerts are numbered after the highest, in publication order; drafts
     get none. Down again, sms_alert holds every number."""
-    app = create_app({"SQLALCHEMY_DATABASE_URI": empty_database, "TESTING": True,
-                      "SECRET_KEY": "test-secret-key-that-is-long-enough-0123456789"})
+    app = app_on(empty_database)
     with app.app_context():
         upgrade(revision="0012")
         alert = sa.table("alert", sa.column("id", sa.Uuid), sa.column("title"),
@@ -185,8 +180,7 @@ def test_no_row_is_lost_on_the_way_from_the_first_revision(empty_database):
     alterations copy the table and drop the old one, and with foreign keys on that DROP
     deleted the children (0002 took every identifier and alert_report row, 0003 every
     staff session); migrations now run with them off and checked before the commit."""
-    app = create_app({"SQLALCHEMY_DATABASE_URI": empty_database, "TESTING": True,
-                      "SECRET_KEY": "test-secret-key-that-is-long-enough-0123456789"})
+    app = app_on(empty_database)
     with app.app_context():
         upgrade(revision="0001")
         tables = sa.MetaData()
@@ -241,8 +235,7 @@ def test_receipt_hash_is_no_longer_unique_and_no_child_row_is_lost(empty_databas
     from server.reports import service
 
     from factories import full_report, new_report
-    app = create_app({"SQLALCHEMY_DATABASE_URI": empty_database, "TESTING": True,
-                      "SECRET_KEY": "test-secret-key-that-is-long-enough-0123456789"})
+    app = app_on(empty_database)
     sqlite = empty_database.startswith("sqlite")
     with app.test_request_context("/"):
         upgrade(revision="0013")

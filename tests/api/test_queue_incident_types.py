@@ -17,7 +17,7 @@ from server.moderation import reading
 from server.reports.models import INCIDENT_TYPES, Report, report_incident_type
 from server.retention import service as retention
 
-from factories import insert_report_as_0001_made_it, new_report, send_report
+from factories import app_on, insert_report_as_0001_made_it, new_report, send_report
 
 KINDS = [["robbery"], ["theft", "doxxing"], ["outing_or_blackmail"],
          ["image_based_abuse", "blackmail", "theft"], ["other"], ["rape", "drugging"]]
@@ -158,10 +158,8 @@ def test_the_api_filter_pages_by_type(client, areas, moderator):
 def test_the_side_table_is_backfilled_exactly_and_kept_after_upgrade(empty_database):
     from flask_migrate import downgrade, upgrade
 
-    from server import create_app
 
-    app = create_app({"SQLALCHEMY_DATABASE_URI": empty_database, "TESTING": True,
-                      "SECRET_KEY": "test-secret-key-that-is-long-enough-0123456789"})
+    app = app_on(empty_database)
     with app.app_context():
         upgrade(revision="0014")
         ids = [insert_report_as_0001_made_it("none") for _ in range(6)]
