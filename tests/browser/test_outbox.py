@@ -85,7 +85,9 @@ def test_server_busy_keeps_the_report_queued_then_it_arrives_once(context, serve
     assert states(page) == ["waiting"]
     assert server.reports(tag) == []
 
-    context.unroute("**/api/v1/sync", busy)
+    # Waits for a handler still answering an earlier try: without the wait, the browser
+    # lets that request through once interception ends, and the handler's answer fails.
+    context.unroute_all(behavior="wait")
     page.clock.run_for(30_000)  # the next is 20 s
     wait_for_states(page, ["sent"])
     assert server.report_ids(tag) == [outbox(page)[0]["id"]]
@@ -110,7 +112,10 @@ def test_answer_lost_after_the_server_stored_it_then_the_resend_is_a_duplicate(c
     assert states(page) == ["waiting"]
     assert len(server.report_ids(tag)) == 1
 
-    context.unroute("**/api/v1/sync", store_then_drop)
+    # A retry may still be inside store_then_drop (its fetch takes a while on a loaded
+    # machine): wait for it, or the browser lets that request through once interception
+    # ends and the handler's abort fails with "Route is already handled".
+    context.unroute_all(behavior="wait")
     replies = []
     page.on("response", lambda r: replies.append(r.json()) if r.url.endswith("/api/v1/sync") else None)
     flush(page)
