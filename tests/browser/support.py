@@ -6,13 +6,13 @@ import shutil
 import sqlite3
 import subprocess
 import sys
-import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from pushservice import free_port  # one chooser of ports for every test
+from waiting import wait_until  # noqa: F401 (the browser tests take it from here)
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -31,23 +31,6 @@ SERVER_START_SECONDS = 90
 def origin(url):
     parts = urlsplit(url)
     return f"{parts.scheme}://{parts.netloc}"
-
-
-def wait_until(check, timeout=10.0, interval=0.05, message="condition", page=None):
-    """Poll `check` until it returns something truthy; fail after `timeout` seconds.
-    Pass `page` when `check` reads what Playwright event handlers record: they run only
-    while Playwright is waiting, so the pause between polls is spent in the page."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {message}")
-        if page is not None:
-            page.wait_for_timeout(interval * 1000)
-        else:
-            time.sleep(interval)
 
 
 @dataclass

@@ -11,7 +11,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 import uuid
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -19,6 +18,7 @@ from urllib.parse import urlsplit
 import sqlalchemy as sa
 
 from pushservice import free_port  # one chooser of ports for every test
+from waiting import wait_until
 
 # How long a server may take to answer its first request: seconds when idle, but
 # `make test` runs 4 workers on 2 cores, which can each be starting one at once.
@@ -55,17 +55,6 @@ def call(base, method, path, body=None, source="127.0.0.1", headers=None, timeou
         return response.status, parsed, dict(response.getheaders())
     finally:
         conn.close()
-
-
-def wait_until(check, timeout, message):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {message}")
-        time.sleep(0.05)
 
 
 class Deployment:

@@ -15,7 +15,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from server.demo import DEMO_INVITE, DEMO_MODERATOR, DEMO_PASSWORD
 
-from .cluster import Deployment, call, wait_until
+from .cluster import Deployment, call
+from waiting import wait_until  # tests/waiting.py
 
 pytestmark = pytest.mark.scale
 

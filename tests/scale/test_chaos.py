@@ -24,8 +24,9 @@ import pytest
 
 from server.demo import DEMO_INVITE, DEMO_MODERATOR, DEMO_PASSWORD
 
-from .cluster import Deployment, call, free_port, wait_until
-from pushservice import running_push_service  # tests/pushservice.py
+from .cluster import Deployment, call
+from pushservice import free_port, running_push_service  # tests/pushservice.py
+from waiting import wait_until  # tests/waiting.py
 
 pytestmark = pytest.mark.scale
 

@@ -16,6 +16,7 @@ from server.sms.sender import Sender
 
 from .conftest import enrol, kannel_settings, publish, sender_thread
 from pushservice import free_port
+from waiting import wait_until
 
 SPANISH, ENGLISH, CAMDEN = "+447700900101", "+447700900102", "+447700900103"
 
@@ -90,15 +91,7 @@ def test_drop_in_to_phone_one_text_each_in_its_language_and_check_by_text(app, a
     assert {row.status for row in rows} == {"sent"}
     assert all(row.text_encrypted is None and row.to_encrypted is None for row in rows)
     wait_until(lambda: all(row.report == "delivered" for row in sent_rows()),
-               lambda: [(r.id, r.kind, r.report) for r in sent_rows()])
-
-
-def wait_until(condition, explain=None, timeout=10):
-    import time
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, explain() if explain else "timed out"
-        time.sleep(0.1)
+               message=lambda: [(r.id, r.kind, r.report) for r in sent_rows()])
 
 
 class Clock:
