@@ -14,7 +14,14 @@ that): rows/s and how much this process's resident memory grew while streaming i
 
     .venv/bin/python bench/staff.py [--engine sqlite|postgresql|both]
         [--sizes 10000,100000,1000000] [--only stats,queue,deep,filters,detail,pack]
-        [--samples 40] [--no-freeze]
+        [--samples 40] [--no-freeze] [--tree PATH --tree PATH ... [--rounds 3]]
+
+--tree (several times; e.g. main's checkout and this one) times the pack with each
+checkout's own code on the same database, in rounds that alternate the trees, so that the
+load of the 2 shared cores falls on every tree alike: before each tree's round the
+database is migrated to that tree's head (its migrations must be this checkout's or an
+earlier history), and a child process of that tree's code streams the pack with GET
+/healthz interleaved. The load average is printed with each round.
 
 Endpoints (--only): stats (statistics JSON), queue (first page), deep (the page after the
 middle report, by the queue's cursor), filters (pages filtered by area, status, incident
@@ -23,21 +30,28 @@ detail (a report in full, a different report each time), pack (police-pack CSV).
 """
 import argparse
 import gc
+import json
 import math
+import os
 import random
 import resource
 import statistics
+import subprocess
 import sys
 import time
 import uuid
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-from harness import database, make_app, migrate_and_seed_areas
+from harness import ROOT, database, make_app, migrate_and_seed_areas
 
-from server.extensions import db
+# A child timing another checkout's code (--tree): that tree's server and test helpers
+# come first on the path.
+TREE = Path(os.environ.get("REDFLAG_BENCH_TREE") or ROOT)
+sys.path.insert(0, str(TREE))
+sys.path.insert(0, str(TREE / "tests"))
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+from server.extensions import db  # noqa: E402
 
 ENDPOINTS = ("stats", "queue", "deep", "filters", "detail", "pack")
 PACK_ROWS = 100_000
@@ -113,10 +127,12 @@ def _load_postgresql(engine, start, stop, area_ids):
             with cursor.copy("COPY identifier (kind, value, report_id) FROM STDIN") as copy:
                 for n in range(start, stop):
                     copy.write_row(("phone", phone(n)[1], report_id(n)))
-        raw.commit()
-        raw.autocommit = True
-        with raw.cursor() as cursor:
+            # In the transaction, which is committed: `raw.autocommit = True` set an
+            # attribute of the pool's proxy, not of the connection, so the ANALYZE ran in
+            # a transaction that the pool rolled back, leaving the planner no column
+            # statistics (it then scanned the whole table for each batch's linked reports).
             cursor.execute("ANALYZE")
+        raw.commit()
     finally:
         raw.close()
 
@@ -246,26 +262,97 @@ def measure(app, size, samples, only):
         out["report detail"] = timed(staff, lambda i: f"/api/v1/staff/reports/{ids[i]}",
                                      samples, baseline)
     if "pack" in only:
-        path = "/api/v1/staff/police-pack.csv" + pack_window(size)
-        times, grown, count = [], 0.0, 0
-        for _ in range(max(3, samples // 10)):
-            before = peak = rss_mib()
-            t = time.perf_counter()
-            response = staff.get(path)
-            assert response.status_code == 200, response.get_data()[:300]
-            count = -1
-            for chunk in response.response:
-                count += chunk.count(b"\n")
-                peak = max(peak, rss_mib())
-            response.close()
-            times.append((time.perf_counter() - t) * 1000)
-            grown = max(grown, peak - before)
-            t = time.perf_counter()
-            staff.get("/healthz").get_data()
-            baseline.append((time.perf_counter() - t) * 1000)
+        count, times, grown = time_pack(staff, size, max(3, samples // 10), baseline)
         out["police pack"] = percentiles(times)
         pack = (count, statistics.median(times) / 1000, grown)
     return out, percentiles(baseline), pack
+
+
+def time_pack(staff, size, samples, baseline):
+    """The pack's rows, its times in ms and the most this process's resident memory grew
+    while streaming it (MiB), /healthz timed after each (into baseline)."""
+    path = "/api/v1/staff/police-pack.csv" + pack_window(size)
+    times, grown, count = [], 0.0, 0
+    for _ in range(samples):
+        before = peak = rss_mib()
+        t = time.perf_counter()
+        response = staff.get(path)
+        assert response.status_code == 200, response.get_data()[:300]
+        count = -1
+        for chunk in response.response:
+            count += chunk.count(b"\n")
+            peak = max(peak, rss_mib())
+        response.close()
+        times.append((time.perf_counter() - t) * 1000)
+        grown = max(grown, peak - before)
+        t = time.perf_counter()
+        staff.get("/healthz").get_data()
+        baseline.append((time.perf_counter() - t) * 1000)
+    return count, times, grown
+
+
+def pack_child(url, size, samples, freeze):
+    """--tree's child: the pack timed with this process's tree (REDFLAG_BENCH_TREE); one
+    line of JSON on stdout."""
+    from factories import StaffClient
+    app = make_app(url, RATELIMIT_ENABLED=False)
+    with app.app_context():
+        staff = StaffClient(app, f"bench{uuid.uuid4().hex[:6]}", "admin").client
+    if freeze:
+        gc.collect()
+        gc.freeze()
+    time_pack(staff, size, 1, [])  # a warm-up (imports, first statements): not timed
+    baseline = []
+    count, times, grown = time_pack(staff, size, samples, baseline)
+    with app.app_context():
+        db.engine.dispose()
+    print(json.dumps({"rows": count, "times": times, "grown": grown, "healthz": baseline}))
+
+
+def migrate_to(app, tree):
+    """Migrate the database to tree's head (down when it is an earlier revision of ours)."""
+    from alembic.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+    from flask_migrate import downgrade, upgrade
+    head = ScriptDirectory(str(Path(tree) / "server/migrations")).get_current_head()
+    with app.app_context():
+        with db.engine.connect() as conn:
+            current = MigrationContext.configure(conn).get_current_revision()
+        if current != head:
+            ours = ScriptDirectory(str(ROOT / "server/migrations"))
+            earlier = {script.revision for script in ours.iterate_revisions(current, "base")}
+            (downgrade if head in earlier else upgrade)(revision=head)
+        db.engine.dispose()
+
+
+def compare_trees(app, url, size, trees, rounds, samples, freeze):
+    """The pack with each tree's code, rounds alternating the trees; prints each round
+    with the load average, then each tree's medians."""
+    results = {tree: [] for tree in trees}
+    for number in range(1, rounds + 1):
+        for tree in trees:
+            migrate_to(app, tree)
+            command = [sys.executable, __file__, "--pack-child", url, "--sizes", str(size),
+                       "--samples", str(samples)] + (["--no-freeze"] if not freeze else [])
+            line = subprocess.run(command, check=True, capture_output=True, text=True,
+                                  env=dict(os.environ, REDFLAG_BENCH_TREE=str(tree))
+                                  ).stdout.strip().splitlines()[-1]
+            result = json.loads(line)
+            results[tree].append(result)
+            load = " ".join(f"{value:.2f}" for value in os.getloadavg())
+            rates = ", ".join(f"{result['rows'] / (ms / 1000):,.0f}" for ms in result["times"])
+            print(f"  round {number} {tree}: {result['rows']:,} rows, rows/s {rates}; "
+                  f"+{result['grown']:.0f} MiB; load average {load}")
+            sys.stdout.flush()
+    migrate_to(app, ROOT)
+    for tree, runs in results.items():
+        times = [ms for run in runs for ms in run["times"]]
+        healthz = [ms for run in runs for ms in run["healthz"]]
+        rows = runs[-1]["rows"]
+        print(f"  police pack, {tree}: {rows:,} rows, median {statistics.median(times) / 1000:.2f}"
+              f" s = {rows / (statistics.median(times) / 1000):,.0f} rows/s (best "
+              f"{rows / (min(times) / 1000):,.0f}); memory +{max(r['grown'] for r in runs):.0f}"
+              f" MiB; /healthz p50 {statistics.median(healthz):.1f} ms")
 
 
 def main():
@@ -279,7 +366,16 @@ def main():
     parser.add_argument("--no-freeze", action="store_true",
                         help="leave the app's objects to the cyclic collector"
                              " (production workers freeze them)")
+    parser.add_argument("--tree", action="append",
+                        help="a checkout whose code times the pack (several: alternating)")
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="rounds of --tree, each streaming the pack samples/10 times")
+    parser.add_argument("--pack-child", metavar="URL", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.pack_child:
+        pack_child(args.pack_child, int(args.sizes), args.samples, not args.no_freeze)
+        return
+    trees = [str(Path(tree).resolve()) for tree in args.tree or ()]
     engines = ["sqlite", "postgresql"] if args.engine == "both" else [args.engine]
     sizes = sorted(int(s.replace("_", "")) for s in args.sizes.split(","))
     only = set(args.only.split(","))
@@ -300,7 +396,12 @@ def main():
                 if not args.no_freeze:  # as gunicorn.conf.py's post_worker_init does
                     gc.collect()
                     gc.freeze()
-                out, (b50, b99), pack = measure(app, size, args.samples, only)
+                in_process = only - {"pack"} if trees else only
+                if not in_process:  # the pack alone, with --tree
+                    compare_trees(app, url, size, trees, args.rounds,
+                                  max(1, args.samples // 10), not args.no_freeze)
+                    continue
+                out, (b50, b99), pack = measure(app, size, args.samples, in_process)
                 print(f"  {'GET /healthz (baseline)':30} p50 {b50:8.1f} ms  p99 {b99:8.1f} ms")
                 for name, (p50, p99) in out.items():
                     print(f"  {name:30} p50 {p50:8.1f} ms  p99 {p99:8.1f} ms"
@@ -309,6 +410,9 @@ def main():
                     count, seconds, grown = pack
                     print(f"  police pack: {count:,} rows in {seconds:.2f} s (median) = "
                           f"{count / seconds:,.0f} rows/s; resident memory grew {grown:.0f} MiB")
+                if trees and "pack" in only:
+                    compare_trees(app, url, size, trees, args.rounds,
+                                  max(1, args.samples // 10), not args.no_freeze)
                 sys.stdout.flush()
             with app.app_context():
                 db.engine.dispose()

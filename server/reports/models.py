@@ -48,6 +48,9 @@ class Report(db.Model):
         db.Index("ix_report_queue_order", "received_at", "id"),
         db.Index("ix_report_queue_status", "status", "received_at", "id"),
         db.Index("ix_report_queue_area", "area_id", "received_at", "id"),
+        # The police pack's order with its shareable filter (0016): a window of incident
+        # days is one range, read in order; its audit reads the index alone.
+        db.Index("ix_report_pack_order", "occurred_on", "received_at", "id", "consent_police"),
         db.Index("ix_report_linked_to_id", "linked_to_id",
                  sqlite_where=db.text("linked_to_id IS NOT NULL"),
                  postgresql_where=db.text("linked_to_id IS NOT NULL")),

@@ -291,3 +291,27 @@ def test_receipt_hash_is_no_longer_unique_and_no_child_row_is_lost(empty_databas
         db.session.rollback()
         db.session.remove()
         db.engine.dispose()
+
+
+def test_the_pack_order_index_comes_and_goes_with_0016(empty_database):
+    """0016 indexes the police pack's order with its shareable filter; down again it is
+    gone and the reports are untouched."""
+    app = app_on(empty_database)
+    with app.app_context():
+        upgrade(revision="0015")
+        report_id = insert_report_as_0001_made_it("full_report")
+
+        def pack_index():
+            return {index["name"]: index["column_names"]
+                    for index in sa.inspect(db.engine).get_indexes("report")
+                    }.get("ix_report_pack_order")
+        assert pack_index() is None
+        upgrade(revision="0016")
+        assert pack_index() == ["occurred_on", "received_at", "id", "consent_police"]
+        db.session.remove()
+        downgrade(revision="0015")
+        assert pack_index() is None
+        ids = db.session.execute(sa.text("SELECT id FROM report")).scalars().all()
+        assert [uuid.UUID(str(value)) for value in ids] == [report_id]
+        db.session.remove()
+        db.engine.dispose()

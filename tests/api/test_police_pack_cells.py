@@ -5,7 +5,9 @@ oddly shaped values too."""
 import csv
 import io
 import uuid
+from datetime import date, timedelta
 
+import pytest
 import sqlalchemy as sa
 
 from server.extensions import db
@@ -28,14 +30,14 @@ ODD_OFFENDERS = [{}, {"vehicle": None}, {"vehicle": ""}, {"vehicle": {}},
                  {"names": ["", "x"], "phones": ["=1"], "contact_method": "street"}]
 
 
-def old_csv(header):
+def old_csv(header, **filters):
     """The pack's CSV as it was made before iter_pack_cells: csv_cell of each value of
     each pack row (the first line is the byte order mark and the header)."""
     out = io.StringIO()
     out.write("\ufeff")
     writer = csv.writer(out)
     writer.writerow(header)
-    for row in service.pack_rows():
+    for row in service.pack_rows(**filters):
         writer.writerow([csv_cell(row.get(name)) for name in header])
     return out.getvalue()
 
@@ -79,3 +81,55 @@ def test_the_csv_is_the_rows_through_csv_cell(app, client, areas, moderator):
     assert response.get_data(as_text=True) == old_csv(service.ANONYMOUS)
     rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff"))))
     assert len(rows) == len(sent) and all(row["source"] == "'=Project" for row in rows)
+
+
+@pytest.mark.parametrize("batch", [1, 1000], ids=["a batch per report", "one batch"])
+def test_linked_references_in_a_filtered_window_are_those_of_the_rows(
+        client, areas, moderator, monkeypatch, batch):
+    """The CSV reads the incident groups once per pack (the window's links), pack_rows
+    once per batch: the same references, whichever members are outside the window (other
+    days, another area, received later) or not shareable, and whichever side of the
+    window the group's root is on."""
+    monkeypatch.setattr(service, "BATCH", batch)
+    inside, before, after = date(2026, 3, 10), date(2026, 2, 1), date(2026, 4, 1)
+    shapes = {  # group -> (its root, then its members): (day, area, consent)
+        "root inside": [(inside, "hackney", "full_report"), (before, "hackney", "full_report"),
+                        (inside, "hackney", "none"), (inside, "camden", "contact_via_project"),
+                        (inside, "hackney", "anonymous_intelligence")],
+        "root before": [(before, "hackney", "contact_via_project"),
+                        (inside, "hackney", "anonymous_intelligence")],
+        "root not shareable": [(inside, "hackney", "none"), (inside, "hackney", "full_report"),
+                               (after, "hackney", "full_report")],
+        "root alone": [(inside, "hackney", "full_report")],
+        "members outside": [(inside, "hackney", "anonymous_intelligence"),
+                            (before, "hackney", "full_report"),
+                            (after, "camden", "contact_via_project"), (inside, "hackney", "none")],
+        "all outside": [(after, "hackney", "full_report"), (before, "hackney", "full_report")],
+        "members only inside": [(after, "camden", "anonymous_intelligence"),
+                                (inside, "hackney", "anonymous_intelligence"),
+                                (inside, "hackney", "full_report")],
+    }
+    for group, reports in shapes.items():
+        ids = []
+        for n, (day, area, consent) in enumerate(reports):
+            report = send(client, description=f"{group} {n}.", area=area,
+                          occurred_on=day.isoformat(), consent={"publish": True, "police": consent})
+            ids.append(uuid.UUID(report["id"]))
+        for report_id in ids[1:]:
+            db.session.execute(sa.update(Report).where(Report.id == report_id)
+                               .values(linked_to_id=ids[0]))
+    send(client, description="Alone.", occurred_on=inside.isoformat(),
+         consent={"publish": True, "police": "full_report"})
+    db.session.commit()
+    for query, filters in (
+            ("", {}),
+            (f"?from={inside}&to={inside}", {"date_from": inside, "date_to": inside}),
+            (f"?from={inside}&to={inside + timedelta(days=1)}&area=hackney",
+             {"date_from": inside, "date_to": inside + timedelta(days=1),
+              "area_slugs": ["hackney"]}),
+            (f"?to={inside}&area=camden", {"date_to": inside, "area_slugs": ["camden"]})):
+        text = moderator.get(CSV_URL + query).get_data(as_text=True)
+        header = service.columns(service.pack_rows(**filters))
+        assert text == old_csv(header, **filters), query
+        rows = list(csv.DictReader(io.StringIO(text.lstrip("\ufeff"))))
+        assert any(row["linked_references"] for row in rows), query
