@@ -34,7 +34,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from harness import ROOT, database, gunicorn, make_app, migrate_and_seed_areas
 from playwright.sync_api import sync_playwright
 
+# tests/ too: tests.browser.support imports the tests' own pushservice as pytest does.
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))
 from tests.browser.support import CHROMIUM, CHROMIUM_ARGS, PHONE
 
 SLOW = {"offline": False, "latency": 400, "downloadThroughput": 400_000 / 8,
