@@ -16,7 +16,7 @@ const notices = changeNotifier('redflag-alerts');
 export const onChange = notices.onChange;
 const changed = notices.changed;
 
-const expired = (record) => record.alert && record.alert.expires_at
+const expired = (record) => record.alert?.expires_at
   && Date.parse(record.alert.expires_at) <= Date.now();
 const published = (record) => (record.alert ? Date.parse(record.alert.published_at) : record.storedAt);
 
@@ -49,7 +49,7 @@ export async function forget(id) {
 
 export async function markSeen(ids) {
   for (const id of ids) {
-    await db.update('alerts', id, (old) => (old && old.fresh ? { ...old, fresh: false } : undefined));
+    await db.update('alerts', id, (old) => (old?.fresh ? { ...old, fresh: false } : undefined));
   }
 }
 

@@ -6,6 +6,7 @@ import {
   init as initLanguage, t, translate, onLanguageChange, LANGUAGES, asked, current, setLanguage,
 } from './i18n.js';
 import { addScreen, start, render, setNavFilter, keepFitting } from './router.js';
+import { prefetch } from './db.js';
 import { memberToken } from './api.js';
 import { refreshAreas } from './areas.js';
 import { setupQuickExit } from './quick-exit.js';
@@ -20,10 +21,9 @@ const loadExtras = () => {
   return extras;
 };
 
-// The screens come from the server (server/web.py SCREENS), written into index.html, so
-// the server, the service worker and the router know the same list. Network-only screens
-// (staff, the public dispute page) are not in the app shell; offline, they say so, with
-// the keys named by their address's first part: /staff/queue -> staff.title, staff.offline.
+// The screens: server/web.py SCREENS, written into index.html. Network-only ones are not
+// in the shell; offline they say so with the keys of their address's first part:
+// /staff/queue -> staff.title, staff.offline.
 const offlineScreen = (path) => {
   const area = path.split('/')[1];
   return {
@@ -67,7 +67,9 @@ function showWiped() {
 
 async function boot() {
   setupQuickExit(document.getElementById('quick-exit'));
-  // Read from IndexedDB while the catalogue comes.
+  // The first screen's reads, while the catalogue comes: it is then drawn with no wait
+  // (a wait let a frame in).
+  const dropEarly = prefetch(['language', 'member', 'areas', 'my-areas', 'draft', 'dropin-draft']);
   const done = asked();
   const member = memberToken().catch(() => null);
   await initLanguage();
@@ -86,6 +88,7 @@ async function boot() {
   onWipedElsewhere(showWiped);
   document.addEventListener('redflag:wiped', showWiped);
   await start(document.getElementById('main'), document.getElementById('nav'));
+  dropEarly();
   document.documentElement.dataset.ready = 'true';
   // Sending the outbox: the form saves reports into it without this (outbox/items.js).
   const flushing = () => import('./outbox.js').then(({ keepFlushing }) => keepFlushing())

@@ -12,6 +12,7 @@ const VERSION = 2;
 
 let connection = null;
 let wiped = false;
+let early = null; // prefetch()
 
 function upgrade(db) {
   if (!db.objectStoreNames.contains('reports')) db.createObjectStore('reports', { keyPath: 'id' });
@@ -54,6 +55,7 @@ function committed(tx) {
 }
 
 async function run(store, mode, work) {
+  if (mode !== 'readonly') early = null;
   const db = await open();
   const tx = db.transaction(store, mode);
   const result = work(tx.objectStore(store));
@@ -61,8 +63,18 @@ async function run(store, mode, work) {
   return result;
 }
 
-export async function get(store, key) {
-  return run(store, 'readonly', (s) => done(s.get(key)));
+export function get(store, key) {
+  const i = store === 'kv' && early ? early.keys.indexOf(key) : -1;
+  return i < 0 ? run(store, 'readonly', (s) => done(s.get(key))) : early.reads.then((values) => values[i]);
+}
+
+// The first screen's kv reads in one transaction, early; get() answers them from it until
+// a write or the returned function.
+export function prefetch(keys) {
+  const reads = run('kv', 'readonly', (s) => Promise.all(keys.map((key) => done(s.get(key)))));
+  reads.catch(() => {}); // a get()'s error
+  early = { keys, reads };
+  return () => { early = null; };
 }
 
 export async function all(store) {
@@ -96,6 +108,7 @@ export async function update(store, key, change) {
 // Wipe: delete the whole database (the others close on `versionchange`).
 export async function destroy() {
   wiped = true;
+  early = null;
   if (connection) {
     const db = await connection.catch(() => null);
     if (db) db.close();
@@ -111,6 +124,7 @@ export async function destroy() {
 // After another tab wiped the device this page must not create the database again.
 export function forget() {
   wiped = true;
+  early = null;
   if (connection) connection.then((db) => db.close(), () => {});
   connection = null;
 }
@@ -121,7 +135,7 @@ export function isWiped() {
 
 // Persistent storage keeps the browser from clearing the outbox when space runs low.
 export async function askPersistence() {
-  if (!globalThis.navigator || !navigator.storage || !navigator.storage.persist) return null;
+  if (!globalThis.navigator?.storage?.persist) return null;
   if (await navigator.storage.persisted()) return true;
   const granted = await navigator.storage.persist();
   await put('kv', { granted, at: Date.now() }, 'persist');
@@ -130,7 +144,7 @@ export async function askPersistence() {
 
 // "kept", "refused" (asked, said no), "not-asked" or "unsupported".
 export async function persistence() {
-  if (!globalThis.navigator || !navigator.storage || !navigator.storage.persisted) return 'unsupported';
+  if (!globalThis.navigator?.storage?.persisted) return 'unsupported';
   if (await navigator.storage.persisted()) return 'kept';
   const asked = await get('kv', 'persist');
   return asked ? 'refused' : 'not-asked';

@@ -50,7 +50,7 @@ async function load(lang) {
 
 export function locale() {
   const meta = document.querySelector('meta[name="redflag-region"]');
-  const region = ((meta && meta.content) || 'GB').toUpperCase();
+  const region = (meta?.content || 'GB').toUpperCase();
   return `${language.includes('-') ? language : `${language}-${region}`}-u-nu-latn`;
 }
 

@@ -38,7 +38,7 @@ async function browserSubscription() {
   const registration = await navigator.serviceWorker.getRegistration('/');
   if (!registration) throw new Error('notify.reload');
   let subscription = await registration.pushManager.getSubscription();
-  if (subscription && !sameKey(subscription.options && subscription.options.applicationServerKey, bytes)) {
+  if (subscription && !sameKey(subscription.options?.applicationServerKey, bytes)) {
     await subscription.unsubscribe(); // made for an old server key: push services refuse it
     subscription = null;
   }
@@ -229,7 +229,7 @@ onWipe(forgetOnServer);
 // A tapped notification while the app is open: the service worker asks us to show it.
 if ('serviceWorker' in navigator) {
   navigator.serviceWorker.addEventListener('message', (event) => {
-    if (event.data && event.data.type === 'OPEN_ALERT' && event.data.id) {
+    if (event.data?.type === 'OPEN_ALERT' && event.data.id) {
       navigate(`/alerts?id=${event.data.id}`);
     }
   });

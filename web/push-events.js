@@ -18,7 +18,7 @@ async function strings() {
 
 async function areaName(slug) {
   const areas = await db.get('kv', 'areas').catch(() => null);
-  const area = areas && areas.list.find((a) => a.slug === slug);
+  const area = areas?.list.find((a) => a.slug === slug);
   return area ? area.name : slug;
 }
 
@@ -57,12 +57,12 @@ async function onPush(event) {
 
 async function onClick(event) {
   event.notification.close();
-  const id = event.notification.data && event.notification.data.alert;
+  const id = event.notification.data?.alert;
   const url = id ? `/alerts?id=${id}` : '/alerts';
   const windows = await self.clients.matchAll({ type: 'window', includeUncontrolled: true });
   const open = windows.find((client) => new URL(client.url).origin === self.location.origin);
   const fetching = id ? store.get(id).then((record) => (
-    record && record.alert ? null : store.fetchOne(id))).catch(() => {}) : null;
+    record?.alert ? null : store.fetchOne(id))).catch(() => {}) : null;
   if (open) {
     await open.focus().catch(() => {});
     open.postMessage({ type: 'OPEN_ALERT', id });

@@ -19,7 +19,7 @@ async function forgetDrafts() {
 export function quickExit() {
   exiting = true;
   const meta = document.querySelector('meta[name="redflag-quick-exit"]');
-  const target = (meta && meta.content) || 'https://www.bbc.co.uk/weather';
+  const target = meta?.content || 'https://www.bbc.co.uk/weather';
   // Hide everything first: with no signal the new page may take a while, or never come.
   document.title = '';
   document.body.replaceChildren();

@@ -99,11 +99,10 @@ export function fieldsFromReport(report) {
     incident_types: report.incident_types || [],
     description: report.description || '',
     part_of_day: report.part_of_day || '',
-    publish: report.consent && report.consent.publish === false ? 'no' : 'yes',
-    police: LEGACY_POLICE[report.consent && report.consent.police]
-      || (report.consent && report.consent.police) || 'none',
-    support: report.support && report.support.requested ? ['yes'] : [],
-    come_back: report.support && report.support.come_back ? ['yes'] : [],
+    publish: report.consent?.publish === false ? 'no' : 'yes',
+    police: LEGACY_POLICE[report.consent?.police] || report.consent?.police || 'none',
+    support: report.support?.requested ? ['yes'] : [],
+    come_back: report.support?.come_back ? ['yes'] : [],
     on_behalf: report.on_behalf ? ['yes'] : [],
     perpetrator: report.perpetrator || '',
     targeted_because: report.targeted_because || [],
@@ -116,7 +115,7 @@ export function fieldsFromReport(report) {
       fields[`offender.${name}`] = Array.isArray(value) ? value.join('\n') : value;
     }
   }
-  const contact = (report.support && report.support.contact) || {};
+  const contact = report.support?.contact || {};
   for (const [name, value] of Object.entries(contact)) fields[`contact.${name}`] = value;
   return fields;
 }

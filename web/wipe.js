@@ -1,8 +1,8 @@
 // Wipe this device: nothing of the app stays behind. Reports not yet sent are lost too
 // (Settings says so before asking).
 //
-// Hook: onWipe(fn) runs fn first, while the database and the service worker still exist;
-// the alerts issue uses it to tell the server to forget this device's push subscription.
+// onWipe(fn): fn runs first, while the database and the service worker still exist
+// (notifications.js: the server forgets this device's push subscription).
 import * as db from './db.js';
 
 const hooks = [];

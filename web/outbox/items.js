@@ -42,7 +42,7 @@ function summarize(report) {
  */
 export async function save(report) {
   await db.update(STORE, report.id, (/** @type {Item | undefined} */ old) => {
-    if (old && old.state === 'sent') return undefined;
+    if (old?.state === 'sent') return undefined;
     /** @type {Item} */
     const item = {
       id: report.id,
@@ -119,7 +119,7 @@ export async function waitingCount() {
  */
 export function stillWaiting(items, reason) {
   return Promise.all(items.map((item) => db.update(STORE, item.id, (/** @type {Item | undefined} */ old) => (
-    old && old.state === 'waiting'
+    old?.state === 'waiting'
       ? { ...old, reason, attempts: (old.attempts || 0) + 1, triedAt: Date.now() }
       : undefined))));
 }
@@ -132,7 +132,7 @@ export function stillWaiting(items, reason) {
  */
 export function park(item, result, errors) {
   return db.update(STORE, item.id, (/** @type {Item | undefined} */ old) => (
-    old && old.state === 'waiting' ? { ...old, state: 'parked', result, errors } : undefined));
+    old?.state === 'waiting' ? { ...old, state: 'parked', result, errors } : undefined));
 }
 
 /**
@@ -145,7 +145,7 @@ export function delivered(item, receipt) {
     if (!old) return undefined; // removed from this device while it was on its way
     // Filed for someone else (drop-in mode on a shared tablet): once the server has it,
     // nothing of it stays here, not even its receipt.
-    if (old.report && old.report.on_behalf) return null;
+    if (old.report?.on_behalf) return null;
     // The report text itself leaves the device.
     const { report, errors, reason, ...kept } = old;
     /** @type {Item} */
@@ -197,7 +197,7 @@ export function wakeWhenOnline() {
   const own = /** @type {any} */ (globalThis).registration;
   const registration = own
     ? Promise.resolve(own)
-    : globalThis.navigator && navigator.serviceWorker && navigator.serviceWorker.controller
+    : globalThis.navigator?.serviceWorker?.controller
       ? navigator.serviceWorker.ready
       : null;
   if (!registration) return;

@@ -42,7 +42,7 @@ function takeBatch(waiting, limit) {
  */
 async function applyResults(batch, results, outcome) {
   for (const [i, item] of batch.entries()) {
-    const result = results.find((r) => r && r.id === item.id) || results[i] || /** @type {any} */ ({});
+    const result = results.find((r) => r?.id === item.id) || results[i] || /** @type {any} */ ({});
     if (result.result === 'created' || result.result === 'duplicate') {
       await items.delivered(item, result.receipt);
       outcome.sent += 1;
@@ -82,7 +82,7 @@ async function sendWaiting() {
       response = await api('/api/v1/sync', {
         method: 'POST', body: { reports: batch.map((item) => item.report) },
         // Drop-in reports carry the staff session, so the server records who filed them.
-        cookies: batch.some((item) => item.report && item.report.on_behalf),
+        cookies: batch.some((item) => item.report?.on_behalf),
       });
     } catch (error) {
       if (!(error instanceof NetworkError)) throw error;
@@ -126,7 +126,7 @@ let running = null;
  * @returns {Promise<Outcome | Skipped>}
  */
 export function flush() {
-  if (globalThis.navigator && navigator.locks) {
+  if (globalThis.navigator?.locks) {
     // The lock's promise settles with what the callback's promise settles with.
     return /** @type {Promise<Outcome | Skipped>} */ (navigator.locks.request('outbox-flush',
       { ifAvailable: true }, (lock) => (lock ? sendWaiting() : { skipped: true })));

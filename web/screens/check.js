@@ -88,7 +88,7 @@ export async function render(main) {
     } finally {
       button.disabled = false;
     }
-    if (response.ok && response.data && Array.isArray(response.data.alerts)) {
+    if (response.ok && Array.isArray(response.data?.alerts)) {
       message.textContent = '';
       result.replaceChildren(...answer(response.data));
       // Scrolled to, not only focused: under the tab bar a focused heading counts as seen.

@@ -33,7 +33,7 @@ export async function render(main) {
   const waiting = h('p', { class: 'count dropin-count', role: 'status' });
   main.querySelector('.lead').after(waiting);
   const count = async () => {
-    const n = (await outbox.list()).filter((item) => item.report && item.report.on_behalf).length;
+    const n = (await outbox.list()).filter((item) => item.report?.on_behalf).length;
     waiting.textContent = n ? t('dropin.waiting', { n }) : t('dropin.none_waiting');
   };
   const stop = outbox.onChange(count);

@@ -49,7 +49,7 @@ export async function render(main) {
       message.textContent = t('join.offline');
       return;
     }
-    if (response.ok && response.data && response.data.token) {
+    if (response.ok && response.data?.token) {
       await setMemberToken(response.data.token);
       input.value = '';
       memberPanel(main, true);
@@ -59,7 +59,7 @@ export async function render(main) {
     } else {
       // The server's own words are English, for developers: the app says it in its own.
       input.setAttribute('aria-invalid', 'true');
-      const code = response.data && response.data.error; // the stable code (server/errors.py)
+      const code = response.data?.error; // the stable code (server/errors.py)
       message.textContent = code && t(`error.${code}`) !== `error.${code}` ? t(`error.${code}`) : t('join.failed');
     }
   };

@@ -273,7 +273,7 @@ export async function renderForm(main, mode, fixId = null) {
     const fields = readFields(form);
     let id = draft.id || crypto.randomUUID();
     // The server holds other content under this id: this one goes under a new id.
-    if (fixing && fixing.result === 'conflict') id = crypto.randomUUID();
+    if (fixing?.result === 'conflict') id = crypto.randomUUID();
     const report = buildReport(fields, id);
     if (mode.alwaysOnBehalf) report.on_behalf = true;
     const found = [...problems(report, { haveAreas: area.haveAreas() }),

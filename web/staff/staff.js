@@ -43,7 +43,7 @@ export async function call(path, { anonymous = false, ...options } = {}) {
 // never its English message (that is for developers).
 export function problem(response) {
   if (response.offline) return t('staff.offline');
-  const code = response.data && response.data.error; // the stable code (server/errors.py)
+  const code = response.data?.error; // the stable code (server/errors.py)
   if (code && t(`error.${code}`) !== `error.${code}`) return t(`error.${code}`);
   const general = { 403: 'error.forbidden', 404: 'error.not_found', 409: 'error.conflict' }[response.status];
   return general ? t(general) : t('staff.failed', { status: response.status });
