@@ -8,8 +8,10 @@ SAVEPOINT.
 """
 import base64
 import contextlib
+import fcntl
 import hashlib
 import json
+import os
 import threading
 import uuid
 from datetime import timedelta
@@ -119,27 +121,62 @@ def _existing_outcome(row):
     return (DUPLICATE if same(report.content_hash, row["content_hash"]) else CONFLICT), report
 
 
-# SQLite takes one writer at a time. Threads of one process that find its lock taken wait
-# in SQLite's busy handler, which sleeps between tries (1, 2, 5, ... up to 100 ms), so a
-# waiter often sleeps on long after the lock was freed: under load, 4 threads syncing
-# batches spent most of their time asleep that way (p99 2.6 s for a 25 ms batch). Here
-# they queue on a lock of this process instead and each starts the moment the one before
-# it commits. Other processes (more gunicorn workers) still meet in SQLite's handler.
+# SQLite takes one writer at a time. A writer that finds its lock taken waits in SQLite's
+# busy handler, which sleeps between tries (1, 2, 5, ... up to 100 ms), so a waiter often
+# sleeps on long after the lock was freed: under load, 4 threads syncing batches spent
+# most of their time asleep that way (p99 2.6 s for a 25 ms batch). Report writers queue
+# instead, each starting the moment the one before it commits: the threads of a process
+# on a lock of the process, and the processes (several gunicorn workers, `flask`
+# commands) on an flock of a file beside the database, which the kernel hands to the
+# next waiter when it is released (or when its holder dies). The flock is taken only by
+# a thread that holds the process's lock: flock does not tell one thread of a process
+# from another (they share the open file).
 _SQLITE_WRITER = threading.Lock()
+_WRITER_FILES = {}  # (process id, lock file path) -> file descriptor; see _writer_file
+
+
+def writer_lock_path(database):
+    """The lock file report writers of every process queue on, beside the SQLite
+    database file `database` (a path); None for a database in memory (one process)."""
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    return os.path.abspath(database) + ".writers"
+
+
+def _writer_file(path):
+    # One open file per process, kept open: a file opened before a fork is shared with
+    # the child, and two processes locking the same open file would not exclude each other.
+    key = (os.getpid(), path)
+    fd = _WRITER_FILES.get(key)
+    if fd is None:
+        fd = _WRITER_FILES[key] = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    return fd
 
 
 @contextlib.contextmanager
 def _one_writer():
     """Around a report write transaction, from its first write to its COMMIT or
-    ROLLBACK: on SQLite, one thread of this process at a time. A thread whose connection
-    already writes (it holds SQLite's lock) goes on: waiting here could only stall it
-    behind a thread that waits for that very lock."""
+    ROLLBACK: on SQLite, one report writer at a time across every process on this
+    database. A thread whose connection already writes (it holds SQLite's lock) goes on:
+    waiting here could only stall it behind a writer that waits for that very lock.
+    The wait has no limit of its own: a holder keeps the lock only while it writes, and
+    its own wait for SQLite's lock (a writer that is not a report's) is limited by the
+    busy timeout; a process that dies releases it."""
     connection = db.session.connection()
     if connection.dialect.name != "sqlite" or connection.connection.dbapi_connection.in_transaction:
         yield
         return
+    path = writer_lock_path(connection.engine.url.database)
     with _SQLITE_WRITER:
-        yield
+        if path is None:
+            yield
+            return
+        file = _writer_file(path)
+        fcntl.flock(file, fcntl.LOCK_EX)  # releases the GIL while it waits
+        try:
+            yield
+        finally:
+            fcntl.flock(file, fcntl.LOCK_UN)
 
 
 def submit_report(data, member=None, filed_by=None):

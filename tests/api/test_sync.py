@@ -1,6 +1,11 @@
 """POST /api/v1/sync: a device's outbox in one request; each item stands alone."""
+import fcntl
 import logging
+import os
+import stat
+import time
 import uuid
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -14,6 +19,7 @@ from server.reports.schemas import SyncResponseSchema
 from factories import make_member, new_report, row_count, stored_reports
 
 URL = "/api/v1/sync"
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def sync(client, items, **kwargs):
@@ -358,3 +364,72 @@ def test_writers_of_one_process_queue_on_a_lock_not_in_sqlites_busy_handler(app,
     sender.join(timeout=20)
     assert [r.get_json()["results"][0]["result"] for r in done] == ["created"]
     assert waited == (db.engine.dialect.name == "sqlite")
+
+
+# A process of its own that sends what it is given through the app on the same database:
+# one sync batch, then single POSTs. Prints the outcomes as JSON.
+WRITER_PROCESS = """
+import json, sys
+sys.path[:0] = [".", "tests"]
+from server import create_app
+url, secret, batch, singles = sys.argv[1], sys.argv[2], *json.loads(sys.argv[3])
+app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": secret})
+client = app.test_client()
+print("ready", flush=True)
+outcomes = [r["result"] for r in client.post("/api/v1/sync", json={"reports": batch})
+            .get_json()["results"]]
+outcomes += [client.post("/api/v1/reports", json=report).status_code for report in singles]
+print(json.dumps(outcomes), flush=True)
+"""
+
+
+def _flock_waiters(path):
+    """How many processes wait for an flock of the file at `path` (Linux /proc/locks:
+    a waiter's line reads "N: -> FLOCK ADVISORY WRITE pid mm:mm:inode 0 EOF")."""
+    inode = f":{os.stat(path).st_ino} "
+    with open("/proc/locks") as locks:
+        return sum(1 for line in locks if " -> FLOCK" in line and inode in line)
+
+
+def test_two_processes_write_at_once_and_queue_on_the_writer_lock(app, areas):
+    """Two processes send a batch and single reports at the same moment: every report is
+    stored once and answered created. On SQLite they queue on the flock beside the
+    database (not in SQLite's sleeping busy handler): while another process holds it,
+    both wait for it and nothing of theirs is stored; released, both go on."""
+    import json
+    import subprocess
+    import sys
+    url = db.engine.url.render_as_string(hide_password=False)
+    sent = [([new_report() for _ in range(20)], [new_report() for _ in range(3)])
+            for _ in range(2)]
+    path = service.writer_lock_path(db.engine.url.database) \
+        if db.engine.dialect.name == "sqlite" else None
+    held = None
+    if path is not None:
+        held = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        fcntl.flock(held, fcntl.LOCK_EX)
+    try:
+        writers = [subprocess.Popen(
+            [sys.executable, "-c", WRITER_PROCESS, url, app.config["SECRET_KEY"],
+             json.dumps(reports)], stdout=subprocess.PIPE, text=True, cwd=ROOT)
+            for reports in sent]
+        for writer in writers:
+            assert writer.stdout.readline().strip() == "ready"
+        if path is not None:
+            deadline = time.monotonic() + 60
+            while _flock_waiters(path) < 2 and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert _flock_waiters(path) == 2
+            assert row_count() == 0
+            assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    finally:
+        if held is not None:
+            fcntl.flock(held, fcntl.LOCK_UN)
+            os.close(held)
+    outcomes = [json.loads(writer.communicate(timeout=120)[0]) for writer in writers]
+    assert [writer.returncode for writer in writers] == [0, 0]
+    assert outcomes == [["created"] * 20 + [201] * 3] * 2
+    db.session.remove()
+    ids = {report["id"] for batch, singles in sent for report in batch + singles}
+    assert {str(report.id) for report in stored_reports()} == ids
+    assert row_count() == len(ids) == 46
