@@ -67,6 +67,30 @@ def migrate_and_seed_areas(app):
         db.engine.dispose()
 
 
+SERVERS = {}  # base URL -> the gunicorn master's process id, while it runs
+
+
+def process_cpu(pids):
+    """Seconds of CPU (user + system) these processes have used so far; a process that
+    is gone counts 0."""
+    ticks = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        ticks += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15)
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def children(pid):
+    """The process ids of a process's children (a gunicorn master's workers)."""
+    found = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        found += (task / "children").read_text().split()
+    return [int(child) for child in found]
+
+
 @contextlib.contextmanager
 def gunicorn(url, tree=ROOT, env=None):
     """The app under gunicorn.conf.py (its defaults: one gthread worker with 8 threads
@@ -91,14 +115,17 @@ def gunicorn(url, tree=ROOT, env=None):
                     time.sleep(0.1)
             else:
                 raise RuntimeError("gunicorn did not start")
+            SERVERS[base] = process.pid
             yield base
         finally:
+            SERVERS.pop(base, None)
             process.terminate()
             process.wait(30)
 
 
 def wrk(url, script=None, seconds=8, connections=16, threads=2):
-    """Run wrk; returns {'rps': requests/s, 'p50': ms, 'p99': ms, 'errors': n}."""
+    """Run wrk; returns {'rps': requests/s, 'p50': ms, 'p99': ms, 'errors': n,
+    'requests': n, 'seconds': s}."""
     command = ["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{seconds}s",
                "--latency", "--timeout", "30s"]
     if script:
@@ -111,5 +138,8 @@ def wrk(url, script=None, seconds=8, connections=16, threads=2):
         value, unit = float(match.group(1)), match.group(2)
         return value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
     errors = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
+    done = re.search(r"(\d+) requests in ([\d.]+)(ms|s|m)\b", out)
+    took = float(done.group(2)) * {"ms": 0.001, "s": 1, "m": 60}[done.group(3)]
     return {"rps": rps, "p50": ms("50"), "p99": ms("99"),
-            "errors": int(errors.group(1)) if errors else 0}
+            "errors": int(errors.group(1)) if errors else 0,
+            "requests": int(done.group(1)), "seconds": took}

@@ -24,10 +24,48 @@ import subprocess
 import sys
 from pathlib import Path
 
-from harness import ROOT, database, gunicorn, make_app, migrate_and_seed_areas, wrk
+import sqlalchemy as sa
+from harness import (
+    ROOT,
+    SERVERS,
+    children,
+    database,
+    gunicorn,
+    make_app,
+    migrate_and_seed_areas,
+    process_cpu,
+    wrk,
+)
 
 SYNC_CONNECTIONS = int(os.environ.get("SYNC_CONNECTIONS", "4"))
 SCRIPT = ROOT / "bench" / "report.lua"
+
+
+def server_processes(base, url):
+    """The processes that serve the app: gunicorn's workers, and on PostgreSQL the
+    database's backends (the work of a write is partly theirs)."""
+    pids = children(SERVERS[base])
+    if url.startswith("postgresql"):
+        engine = sa.create_engine(url)
+        with engine.connect() as conn:
+            pids += conn.execute(sa.text(
+                "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+                "AND pid <> pg_backend_pid()")).scalars().all()
+        engine.dispose()
+    return pids
+
+
+def measured(base, database_url, reports, **options):
+    """wrk's figures, and the server's CPU (ms of CPU per report, all its processes) and
+    the cores it kept busy over the run."""
+    pids = server_processes(base, database_url)
+    before = process_cpu(pids)
+    figure = wrk(**options)
+    # Backends that opened during the run count from 0; the pool keeps them open.
+    used = process_cpu(set(pids) | set(server_processes(base, database_url))) - before
+    figure["cpu"] = used * 1000 / max(1, figure["requests"] * reports)
+    figure["cores"] = used / figure["seconds"]
+    return figure
 
 
 def run(engine, seconds, rounds, tree, connections, workers=None):
@@ -46,27 +84,33 @@ def run(engine, seconds, rounds, tree, connections, workers=None):
         with gunicorn(url, tree=tree, env=env) as base:
             wrk(base + "/healthz", seconds=2)  # warm up
             for _ in range(rounds):
-                figures["healthz"].append(wrk(base + "/healthz", seconds=seconds,
-                                              connections=connections))
+                figures["healthz"].append(measured(base, url, 1, url=base + "/healthz",
+                                                   seconds=seconds, connections=connections))
                 os.environ["BATCH"] = "1"
-                figures["single"].append(wrk(base, SCRIPT, seconds=seconds,
-                                             connections=connections))
+                figures["single"].append(measured(base, url, 1, url=base, script=SCRIPT,
+                                                  seconds=seconds, connections=connections))
                 # The same connection count as the sync, so that neither side is measured
                 # at a concurrency the other is not given; the better single figure is
                 # the one the ratio divides by.
-                figures["single4"].append(wrk(base, SCRIPT, seconds=seconds,
-                                              connections=SYNC_CONNECTIONS))
+                figures["single4"].append(measured(base, url, 1, url=base, script=SCRIPT,
+                                                   seconds=seconds,
+                                                   connections=SYNC_CONNECTIONS))
                 os.environ["BATCH"] = "100"
-                figures["sync"].append(wrk(base, SCRIPT, seconds=seconds,
-                                           connections=SYNC_CONNECTIONS))
+                figures["sync"].append(measured(base, url, 100, url=base, script=SCRIPT,
+                                                seconds=seconds,
+                                                connections=SYNC_CONNECTIONS))
                 h, s16, s4, s100 = (figures[k][-1]["rps"]
                                     for k in ("healthz", "single", "single4", "sync"))
                 s1 = max(s16, s4)
+                c16, c4, c100 = (figures[k][-1]["cpu"] for k in ("single", "single4", "sync"))
                 print(f"  {engine} round {len(figures['sync'])}: healthz {h:.0f} req/s, single "
                       f"{s16:.0f} req/s ({SYNC_CONNECTIONS} connections: {s4:.0f}; "
                       f"{s1 / h:.2f} of healthz), sync {s100 * 100:.0f} reports/s "
-                      f"({s100 * 100 / s1:.1f}x the better single)", flush=True)
-    med = {k: {f: statistics.median(r[f] for r in v) for f in ("rps", "p50", "p99", "errors")}
+                      f"({s100 * 100 / s1:.1f}x the better single); server CPU per report: "
+                      f"single {c16:.2f}/{c4:.2f} ms, sync {c100:.3f} ms "
+                      f"({min(c16, c4) / c100:.1f}x), {load()}", flush=True)
+    med = {k: {f: statistics.median(r[f] for r in v)
+               for f in ("rps", "p50", "p99", "errors", "cpu", "cores")}
            for k, v in figures.items()}
     health, sync = med["healthz"], med["sync"]
     single = max(med["single"], med["single4"], key=lambda figure: figure["rps"])
@@ -82,7 +126,18 @@ def run(engine, seconds, rounds, tree, connections, workers=None):
           f"  p99 {sync['p99']:7.1f} ms   = {sync['rps'] * 100:.0f} reports/s")
     print(f"  sync / single (reports/s): {sync['rps'] * 100 / single['rps']:.1f}x"
           f"   errors: {single['errors'] + sync['errors']:.0f}")
+    print("  server CPU (gunicorn workers" + (", PostgreSQL backends" if engine != "sqlite"
+                                            else "") + "), ms per report and cores busy:")
+    for key, label in (("healthz", "GET /healthz"), ("single", f"single, {connections} c"),
+                       ("single4", f"single, {SYNC_CONNECTIONS} c"), ("sync", "sync (100)")):
+        print(f"    {label:18s} {med[key]['cpu']:7.3f} ms   {med[key]['cores']:.2f} cores")
+    print(f"  sync / single, reports per server CPU second: "
+          f"{min(med['single']['cpu'], med['single4']['cpu']) / sync['cpu']:.1f}x   {load()}")
     return med
+
+
+def load():
+    return "load average " + " ".join(f"{n:.2f}" for n in os.getloadavg())
 
 
 def main():

@@ -82,7 +82,7 @@ def main():
                 print(f"  {name:24s} {b:8.2f} {a:8.2f}")
 
             def inserts(write):
-                fresh = [service._prepare(item(n), None, None) for n in range(100)]
+                fresh = service._prepare_all([item(n) for n in range(100)], None, None)
                 service._begin_write()
                 start = time.process_time()
                 write([p[1] for p in fresh], [i for p in fresh for i in p[2]])
@@ -100,8 +100,7 @@ def main():
             print(f"  {'INSERTs (both tables)':24s} {ins['before']:8.2f} {ins['after']:8.2f}")
             print(f"  {'COMMIT':24s} {commit:8.2f} {commit:8.2f}")
             batches = iter([[item(n) for n in range(100)] for _ in range(args.runs)])
-            prepare = best(lambda: [service._prepare(i, None, None) for i in next(batches)],
-                           args.runs)
+            prepare = best(lambda: service._prepare_all(next(batches), None, None), args.runs)
             print(f"  {'all of _prepare (after)':24s} {'':8s} {prepare:8.2f}")
             row = best(lambda: [service._report_row(d, None) for d in data], args.runs)
             print(f"  {'  of which _report_row':24s} {'':8s} {row:8.2f}")

@@ -15,6 +15,21 @@ def identifier_rows(report_id, offender):
             for kind, value, _raw in normalise.from_offender(offender, normalise.default_region())]
 
 
+def read_phones(offenders):
+    """Read the phone numbers of these offender descriptions (dicts, or None) now, one
+    after another, into normalise.read_phone's memory (its last 4,096 answers), where
+    identifier_rows() then finds them: a sync batch reads its numbers in one run, which
+    costs about half the CPU of reading each between the other work on its report. Any
+    failure is left for identifier_rows() to meet again, with its report."""
+    region = normalise.default_region()
+    for offender in offenders:
+        try:
+            for raw in (offender or {}).get("phones") or []:
+                normalise.read_phone(raw, region)
+        except Exception:  # met again by identifier_rows(), with its report
+            continue
+
+
 def index_report(report_id, offender, new=False, rows=None):
     """(Re)write the identifiers of a report, in the caller's transaction, so a report
     and its identifiers are stored together or not at all. new=True: the report was

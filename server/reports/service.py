@@ -27,7 +27,7 @@ from ..crypto import encrypt_contact
 from ..errors import NotFound, field_messages
 from ..extensions import db
 from ..identifiers.models import Identifier
-from ..identifiers.service import identifier_rows, index_report
+from ..identifiers.service import identifier_rows, index_report, read_phones
 from ..schemas import quick_loader
 from ..security import keyed_digest, same
 from .models import LEGACY_POLICE_CONSENT, STATUSES, Report
@@ -65,16 +65,18 @@ def receipt_hash(receipt):
     return hashlib.sha256(receipt.encode("utf-8")).hexdigest()
 
 
-def _report_row(data, member, filed_by=None):
-    """(the column values of a new report from a validated payload, its receipt)."""
+def _report_row(data, member, filed_by=None, receipt=None, digest=None):
+    """(the column values of a new report from a validated payload, its receipt).
+    receipt, digest: receipt_for() and content_hash() of it, when already made."""
     area_id = known_area_id(data["area"])  # UnknownAreas if deleted since validation
     consent = data.get("consent") or {}
     support = data.get("support") or {}
     contact = support.get("contact")
-    receipt = receipt_for(data["id"])
+    if receipt is None:
+        receipt = receipt_for(data["id"])
     return dict(
         id=data["id"],
-        content_hash=content_hash(data),
+        content_hash=digest if digest is not None else content_hash(data),
         receipt_hash=receipt_hash(receipt),
         status=INITIAL,
         occurred_on=data["occurred_on"],
@@ -248,23 +250,61 @@ def _error(result, error):
             "errors": {"_schema": ["Could not be stored just now; send it again later."]}}
 
 
-def _prepare(item, member, filed_by):
-    """Everything about one item that needs no write: validation, the row, its
-    identifiers, its receipt. Returns (result, row, identifiers, receipt); row is None
-    when the item is already answered (invalid, or failed)."""
+def _load(item):
+    """(result, the validated payload) of one item; the payload is None when the item is
+    invalid, and the result then says why."""
     result = _result(item)
     try:
-        data = load_report(item)
+        return result, load_report(item)
     except ValidationError as error:
         messages = error.messages
         return {**result, "result": "invalid", "errors": field_messages(
                     messages if isinstance(messages, dict) else {"_schema": messages})
-                }, None, None, None
+                }, None
+
+
+def _prepare(result, data, member, filed_by, receipt=None, digest=None):
+    """Everything about one valid item (its _load()) that needs no write: the row, its
+    identifiers, its receipt. Returns (result, row, identifiers, receipt); row is None
+    when the item failed (result says how)."""
     try:
-        row, receipt = _report_row(data, member, filed_by)
+        row, receipt = _report_row(data, member, filed_by, receipt, digest)
         return result, row, identifier_rows(row["id"], row["offender"]), receipt
     except Exception as error:
         return _error(result, error), None, None, None
+
+
+def _each(function, values):
+    """function(value) for each value; None where it raised (the item's own _prepare
+    meets the error again and answers for it alone)."""
+    out = []
+    for value in values:
+        try:
+            out.append(function(value))
+        except Exception:  # see _prepare
+            out.append(None)
+    return out
+
+
+def _prepare_all(items, member, filed_by):
+    """_prepare() of every item, done stage by stage over the whole batch (validation,
+    phone numbers, receipts, content hashes, then the rows), not item by item: run back to
+    back, each stage keeps its code and data in the processor's caches. Interleaved per
+    item, the phone library alone took about twice its CPU (4.5-5 against 2.2 ms per
+    100 reports); the whole of it 15-20 % more."""
+    loaded = [_load(item) for item in items]
+    valid = [data for _result, data in loaded if data is not None]
+    read_phones([data.get("offender") for data in valid])
+    receipts = iter(_each(lambda data: receipt_for(data["id"]), valid))
+    digests = iter(_each(content_hash, valid))
+    prepared = []
+    for result, data in loaded:
+        if data is None:  # invalid: answered already
+            prepared.append((result, None, None, None))
+        else:
+            prepared.append(_prepare(result, data, member, filed_by, next(receipts),
+                                     next(digests)))
+    return prepared
 
 
 def _store(result, row, identifiers, receipt):
@@ -405,7 +445,7 @@ def sync_reports(items, member=None, filed_by=None):
     opens: on SQLite the batch holds the database's one write lock, so it holds it only
     for the INSERTs.
     """
-    prepared = [_prepare(item, member, filed_by) for item in items]
+    prepared = _prepare_all(items, member, filed_by)
     results = [p[0] for p in prepared]
     pending = [n for n, p in enumerate(prepared) if p[1] is not None]
     if not pending:

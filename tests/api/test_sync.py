@@ -184,6 +184,35 @@ def test_a_failing_item_is_retryable_and_the_rest_go_on(app, client, areas, data
     assert database_refuses not in caplog.text
 
 
+@pytest.mark.parametrize("stage", ["phone", "receipt_for", "content_hash"])
+def test_an_item_failing_in_a_batch_wide_stage_sinks_only_itself(client, areas, monkeypatch,
+                                                                  stage):
+    """The batch reads its phone numbers, receipts and content hashes in runs over every
+    item: one item that fails there is answered alone, the others are stored."""
+    from server.identifiers import normalise
+    failing = new_report(offender={"phones": ["07700 900999"]})
+    real = {"phone": normalise.read_phone, "receipt_for": service.receipt_for,
+            "content_hash": service.content_hash}[stage]
+
+    def breaks_on_the_failing_item(value, *args):
+        if str(value) in ("07700 900999", failing["id"]) or (
+                isinstance(value, dict) and str(value.get("id")) == failing["id"]):
+            raise RuntimeError("broken for this item")
+        return real(value, *args)
+    if stage == "phone":
+        monkeypatch.setattr(normalise, "read_phone", breaks_on_the_failing_item)
+    else:
+        monkeypatch.setattr(service, stage, breaks_on_the_failing_item)
+    before, after = new_report(), new_report()
+    results = sync(client, [before, failing, after]).get_json()["results"]
+    assert [(r["id"], r["result"], r["retryable"]) for r in results] == [
+        (before["id"], "created", False),
+        (failing["id"], "error", True),
+        (after["id"], "created", False),
+    ]
+    assert {str(r.id) for r in stored_reports()} == {before["id"], after["id"]}
+
+
 def test_sync_attaches_the_member(client, areas):
     member, headers = make_member()
     results = sync(client, [new_report(), new_report()], headers=headers).get_json()["results"]
@@ -426,8 +455,10 @@ def test_two_processes_write_at_once_and_queue_on_the_writer_lock(app, areas):
         if held is not None:
             fcntl.flock(held, fcntl.LOCK_UN)
             os.close(held)
-    outcomes = [json.loads(writer.communicate(timeout=120)[0]) for writer in writers]
-    assert [writer.returncode for writer in writers] == [0, 0]
+    # The rest of each one's output through the same reader that read "ready" (which
+    # may hold it already), not communicate(): that reads the pipe beneath it.
+    outcomes = [json.loads(writer.stdout.read()) for writer in writers]
+    assert [writer.wait(timeout=120) for writer in writers] == [0, 0]
     assert outcomes == [["created"] * 20 + [201] * 3] * 2
     db.session.remove()
     ids = {report["id"] for batch, singles in sent for report in batch + singles}
