@@ -3,7 +3,9 @@
 The app runs under gunicorn with gunicorn.conf.py (as in production) on a fresh database;
 wrk sends, in interleaved rounds: GET /healthz (the baseline), POST /api/v1/reports (one
 new report per request), and POST /api/v1/sync with 100 new reports per request. Prints
-requests/s and reports/s, and the ratios; single POSTs are measured at both connection
+requests/s and reports/s, the ratios, and the server's own CPU per report (its gunicorn
+workers' and, on PostgreSQL, its backends' /proc counters) with the cores it kept busy and
+the load average; single POSTs are measured at both connection
 counts (16, and the sync's 4) and the better figure is the one compared. Goal: sync
 reports/s >= 20x single POST reports/s on both engines.
 
