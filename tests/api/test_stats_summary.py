@@ -5,6 +5,7 @@ made and undone, a deletion that clears links by ON DELETE SET NULL, and retenti
 import uuid
 from datetime import date, timedelta
 
+import pytest
 import sqlalchemy as sa
 
 from server.areas.models import Area
@@ -136,3 +137,26 @@ def test_changes_wait_in_the_change_table_until_read(client, areas):
     assert_summary_is_exact()
     assert db.session.execute(sa.select(report_count.c.grain, report_count.c.total)
                               .order_by(report_count.c.grain)).all() == [("d", 1), ("m", 1)]
+
+
+@pytest.mark.postgresql_only  # SQLite's DELETE of every row frees the pages itself
+def test_a_large_fold_frees_the_change_tables_pages(client, areas, monkeypatch):
+    """Every read of the statistics scans report_count_change for anything to fold. After
+    a fold of VACUUM_AFTER changes or more it is vacuumed, so the deleted changes' pages
+    are freed (a vacuumed empty table keeps no pages); a smaller fold leaves them to
+    autovacuum."""
+    monkeypatch.setattr(service, "VACUUM_AFTER", 3)
+
+    def pages():
+        db.session.commit()  # VACUUM truncates only a table no transaction is reading
+        return db.session.execute(sa.text(
+            "SELECT pg_relation_size('report_count_change')")).scalar_one()
+    for n in range(2):
+        send_report(client, report_body(n))
+    service.statistics()
+    assert pages() > 0  # two changes folded: below the mark, their pages stay
+    for n in range(2, 5):
+        send_report(client, report_body(n))
+    service.statistics()
+    assert pages() == 0
+    assert_summary_is_exact()
