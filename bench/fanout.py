@@ -32,7 +32,6 @@ import base64
 import json
 import multiprocessing
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -44,6 +43,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))  # pushservice.py: the local push service runner
+from harness import free_port  # noqa: E402 (the path above first)
 
 PAYLOAD = json.dumps({"alert": str(uuid.uuid4()), "area": "bench", "severity": "dangerous"},
                      separators=(",", ":")).encode()
@@ -82,12 +82,6 @@ def run_sink(port):
         await server.serve_forever()
 
     asyncio.run(serve())
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def start_sink():

@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pytest
 
+from pushservice import free_port  # one chooser of ports for every test
+
 # How long a server may take to answer its first request: seconds when idle, but
 # `make test` runs 4 workers on 2 cores, which can each be starting one at once.
 SERVER_START_SECONDS = 90
@@ -23,12 +25,6 @@ SERVER_START_SECONDS = 90
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 CLIENT_ADDRESS = "127.0.0.77"  # loopback, but distinct from the server's own address
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def exchange(port, head, body=b"", timeout=20):
