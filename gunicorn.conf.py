@@ -12,6 +12,9 @@ if workers > 1 and not _shared_limits:
     raise SystemExit(f"WEB_CONCURRENCY={workers} needs RATELIMIT_STORAGE_URI (redis://...): "
                      "in-memory rate limits count per worker process (README, Deployment)")
 threads = int(os.environ.get("GUNICORN_THREADS", "8"))
+# No control socket (gunicornc): it could add workers past the refusal above, and every
+# instance run by one user shares its one default path, so stopping one removed another's.
+control_socket_disable = True
 worker_class = "gthread"
 timeout = 30
 graceful_timeout = 20

@@ -6,6 +6,8 @@ import sys
 import time
 from pathlib import Path
 
+from pushservice import free_port  # one chooser of ports for every test
+
 # How long a server may take to answer its first request: seconds when idle, but
 # `make test` runs 4 workers on 2 cores, which can each be starting one at once.
 SERVER_START_SECONDS = 90
@@ -13,12 +15,6 @@ SERVER_START_SECONDS = 90
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 CLIENT_ADDRESS = "127.0.0.99"  # loopback, but distinct from the server's own address
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def raw_request(port, request):
@@ -33,10 +29,13 @@ def raw_request(port, request):
 
 def test_gunicorn_access_log_has_no_client_address(tmp_path):
     port = free_port()
+    home = tmp_path / "home"  # where gunicorn would put its control socket
+    home.mkdir()
     env = dict(os.environ, REDFLAG_INSTANCE=str(tmp_path), FLASK_APP="server",
-               HOST="127.0.0.1", PORT=str(port), WEB_CONCURRENCY="1",
+               HOST="127.0.0.1", PORT=str(port), WEB_CONCURRENCY="1", HOME=str(home),
                SECRET_KEY="serving-test-secret-key-0123456789abcdef")
     env.pop("DATABASE_URL", None)
+    env.pop("XDG_RUNTIME_DIR", None)
     subprocess.run([BIN / "flask", "db", "upgrade"], env=env, cwd=ROOT, check=True,
                    capture_output=True)
     log = tmp_path / "gunicorn.log"
@@ -62,6 +61,8 @@ def test_gunicorn_access_log_has_no_client_address(tmp_path):
         server.terminate()
         server.wait(timeout=30)
     text = log.read_text()
+    # No control socket: gunicornc could add workers past gunicorn.conf.py's refusal.
+    assert list(home.iterdir()) == []
     assert "GET /healthz" in text  # the access log is on...
     assert CLIENT_ADDRESS not in text  # ...and never names the client
     assert "DistinctAgent" not in text
