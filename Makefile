@@ -73,10 +73,16 @@ test: install browser kannel node
 test-scale: install node
 	$(BIN)/pytest -m scale
 
-# Regenerate the initial migration from the models (until the first release ships).
+# A new migration, numbered after the last, from what the models changed since it:
+# make migration MESSAGE="what changed". Review it (and any data it must move) before use.
 migration: install
-	rm -f server/migrations/versions/0001_initial.py
-	REDFLAG_INSTANCE=$$(mktemp -d) $(BIN)/flask db migrate -m initial --rev-id 0001
+	@test -n "$(MESSAGE)" || { echo 'usage: make migration MESSAGE="what changed"' >&2; exit 2; }
+	instance=$$(mktemp -d) && \
+	last=$$(ls server/migrations/versions | grep -o '^[0-9]\{4\}' | sort | tail -1) && \
+	REDFLAG_INSTANCE=$$instance $(BIN)/flask db upgrade && \
+	REDFLAG_INSTANCE=$$instance $(BIN)/flask db migrate -m "$(MESSAGE)" \
+		--rev-id $$(printf %04d $$(expr $$last + 1)) && \
+	rm -rf $$instance
 
 bench: install kannel node
 	$(BIN)/python bench/fanout.py
