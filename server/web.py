@@ -352,6 +352,11 @@ def current_shell():
 def _build_at_start(state):
     # A web root the server cannot build a shell from fails at start, not on a phone.
     with state.app.app_context():
+        root = _root()
+        if not (root / "web" / "index.html").is_file():
+            # `pip install .` copies server/ alone: the app's files stay in the checkout.
+            raise RuntimeError(f"no web/index.html under {root}: run from the checkout, or "
+                               "set REDFLAG_WEB_ROOT to the folder holding web/")
         current_shell()
 
 

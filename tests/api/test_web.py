@@ -9,6 +9,8 @@ import pytest
 from server.reports.models import LEGACY_POLICE_CONSENT
 from server.web import APP_ROUTES, DEFAULT_QUICK_EXIT_URL, ROOT, SCREENS, build_shell
 
+from factories import app_on
+
 SCREENS_ELEMENT = '<script type="application/json" id="screens">'
 
 
@@ -106,6 +108,17 @@ def test_a_web_root_without_the_manifest_marker_is_refused(webroot):
     (webroot / "service-worker.js").write_text("const VERSION = '7';\n")
     with pytest.raises(RuntimeError):
         build_shell(webroot)
+
+
+def test_a_server_without_the_apps_files_refuses_to_start_and_says_where_to_look(
+        tmp_path, monkeypatch):
+    """`pip install .` copies server/ alone: run elsewhere than the checkout, the app must
+    not start without its files (phones would get errors), and must say what to set."""
+    from server import web
+    monkeypatch.setattr(web, "ROOT", tmp_path)  # where an installed package would look
+    monkeypatch.delenv("REDFLAG_WEB_ROOT", raising=False)
+    with pytest.raises(RuntimeError, match="REDFLAG_WEB_ROOT"):
+        app_on("sqlite://")
 
 
 @pytest.mark.parametrize("path, mimetype", [
