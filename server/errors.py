@@ -91,6 +91,8 @@ CODES = {
     "totp_already_on": (409, "A second factor is already on for this account."),
     # 413
     "too_large": (413, "The request body is too large."),
+    # 415: a body that is not JSON (server/serving.py)
+    "unsupported_media_type": (415, "Send the body as JSON, with Content-Type: application/json."),
     # 414, 417, 431: answered by gunicorn itself (server/serving.py)
     "uri_too_long": (414, "The request line is too long."),
     "expectation_failed": (417, "Expectation failed."),
@@ -116,6 +118,7 @@ CODES = {
 BY_STATUS = {
     400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
     405: "method_not_allowed", 409: "conflict", 413: "too_large", 414: "uri_too_long",
+    415: "unsupported_media_type",
     417: "expectation_failed", 422: "invalid", 429: "rate_limited", 431: "headers_too_large",
     500: "internal_error", 501: "not_implemented", 503: "unavailable",
 }

@@ -173,7 +173,7 @@ def test_a_catalogue_copied_from_english_is_caught():
 NO_SCREEN_MEETS = {
     "sms_callback_bad", "sms_gateway_secret_wrong", "sms_gateway_unknown",
     "expectation_failed", "uri_too_long", "headers_too_large", "method_not_allowed",
-    "not_implemented", "staff_route_undeclared",
+    "not_implemented", "staff_route_undeclared", "unsupported_media_type",
 }
 
 
@@ -182,7 +182,8 @@ def test_every_error_code_has_words_in_english():
     web/screens/join.js): a new code in server/errors.py needs its words here, and the test
     above then asks every other language for them. NO_SCREEN_MEETS: only the SMS gateway
     calls its callback; browsers never send Expect, oversized lines or headers, or methods
-    the app does not use; every staff route declares its rule (a test checks)."""
+    the app does not use; every staff route declares its rule (a test checks); the app
+    sends every body as JSON."""
     from server.errors import CODES
 
     assert NO_SCREEN_MEETS <= set(CODES), sorted(NO_SCREEN_MEETS - set(CODES))

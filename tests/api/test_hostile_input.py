@@ -238,6 +238,25 @@ def test_kind_2_json_nested_5000_deep_is_a_400_everywhere(client, path):
     assert "nested" in reply.get_json()["message"]
 
 
+@pytest.mark.parametrize("path", ["/api/v1/reports", "/api/v1/sync", "/api/v1/members/redeem",
+                                  "/api/v1/staff/login", "/api/v1/checks"])
+@pytest.mark.parametrize("content_type", [None, "text/plain", "application/x-www-form-urlencoded"])
+def test_kind_2_a_json_body_sent_as_something_else_is_a_415_that_says_so(client, path,
+                                                                          content_type):
+    """Read as no body, it got a 422 naming every required field as missing."""
+    headers = {"Content-Type": content_type} if content_type else {}
+    reply = client.post(path, data='{"id": "x"}', headers=headers)
+    assert reply.status_code == 415
+    assert reply.get_json()["error"] == "unsupported_media_type"
+    assert "application/json" in reply.get_json()["message"]
+
+
+def test_kind_2_the_sms_gateways_callbacks_still_take_their_own_bodies(client):
+    """Kannel's callbacks are the one API whose bodies are not JSON: never a 415."""
+    reply = client.post("/api/v1/sms/kannel/incoming", data="STOP", content_type="text/plain")
+    assert reply.status_code != 415
+
+
 def test_kind_2_an_instant_with_an_offset_is_the_same_instant_on_both_engines(app, world):
     staff = world.staff_client
     reply = staff.post("/api/v1/staff/alerts", headers=world.moderator,
