@@ -277,7 +277,8 @@ def test_wrong_password_unknown_and_disabled_users_answer_alike(client):
 def test_login_needs_json(client):
     make_staff()
     response = client.post("/api/v1/staff/login", data={"username": "mod", "password": PASSWORD})
-    assert response.status_code == 422
+    assert response.status_code == 415  # a form is not read as credentials
+    assert response.get_json()["error"] == "unsupported_media_type"
     assert client.get_cookie(STAFF_COOKIE) is None
     response = login(client, extra={"extra": "field"})
     assert response.status_code == 422
