@@ -116,14 +116,25 @@ report_incident_type = db.Table(
 )
 
 
+def _incident_type_rows_sql(row, tables=""):
+    """PostgreSQL: SELECT of the report_incident_type rows of `row` (NEW, or the alias of
+    a transition table that `tables` names)."""
+    return (f"SELECT DISTINCT kind, {row}.received_at, {row}.id "
+            f"FROM {tables}json_array_elements_text("
+            f"CASE WHEN json_typeof({row}.incident_types) = 'array' THEN {row}.incident_types "
+            f"ELSE '[]'::json END) AS kind")
+
+
 def incident_type_trigger_ddl(dialect):
     """The statements that create the triggers keeping report_incident_type exact: a
     report's rows are (each distinct text item of its incident_types list, its
-    received_at, its id), replaced when either changes, gone with the report."""
+    received_at, its id), replaced when either changes, gone with the report. On
+    PostgreSQL an INSERT's rows are added once per statement from its transition table,
+    as the statistics' are (server/stats/models.py trigger_ddl says why)."""
     if dialect == "postgresql":
-        rows = ("SELECT DISTINCT kind, NEW.received_at, NEW.id FROM json_array_elements_text("
-                "CASE WHEN json_typeof(NEW.incident_types) = 'array' THEN NEW.incident_types "
-                "ELSE '[]'::json END) AS kind")
+        rows = _incident_type_rows_sql("NEW")
+        inserted = ("INSERT INTO report_incident_type (incident_type, received_at, report_id) "
+                    + _incident_type_rows_sql("n", "new_rows AS n, "))
         return [f"""
 CREATE FUNCTION report_incident_type_sync() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
@@ -136,14 +147,19 @@ BEGIN
     IF TG_OP IN ('UPDATE', 'DELETE') THEN
         DELETE FROM report_incident_type WHERE report_id = OLD.id;
     END IF;
-    IF TG_OP IN ('INSERT', 'UPDATE') THEN
+    IF TG_OP = 'UPDATE' THEN
         INSERT INTO report_incident_type (incident_type, received_at, report_id) {rows};
     END IF;
     RETURN NULL;
 END
-$$""", "CREATE TRIGGER report_incident_type_sync AFTER INSERT OR DELETE OR UPDATE OF "
+$$""", "CREATE TRIGGER report_incident_type_sync AFTER DELETE OR UPDATE OF "
                "id, received_at, incident_types ON report FOR EACH ROW "
-               "EXECUTE FUNCTION report_incident_type_sync()"]
+               "EXECUTE FUNCTION report_incident_type_sync()",
+                "CREATE FUNCTION report_incident_type_insert() RETURNS trigger "
+                f"LANGUAGE plpgsql AS $$ BEGIN {inserted}; RETURN NULL; END $$",
+                "CREATE TRIGGER report_incident_type_insert AFTER INSERT ON report "
+                "REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT "
+                "EXECUTE FUNCTION report_incident_type_insert()"]
     insert = ("INSERT INTO report_incident_type (incident_type, received_at, report_id) "
               "SELECT DISTINCT value, NEW.received_at, NEW.id "
               "FROM json_each(NEW.incident_types) WHERE type = 'text'")
@@ -162,6 +178,7 @@ $$""", "CREATE TRIGGER report_incident_type_sync AFTER INSERT OR DELETE OR UPDAT
 
 def drop_incident_type_trigger_ddl(dialect):
     if dialect == "postgresql":
-        return ["DROP FUNCTION IF EXISTS report_incident_type_sync() CASCADE"]
+        return [f"DROP FUNCTION IF EXISTS report_incident_type_{kind}() CASCADE"
+                for kind in ("sync", "insert")]
     return [f"DROP TRIGGER IF EXISTS report_incident_type_{when}"
             for when in ("insert", "delete", "update")]

@@ -160,3 +160,18 @@ def test_a_large_fold_frees_the_change_tables_pages(client, areas, monkeypatch):
     service.statistics()
     assert pages() == 0
     assert_summary_is_exact()
+
+
+@pytest.mark.postgresql_only  # SQLite has only row triggers: one change row per report
+def test_a_batch_is_counted_once_per_statement(client, areas):
+    """On PostgreSQL a sync's COPY appends one change row per (day, area, perpetrator)
+    of its reports, summed from the statement's new rows, not one per report."""
+    bodies = [report_body(n) for n in range(48)]
+    response = client.post("/api/v1/sync", json={"reports": bodies})
+    assert [r["result"] for r in response.get_json()["results"]] == ["created"] * 48
+    groups = {(body["occurred_on"], body["area"], body.get("perpetrator")) for body in bodies}
+    assert 1 < len(groups) < 48
+    assert db.session.execute(sa.select(sa.func.count()).select_from(
+        report_count_change)).scalar_one() == len(groups)
+    assert service.recount()["total"] == 48
+    assert_summary_is_exact()
