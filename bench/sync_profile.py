@@ -3,7 +3,8 @@
 Drives the whole Flask stack through the test client (routing, limiter, member lookup,
 schema, service, database, response) on a fresh database, the same payloads as
 bench/report.lua. Prints ms per request (wall and process CPU) for GET /healthz, a single
-POST /api/v1/reports and a 100-report POST /api/v1/sync, and the ratios; with --profile,
+POST /api/v1/reports and a 100-report POST /api/v1/sync, and the ratios (on PostgreSQL
+also with its backends' CPU added, from /proc: part of a write is theirs); with --profile,
 cProfile's top functions for the sync batch and the single POST.
 
     .venv/bin/python bench/sync_profile.py [--engine sqlite|postgresql|both] [--batches 20]
@@ -19,7 +20,8 @@ import statistics
 import time
 import uuid
 
-from harness import database, make_app, migrate_and_seed_areas
+import sqlalchemy as sa
+from harness import database, make_app, migrate_and_seed_areas, process_cpu
 
 COUNTER = [0]
 
@@ -32,15 +34,30 @@ def one():
             "offender": {"phones": [f"07700 9{random.randrange(100000):05d}"]}}
 
 
-def timed(fn, n):
-    """Median wall ms and median CPU ms of n calls."""
+def backends(url):
+    """The process ids of the PostgreSQL backends serving this database; [] on SQLite."""
+    if not url.startswith("postgresql"):
+        return []
+    engine = sa.create_engine(url)
+    with engine.connect() as conn:
+        pids = conn.execute(sa.text(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+            "AND pid <> pg_backend_pid()")).scalars().all()
+    engine.dispose()
+    return pids
+
+
+def timed(fn, n, pids=()):
+    """(median wall ms, median CPU ms of this process, mean CPU ms of the processes
+    `pids`) of n calls; the last from /proc's clock ticks over all n calls."""
     walls, cpus = [], []
+    before = process_cpu(pids)
     for _ in range(n):
         w, c = time.perf_counter(), time.process_time()
         fn()
         cpus.append((time.process_time() - c) * 1000)
         walls.append((time.perf_counter() - w) * 1000)
-    return statistics.median(walls), statistics.median(cpus)
+    return statistics.median(walls), statistics.median(cpus), (process_cpu(pids) - before) * 1000 / n
 
 
 def run(engine, batches, profile, top):
@@ -65,9 +82,10 @@ def run(engine, batches, profile, top):
 
         for fn in (healthz, single, batch):  # warm up
             fn()
-        h = timed(healthz, batches * 10)
-        s = timed(single, batches * 10)
-        b = timed(batch, batches)
+        pids = backends(url)
+        h = timed(healthz, batches * 10, pids)
+        s = timed(single, batches * 10, pids)
+        b = timed(batch, batches, pids)
         print(f"\n{engine}: median ms per request (wall / CPU of this process)")
         print(f"  GET /healthz      {h[0]:7.2f} / {h[1]:7.2f}")
         print(f"  POST /reports     {s[0]:7.2f} / {s[1]:7.2f}   = {1000 / s[0]:6.0f} reports/s"
@@ -76,6 +94,10 @@ def run(engine, batches, profile, top):
               f"   per item {b[1] / 100:.3f} ms CPU")
         print(f"  sync / single, reports per CPU second: {100 * s[1] / b[1]:.1f}x;"
               f" per wall second: {100 * s[0] / b[0]:.1f}x")
+        if pids:
+            print(f"  with the database's backends (mean ms CPU): single {s[1] + s[2]:.2f},"
+                  f" sync per item {(b[1] + b[2]) / 100:.3f} ms:"
+                  f" {100 * (s[1] + s[2]) / (b[1] + b[2]):.1f}x")
         if profile:
             for name, fn, n in (("sync (100)", batch, batches), ("single", single, batches * 10)):
                 profiler = cProfile.Profile()
