@@ -12,11 +12,40 @@ CSP = ("default-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 
        "form-action 'self'; img-src 'self' data:; connect-src 'self'; worker-src 'self'; "
        "manifest-src 'self'")
 
+# --- Response headers: each where a browser reads it -------------------------------------
+# A policy header does something only on the kind of answer its specification reads it
+# from; on the others it is bytes on a slow phone's link (~380 of them, on each of the
+# ~15 files of the first open). So each kind of answer carries the headers that act on it:
+#
+# - Content-Security-Policy: read from the response of a document or of a worker's script
+#   (CSP3 §4.2 "Integration with HTML": a policy belongs to a Document or a
+#   WorkerGlobalScope; HTML "create a policy container from a fetch response"). A script,
+#   style, image or JSON fetched by a page runs under the page's policy, not its own.
+# - X-Frame-Options: read only on a navigation response into a frame (HTML "check a
+#   navigation response's adherence to `X-Frame-Options`"), and ignored there when the
+#   CSP has frame-ancestors.
+# - Cross-Origin-Opener-Policy: read only on a top-level document's navigation response
+#   (HTML "obtain a cross-origin opener policy").
+# - Permissions-Policy: read from a document's navigation response (Permissions Policy
+#   §"Integration with HTML"); a worker takes none of its own.
+# - Referrer-Policy: a document's or a worker's policy comes from its own response
+#   (Referrer Policy §4.1, HTML "create a policy container from a fetch response"); on any
+#   other answer it is read only when it is a redirect (Fetch "HTTP-redirect fetch"), and
+#   no answer of this app redirects.
+# - Cross-Origin-Resource-Policy: checked on "no-cors" requests from another origin, e.g.
+#   an <img> or <script> pointing at us (Fetch "cross-origin resource policy check"). It
+#   keeps an answer that depends on who asks out of another site's process; the app's own
+#   files are public and the same for everyone, so on them it guards nothing.
+# - X-Content-Type-Options: nosniff: a script or style whose Content-Type is not one is
+#   refused (Fetch "should response to request be blocked due to nosniff?"), and
+#   opaque-response blocking trusts the declared type: every answer.
+NOSNIFF = {"X-Content-Type-Options": "nosniff"}
 
-# On every answer, the app's and gunicorn's own (server/serving.py) alike.
-SECURITY_HEADERS = {
+# Documents: every HTML answer (the app's screens, the printable staff pages, their error
+# pages) and a screen's 304 (which has no Content-Type).
+DOCUMENT_HEADERS = {
     "Content-Security-Policy": CSP,
-    "X-Content-Type-Options": "nosniff",
+    **NOSNIFF,
     "Referrer-Policy": "no-referrer",
     "X-Frame-Options": "DENY",
     "Cross-Origin-Opener-Policy": "same-origin",
@@ -24,10 +53,52 @@ SECURITY_HEADERS = {
     "Permissions-Policy": "camera=(), microphone=(), geolocation=(self)",
 }
 
+# The service worker's script: a worker's CSP (what it may fetch, connect-src 'self') and
+# referrer policy come from its own script's response, never from a page's (Service
+# Workers "Update": its policy container is made from the script's response).
+WORKER_HEADERS = {"Content-Security-Policy": CSP, **NOSNIFF, "Referrer-Policy": "no-referrer"}
+
+# The app's own files (scripts, styles, catalogues, icons, the manifest): public, the same
+# for everyone, run or read under the page's or the worker's policy.
+FILE_HEADERS = dict(NOSNIFF)
+
+# Every other answer: the API's JSON (and CSV), every JSON error, /healthz, gunicorn's own
+# error answers (server/serving.py). The app reads them with fetch(), where none of the
+# document headers is read. One becomes a document only when someone opens or frames its
+# URL; it is then shown as text (application/json with nosniff is never parsed as HTML:
+# no script runs, nothing loads), so script and style directives, COOP,
+# Permissions-Policy and Referrer-Policy have nothing to act on. Two things remain, and
+# these answers carry staff data: being framed by another site, where its text can be
+# dragged out (the "drag-and-drop" clickjacking for which OWASP's REST Security Cheat
+# Sheet asks frame-ancestors 'none' on every API answer; CSP3 frame-ancestors is read
+# from a navigation response, and supersedes X-Frame-Options), and being loaded by
+# another origin's <img>/<script> with the staff cookie (SameSite=Strict keeps it off
+# cross-site requests, not off a sibling subdomain's): Cross-Origin-Resource-Policy.
+API_HEADERS = {"Content-Security-Policy": "frame-ancestors 'none'", **NOSNIFF,
+               "Cross-Origin-Resource-Policy": "same-origin"}
+
+# The web blueprint (server/web.py): the endpoints that send the app's files and its
+# worker; every other endpoint of it sends a screen (the shell page).
+FILE_ENDPOINTS = frozenset({"web.static", "web.manifest"})
+WORKER_ENDPOINT = "web.service_worker"
+
+
+def headers_for(request, response):
+    """The security headers of this answer to `request` (see above)."""
+    if response.mimetype == "text/html":
+        return DOCUMENT_HEADERS
+    if request.endpoint == WORKER_ENDPOINT:
+        return WORKER_HEADERS
+    if request.endpoint in FILE_ENDPOINTS:
+        return FILE_HEADERS
+    if request.blueprint == "web":
+        return DOCUMENT_HEADERS
+    return API_HEADERS
+
 
 def set_security_headers(response):
-    response.headers.update(SECURITY_HEADERS)
     from flask import request
+    response.headers.update(headers_for(request, response))
     if request.path.startswith("/api/"):
         response.headers["Cache-Control"] = "no-store"
     return response

@@ -31,7 +31,7 @@ from werkzeug.routing import IntegerConverter
 
 from . import errors
 from .extensions import api
-from .security import SECURITY_HEADERS
+from .security import API_HEADERS
 
 ADDRESS_REMOVED = "[address]"
 # Candidates only: each is checked with ipaddress before it is removed, so times
@@ -118,13 +118,14 @@ MESSAGES = {
 
 def error_response_bytes(status_int, reason):
     """The bytes of a complete HTTP/1.1 error answer: the app's JSON error body (never
-    the request's content echoed back) with the app's security headers."""
+    the request's content echoed back) with the security headers of the app's JSON
+    answers (server/security.py API_HEADERS)."""
     body = json.dumps(errors.body(status_int, errors.BY_STATUS.get(status_int, "bad_request"),
                                   MESSAGES.get(status_int, reason), reason=reason)).encode()
     headers = [f"HTTP/1.1 {status_int} {reason}", "Connection: close",
                "Content-Type: application/json", f"Content-Length: {len(body)}",
                "Cache-Control: no-store"]
-    headers += [f"{name}: {value}" for name, value in SECURITY_HEADERS.items()]
+    headers += [f"{name}: {value}" for name, value in API_HEADERS.items()]
     return ("\r\n".join(headers) + "\r\n\r\n").encode("latin-1") + body
 
 

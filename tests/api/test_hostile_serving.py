@@ -109,7 +109,9 @@ def test_every_answer_is_json_with_the_security_headers(server, kind):
     status, headers, body = exchange(port, request)
     assert status in (expected if isinstance(expected, tuple) else (expected,)), (kind, body[:200])
     assert headers["content-type"].startswith("application/json"), (kind, headers)
-    assert "default-src 'self'" in headers["content-security-policy"]
+    # The headers of the app's own JSON answers (tests/api/test_security.py API).
+    assert headers["content-security-policy"] == "frame-ancestors 'none'"
+    assert headers["cross-origin-resource-policy"] == "same-origin"
     assert headers["x-content-type-options"] == "nosniff"
     assert json.loads(body)  # never an HTML page, never the request echoed back
     assert LONG not in body.decode()
