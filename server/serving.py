@@ -4,7 +4,10 @@
   "Invalid request from ip=..." for malformed requests, and a traceback may quote one.
   `NoAddresses` removes every IP address from a record before any handler writes it;
   gunicorn.conf.py installs it on gunicorn's logs through `GunicornLogger`, and
-  `init_app` on the app's own log handler.
+  `init_app` on the app's own log handler. The one exception is the server's own
+  configured listening addresses, in gunicorn's messages about its sockets ("Listening
+  at: ...", "Connection in use: ('127.0.0.1', 5000)"): an operator needs to know which
+  address is taken, and they are not a client's.
 - gunicorn answers malformed requests itself (400, 414, 431, ...) with an HTML page
   and none of the app's security headers. `use_json_error_pages()` makes those answers
   the app's JSON error body with the app's headers.
@@ -50,27 +53,82 @@ def _is_address(text):
     return True
 
 
-def scrub(text):
-    """`text` with every IP address (v4, v6, v4-mapped) replaced by "[address]"."""
+def scrub(text, keep=()):
+    """`text` with every IP address (v4, v6, v4-mapped) replaced by "[address]", except
+    inside the exact strings of `keep`."""
     if not text:
         return text
+    if keep:
+        # Split on the kept strings (a capturing group: they come back at odd indices).
+        kept = re.compile("(" + "|".join(re.escape(k) for k in sorted(keep, key=len, reverse=True))
+                          + r")(?![\w.:])")
+        pieces = kept.split(text)
+        return "".join(piece if index % 2 else scrub(piece) for index, piece in enumerate(pieces))
     return _CANDIDATE.sub(
         lambda m: ADDRESS_REMOVED if _is_address(m.group(1) or m.group(2)) else m.group(0), text)
 
 
+# gunicorn's messages about its own listening sockets (gunicorn/sock.py, arbiter.py), by
+# their templates, before any argument is put in, so no client's text can make one; the
+# "connection to ... failed" line comes formatted, with the address as sock.py writes it
+# (a (host, port) tuple, or a unix socket's path).
+SOCKET_TEMPLATES = frozenset({"Listening at: %s (%s)", "Listening at: %s", "Connection in use: %s",
+                              "Invalid address: %s", "Can't connect to %s"})
+FAILED_BIND = re.compile(r"connection to (\([^()]*\)|/\S*) failed: ")
+SERVER_LOGGER = "gunicorn.error"
+
+
+def own_addresses(binds):
+    """The strings in which gunicorn's socket messages name the listening addresses
+    `binds` (gunicorn's `cfg.address`: (host, port) tuples, unix paths, fds): the tuple
+    as sock.py writes it, "('127.0.0.1', 5000)", and the listener as arbiter.py does,
+    "http://127.0.0.1:5000" or "http://[::1]:5000". A host name counts with the
+    addresses it resolves to (what the socket is bound to)."""
+    import socket
+    forms = set()
+    for bind in binds:
+        if not isinstance(bind, tuple):
+            continue  # a unix socket's path or an fd names no IP address
+        host, port = bind[:2]
+        forms.add(str(bind))
+        hosts = {host}
+        try:
+            hosts |= {info[4][0] for info in socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)}
+        except (OSError, UnicodeError):
+            pass
+        for name in hosts:
+            forms.add(str((name, port)))
+            shown = f"[{name}]" if ":" in name else name
+            forms |= {f"http://{shown}:{port}", f"https://{shown}:{port}"}
+    return frozenset(forms)
+
+
 class NoAddresses(logging.Filter):
     """Removes IP addresses from a record's message and traceback. Install it on
-    handlers (it then sees records propagated from every logger)."""
+    handlers (it then sees records propagated from every logger).
 
-    # gunicorn's own startup line names the addresses it listens on (the server's, not
-    # a client's): an operator needs it.
-    KEEP = ("Listening at: ",)
+    `own`: the server's own listening addresses (own_addresses(); GunicornLogger passes
+    gunicorn's bind setting). They are the server's, not a client's, and an operator
+    needs them ("Connection in use: ('127.0.0.1', 5000)" says which address is taken):
+    they stay in gunicorn's messages about its listening sockets, and only there. The
+    same text in any other record (a request's, the access log's) is removed like any
+    address, and so is any other address in a socket message."""
+
+    def __init__(self, own=()):
+        super().__init__()
+        self.own = frozenset(own)
+
+    def _keeps(self, record):
+        if not self.own or record.name != SERVER_LOGGER or not isinstance(record.msg, str):
+            return False
+        if record.args:
+            return record.msg in SOCKET_TEMPLATES
+        return FAILED_BIND.match(record.msg) is not None
 
     def filter(self, record):
-        if isinstance(record.msg, str) and record.msg.startswith(self.KEEP):
-            return True
+        keep = self.own if self._keeps(record) else ()
         message = record.getMessage()
-        record.msg, record.args = scrub(message), ()
+        record.msg, record.args = scrub(message, keep), ()
         if record.exc_info and not record.exc_text:
             record.exc_text = logging.Formatter().formatException(record.exc_info)
         if record.exc_text:
@@ -80,10 +138,10 @@ class NoAddresses(logging.Filter):
         return True
 
 
-def _install_filter(logger):
+def _install_filter(logger, own=()):
     for handler in logger.handlers:
         if not any(isinstance(f, NoAddresses) for f in handler.filters):
-            handler.addFilter(NoAddresses())
+            handler.addFilter(NoAddresses(own))
 
 
 try:
@@ -94,11 +152,12 @@ except ImportError:  # gunicorn is not needed to import the app (tests, CLI)
 
 class GunicornLogger(_GunicornLogger):
     """gunicorn's logger with NoAddresses on every handler of its error and access logs
-    (set as `logger_class` in gunicorn.conf.py)."""
+    (set as `logger_class` in gunicorn.conf.py); the error log keeps the configured
+    listening addresses in gunicorn's messages about its sockets."""
 
     def setup(self, cfg):
         super().setup(cfg)
-        _install_filter(self.error_log)
+        _install_filter(self.error_log, own_addresses(cfg.address))
         _install_filter(self.access_log)
 
 
