@@ -14,6 +14,10 @@ Redis shared by every worker and host), moving windows, keyed by keyed hashes on
 - `LOGIN_ATTACK_THRESHOLD`: failures at one existing account from every address. Crossing it
   writes one `login_under_attack` audit event per hour; it refuses nothing.
 
+When the shared store does not answer, each process counts in its own memory until it does
+(limits are then per process), and logs that once when it starts and once when the store
+answers again.
+
 Past a refusing limit an attempt is still checked when it carries a second-factor code: the
 right password with the right code gets in, so a stranger who shares the address (a drop-in's
 Wi-Fi) or floods it cannot lock out a staff member with a second factor. Anything else is a 429
@@ -21,6 +25,7 @@ whatever the password, so a refusal tells a guesser nothing. The code is checked
 HMAC), so refused guesses cost no argon2 work.
 """
 import logging
+import threading
 import time
 from dataclasses import dataclass
 
@@ -37,6 +42,36 @@ from . import service
 log = logging.getLogger(__name__)
 # Used only while the shared store is unreachable (as Flask-Limiter does for its own limits).
 _fallback = MovingWindowRateLimiter(MemoryStorage())
+
+
+class _StoreState:
+    """Whether this process is counting login attempts in memory because the shared store
+    did not answer. The log says so once when it starts and once when the store answers
+    again, not on every attempt (a login asks the store 3 to 6 times)."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self.down = False
+
+    def failed(self, error):
+        with self._lock:
+            if self.down:
+                return
+            self.down = True
+        log.warning("rate-limit storage unreachable (%s: %s); counting login attempts in this "
+                    "process's memory until it answers", type(error).__name__, error)
+
+    def answered(self):
+        if not self.down:  # the usual case: no lock taken
+            return
+        with self._lock:
+            if not self.down:
+                return
+            self.down = False
+        log.warning("rate-limit storage answers again; counting login attempts in it")
+
+
+_store = _StoreState()
 
 
 class LoginThrottled(Exception):
@@ -58,16 +93,21 @@ class _Key:
 
 
 def _strategy():
-    return limiter.limiter
+    # The configured store itself, not Flask-Limiter's `limiter.limiter`: that one turns to
+    # Flask-Limiter's own memory while its checks of other routes find the store dead, and
+    # an answer from there would pass for the store's.
+    return MovingWindowRateLimiter(limiter.storage)
 
 
 def _run(method, item, *identifiers):
     prefix = current_app.config.get("RATELIMIT_KEY_PREFIX") or "redflag"
     try:
-        return getattr(_strategy(), method)(item, prefix, *identifiers)
-    except Exception:  # the shared store is down: count in this process until it is back
-        log.warning("rate-limit storage unreachable; counting login attempts in memory")
+        result = getattr(_strategy(), method)(item, prefix, *identifiers)
+    except Exception as error:  # the shared store is down: count in this process until it is back
+        _store.failed(error)
         return getattr(_fallback, method)(item, prefix, *identifiers)
+    _store.answered()
+    return result
 
 
 def _take(limits, *identifiers):
