@@ -18,8 +18,9 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 # Embedded demo setup: SQLite in ./instance, demo areas and accounts on a new database.
+# One short line per migration; VERBOSE=1 prints Alembic's own (each migration's description).
 run: install
-	$(BIN)/flask db upgrade
+	$(BIN)/flask db upgrade $(if $(filter 1,$(VERBOSE)),-x verbose=1)
 	$(BIN)/flask push keys
 	$(BIN)/flask demo load
 	PUSH_WORKER_IN_PROCESS=1 SMS_WORKER_IN_PROCESS=1 $(BIN)/gunicorn -c gunicorn.conf.py 'server:create_app()'

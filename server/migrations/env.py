@@ -1,5 +1,6 @@
 import logging
 from logging.config import fileConfig
+from pathlib import Path
 
 from alembic import context
 from flask import current_app
@@ -13,6 +14,37 @@ config = context.config
 # Keep the app's loggers: alembic's logging setup must not silence them.
 fileConfig(config.config_file_name, disable_existing_loggers=False)
 logger = logging.getLogger('alembic.env')
+
+
+class ShortSteps(logging.Filter):
+    """Alembic logs each step as "Running upgrade 0012 -> 0013, <the migration's first
+    paragraph>", and ours are written to be read in the file: 17 of them were pages of
+    text on a new user's first `make run`. This names each step by its file instead:
+    "Running upgrade 0012 -> 0013 (alert number)". Only that INFO line changes; errors
+    and tracebacks pass as they are. `flask db upgrade -x verbose=1` (`make run
+    VERBOSE=1`) keeps Alembic's whole line."""
+
+    def filter(self, record):
+        if record.msg == "Running %s" and len(record.args or ()) == 1:
+            step = record.args[0]
+            short = getattr(step, "short_log", None)
+            script = getattr(step, "revision", None)
+            if short and script is not None and getattr(script, "path", None):
+                stem = Path(script.path).stem
+                title = stem.removeprefix(f"{script.revision}_").replace("_", " ")
+                record.args = (f"{short} ({title})",)
+            elif short:
+                record.args = (short,)
+        return True
+
+
+# This file runs again for every command a process gives (the tests migrate many times):
+# one filter at most, and none with -x verbose=1.
+_steps_log = logging.getLogger("alembic.runtime.migration")
+for _filter in [f for f in _steps_log.filters if type(f).__name__ == "ShortSteps"]:
+    _steps_log.removeFilter(_filter)
+if context.get_x_argument(as_dictionary=True).get("verbose") not in ("1", "true", "yes"):
+    _steps_log.addFilter(ShortSteps())
 
 
 def get_engine():

@@ -1,8 +1,12 @@
 """Data migrations on a database that already holds reports: stored consent moves to the
 nearest new level and never widens, on SQLite and PostgreSQL."""
+import os
 import re
+import subprocess
+import sys
 import uuid
 from datetime import UTC, date, datetime
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -315,3 +319,48 @@ def test_the_pack_order_index_comes_and_goes_with_0016(empty_database):
         assert [uuid.UUID(str(value)) for value in ids] == [report_id]
         db.session.remove()
         db.engine.dispose()
+
+
+# --- What `flask db upgrade` (make run) prints --------------------------------------------
+
+ROOT = Path(__file__).resolve().parents[2]
+VERSIONS = sorted((ROOT / "server" / "migrations" / "versions").glob("[0-9]*.py"))
+
+
+def flask_db(url, instance, *args):
+    """The real command, as `make run` gives it: -> (exit status, everything it printed)."""
+    env = dict(os.environ, FLASK_APP="server", DATABASE_URL=url, REDFLAG_INSTANCE=str(instance))
+    done = subprocess.run([Path(sys.executable).parent / "flask", "db", *args], env=env, cwd=ROOT,
+                          capture_output=True, text=True, timeout=300)
+    return done.returncode, done.stdout + done.stderr
+
+
+def test_upgrade_prints_one_short_line_per_migration_and_verbose_all(empty_database, tmp_path):
+    status, output = flask_db(empty_database, tmp_path, "upgrade")
+    assert status == 0, output
+    steps = [line for line in output.splitlines() if "Running upgrade" in line]
+    assert len(steps) == len(VERSIONS), output
+    # Besides the steps, only Alembic's two lines about the engine.
+    assert len(output.splitlines()) == len(VERSIONS) + 2, output
+    assert all(len(line) <= 100 for line in steps), output
+    assert "Running upgrade 0012 -> 0013 (alert number)" in output
+    assert "Running upgrade 0003 -> 0004_sms (text members)" in output
+    # -x verbose=1 (make run VERBOSE=1): Alembic's own line, the migration's first paragraph.
+    status, output = flask_db(empty_database, tmp_path, "downgrade", "0015", "-x", "verbose=1")
+    assert status == 0, output
+    assert ("Running downgrade 0016 -> 0015, The police pack's order, indexed: (occurred_on, "
+            "received_at, id), then consent_police.") in output
+    status, output = flask_db(empty_database, tmp_path, "downgrade", "0014")
+    assert status == 0, output
+    assert output.splitlines()[-1].endswith("Running downgrade 0015 -> 0014 (report incident type)")
+
+
+def test_a_failing_migration_still_says_why(empty_database, tmp_path):
+    engine = sa.create_engine(empty_database)
+    with engine.begin() as conn:  # 0001 creates this table first
+        conn.execute(sa.text("CREATE TABLE region (id INTEGER PRIMARY KEY)"))
+    engine.dispose()
+    status, output = flask_db(empty_database, tmp_path, "upgrade")
+    assert status != 0
+    assert "Running upgrade  -> 0001 (initial)" in output
+    assert "Traceback" in output and "already exists" in output, output
