@@ -10,6 +10,8 @@ This module is the one source of what the app is made of:
   and of every catalogue's.
   The service worker is sent with both written in, so a changed file is always a new
   worker and a new cache: no list or version is kept by hand, and there is no build step.
+- the first screen's bundle (server/bundle.py): the report form's 13 modules sent as one,
+  each of their addresses answering a module that exports its names from it.
 
 The shell is computed when the app starts and cached; a request for the shell or the
 worker re-reads only the files' sizes and modification times, and recomputes when one
@@ -33,7 +35,6 @@ import gzip
 import hashlib
 import json
 import os
-import re
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,8 +44,10 @@ from flask import Blueprint, Response, abort, current_app, request, send_from_di
 from markupsafe import escape
 from sqlalchemy.exc import SQLAlchemyError
 
+from . import bundle
 from .areas import service as areas_service
 from .areas.schemas import AreaSchema
+from .bundle import BUNDLE, BUNDLE_URL
 from .extensions import db
 
 bp = Blueprint("web", __name__)
@@ -150,8 +153,9 @@ class Shell:
     """The app shell of one web root, as the phone gets it.
 
     files: {url: bytes} of every file the service worker caches, "/" being the rendered
-    index.html; version: 16 hex digits of SHA-256 over those urls and bytes and the worker's
-    own source; index: the rendered index.html; worker: service-worker.js with the
+    index.html, the first screen's modules as server/bundle.py serves them; version: 16
+    hex digits of SHA-256 over those urls and bytes, the bundled modules' own files and
+    the worker's own source; index: the rendered index.html; worker: service-worker.js with the
     manifest ({version, files: [url], routes: [path]}) written in."""
     files: dict
     version: str
@@ -167,52 +171,29 @@ def _region():
     return region.upper() if region.isalpha() and len(region) == 2 else DEFAULT_REGION
 
 
-# The report form is the first screen: its modules are fetched at once with the app's.
+# The report form is the first screen: these modules and their static imports are sent as
+# one module (server/bundle.py), each of their own addresses answering a module that
+# exports its names from it.
 FIRST_MODULES = ("app.js", "screens/report.js")
-STATIC_IMPORT = re.compile(
-    r"""(?:^|[;}\n])\s*(?:import|export)\s*(?:[\w*{}\s,$]+?\s*from\s*)?['"]([^'"]+)['"]""")
 APP_SCRIPT = '<script type="module" src="/static/app.js"></script>'
 
 
-def _module_graph(web, entries):
-    """Every module the entries import statically, entries included (paths relative to
-    web/, in a stable order). Dynamic import() is not followed: those load later."""
-    seen, order, stack = set(), [], list(reversed(entries))
-    while stack:
-        relative = stack.pop()
-        if relative in seen or not (web / relative).is_file():
-            continue
-        seen.add(relative)
-        order.append(relative)
-        source = (web / relative).read_text(encoding="utf-8")
-        for specifier in reversed(STATIC_IMPORT.findall(source)):
-            if specifier.startswith("/static/"):
-                target = specifier[len("/static/"):]
-            elif specifier.startswith("."):
-                target = (Path(relative).parent / specifier).as_posix()
-                target = os.path.normpath(target)
-            else:
-                continue
-            stack.append(target)
-    return order
-
-
-def _preloads(root):
-    """<link rel=modulepreload> for the first screen's whole module graph, and a preload
-    of the English catalogue: a phone at 400 ms a round trip fetches them in parallel
-    instead of discovering them import by import."""
-    modules = _module_graph(root / "web", FIRST_MODULES)
-    # The catalogue first: the largest file, which the app waits for before it draws
-    # anything; named last, it was among the last requests on the 6 connections.
-    links = [CATALOGUE_PRELOAD] + [f'<link rel="modulepreload" href="/static/{module}">'
-                                   for module in modules]
-    return "\n".join(links)
+def _preloads():
+    """<link rel=modulepreload> for the first screen's modules as they are served: the
+    bundle, app.js and the report screen (imported by app.js's router, not statically);
+    and before them a preload of the English catalogue. A phone at 400 ms a round trip
+    fetches them in one wave instead of discovering them import by import."""
+    # The catalogue first: the app waits for it before it draws anything; named last, it
+    # was among the last requests on the 6 connections.
+    modules = [BUNDLE_URL] + [f"/static/{module}" for module in FIRST_MODULES]
+    return "\n".join([CATALOGUE_PRELOAD] + [f'<link rel="modulepreload" href="{url}">' for url in modules])
 
 
 def _render_index(root, quick_exit_url, region=DEFAULT_REGION):
     html = (root / "web" / "index.html").read_text(encoding="utf-8")
-    if APP_SCRIPT in html:
-        html = html.replace(APP_SCRIPT, _preloads(root) + "\n" + APP_SCRIPT)
+    if APP_SCRIPT not in html:
+        raise RuntimeError(f"web/index.html has no {APP_SCRIPT}")
+    html = html.replace(APP_SCRIPT, _preloads() + "\n" + APP_SCRIPT)
     for element in (SCREENS_ELEMENT, AREAS_ELEMENT):
         if element not in html:
             raise RuntimeError(f"web/index.html has no {element}")
@@ -242,6 +223,11 @@ def build_shell(root, quick_exit_url=DEFAULT_QUICK_EXIT_URL, region=DEFAULT_REGI
     files = {"/": _render_index(root, quick_exit_url, region),
              "/manifest.json": (root / "manifest.json").read_bytes()}
     catalogues = {}  # other languages: not kept by every phone, but a change is a new version
+    if (web / BUNDLE).exists():
+        raise RuntimeError(f"web/{BUNDLE} is the name of the server's bundle (server/bundle.py)")
+    code, stubs, _ = bundle.build(web, FIRST_MODULES)
+    sources = {}  # the bundled modules' own files: a changed byte is a new version even if
+    # the bundle did not change (an import statement's spacing)
     for path in sorted(web.rglob("*")):
         relative = path.relative_to(web).as_posix()
         if (not path.is_file() or relative == "index.html" or relative in NOT_IN_SHELL
@@ -251,11 +237,20 @@ def build_shell(root, quick_exit_url=DEFAULT_QUICK_EXIT_URL, region=DEFAULT_REGI
             catalogues[f"/static/{relative}"] = path.read_bytes()
             continue
         files[f"/static/{relative}"] = path.read_bytes()
+        if relative in stubs:
+            sources[f"/static/{relative}"] = files[f"/static/{relative}"]
+            files[f"/static/{relative}"] = stubs[relative].encode()
+    if set(stubs) - {url[len("/static/"):] for url in sources}:
+        # Served from disk as written, it would be a second instance of the module.
+        raise RuntimeError(f"the first screen imports modules the shell does not keep: "
+                           f"{sorted(set(stubs) - {url[len('/static/'):] for url in sources})}")
+    files[BUNDLE_URL] = code.encode()
     source = (root / "service-worker.js").read_bytes()
     if source.count(MANIFEST_MARKER.encode()) != 1:
         raise RuntimeError(f"service-worker.js must name {MANIFEST_MARKER} exactly once")
     digest = hashlib.sha256(source)
-    for url, body in [*files.items(), *catalogues.items()]:
+    for url, body in [*files.items(), *catalogues.items(), *((f"source:{url}", body)
+                                                              for url, body in sources.items())]:
         # Length-prefixed, so no two different shells hash the same stream.
         digest.update(f"\0{url}\0{len(body)}\0".encode())
         digest.update(body)

@@ -9,7 +9,9 @@ import json
 import subprocess
 from pathlib import Path
 
-from server.web import NETWORK_ONLY_MODULES, SCREENS, build_shell
+from server import bundle
+from server.bundle import BUNDLE_URL
+from server.web import FIRST_MODULES, NETWORK_ONLY_MODULES, SCREENS, build_shell
 
 ROOT = Path(__file__).resolve().parent.parent
 # Files under web/ that the server uses but the phone app does not (staff printouts).
@@ -54,7 +56,8 @@ def test_only_english_is_in_the_shell():
 
 
 def test_the_shell_is_every_file_of_the_app():
-    listed = [file_for(url) for url in build_shell(ROOT).files]
+    # ... and the first screen's bundle, which the server makes from them (server/bundle.py).
+    listed = [file_for(url) for url in build_shell(ROOT).files if url != BUNDLE_URL]
     assert all(path.is_file() for path in listed), [str(p) for p in listed if not p.is_file()]
     on_disk = {p for p in (ROOT / "web").rglob("*")
                if p.is_file() and p.relative_to(ROOT / "web").as_posix() not in NOT_THE_APP
@@ -63,12 +66,10 @@ def test_the_shell_is_every_file_of_the_app():
     assert len(listed) == len(set(listed))
 
 
-def test_every_module_the_shell_imports_is_in_the_shell():
-    """Offline, a static import of a file the worker did not keep breaks the whole app."""
-    done = subprocess.run(["node", "--experimental-vm-modules", "--no-warnings",
-                           ROOT / "tests" / "js" / "module-graph.js"],
-                          capture_output=True, text=True, timeout=60, check=True)
-    graph = json.loads(done.stdout)["modules"]
+def test_every_module_the_shell_imports_is_in_the_shell(tmp_path):
+    """Offline, a static import of a file the worker did not keep breaks the whole app
+    (the modules as served: the first screen's addresses import the bundle)."""
+    graph = module_graph(served_root(tmp_path))["modules"]
     shell = {file_for(url).relative_to(ROOT).as_posix() for url in build_shell(ROOT).files}
     kept = sorted(name for name in shell if name.endswith(".js")) + ["service-worker.js"]
     missing = {name: [dep for dep in graph[name] if dep not in shell] for name in kept}
@@ -86,43 +87,119 @@ def test_the_app_is_within_its_size_budget():
     assert javascript <= BUDGET_JS, report
 
 
-def test_the_first_screen_preloads_exactly_its_static_module_graph():
-    """index.html names every module the app and the report form import statically (as
-    Node's own linker finds them), so a phone fetches them in parallel; and nothing more."""
-    import re
+def module_graph(root=ROOT):
+    """tests/js/module-graph.js on the web root `root`: {modules, exports, errors}."""
     done = subprocess.run(["node", "--experimental-vm-modules", "--no-warnings",
-                           ROOT / "tests" / "js" / "module-graph.js"],
+                           ROOT / "tests" / "js" / "module-graph.js", root],
                           capture_output=True, text=True, timeout=60, check=True)
-    graph = json.loads(done.stdout)["modules"]
-    wanted, stack = set(), ["web/app.js", "web/screens/report.js"]
+    return json.loads(done.stdout)
+
+
+def served_root(folder):
+    """`folder` made a web root holding the modules as the server sends them: the shell's
+    (the bundle, each bundled module's address exporting its names from it, the rest as
+    written), the network-only ones, and the service worker."""
+    shell = build_shell(ROOT)
+    served = {url[len("/static/"):]: body for url, body in shell.files.items()
+              if url.startswith("/static/") and url.endswith(".js")}
+    served |= {name: (ROOT / "web" / name).read_bytes() for name in NOT_THE_APP if name.endswith(".js")}
+    for name, body in served.items():
+        path = folder / "web" / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(body)
+    (folder / "service-worker.js").write_bytes(shell.worker)
+    return folder
+
+
+def first_screen(graph):
+    """web/app.js, web/screens/report.js and every module they import statically."""
+    found, stack = set(), [f"web/{name}" for name in FIRST_MODULES]
     while stack:
         name = stack.pop()
-        if name not in wanted:
-            wanted.add(name)
+        if name not in found:
+            found.add(name)
             stack.extend(graph[name])
+    return found
+
+
+def test_the_first_screen_is_one_bundle_and_preloaded():
+    """The first screen's whole static module graph (as Node's own linker finds it) is in
+    the bundle, and nothing more; the page preloads the bundle and the two modules it
+    loads by their own address (app.js from the page, the report screen from the router),
+    so a phone fetches them at once, in one wave of requests."""
+    import re
+    graph = module_graph()["modules"]
+    code, stubs, bundled = bundle.build(ROOT / "web", FIRST_MODULES)
+    assert {f"web/{name}" for name in bundled} == first_screen(graph)
     shell = build_shell(ROOT)
     index = shell.index.decode()
-    preloaded = {f"web/{href}" for href in
-                 re.findall(r'<link rel="modulepreload" href="/static/([^"]+)">', index)}
-    assert preloaded == wanted
-    assert all(f"/static/{name[4:]}" in shell.files for name in preloaded)
+    preloaded = re.findall(r'<link rel="modulepreload" href="([^"]+)">', index)
+    assert preloaded == [BUNDLE_URL, "/static/app.js", "/static/screens/report.js"]
+    assert shell.files[BUNDLE_URL] == code.encode()
+    assert all(shell.files[f"/static/{name}"] == stubs[name].encode() for name in bundled)
     assert index.index('rel="modulepreload"') < index.index('<script type="module"')
+
+
+def test_the_served_modules_link_and_export_what_their_sources_export(tmp_path):
+    """The modules as the server sends them (the bundle, each bundled module's address
+    exporting its names from it, the rest as written), with the service worker: every
+    import finds its module and its names, and each address exports exactly the names its
+    source file does. A module the generator misread fails here, not on a phone."""
+    served, source = module_graph(served_root(tmp_path)), module_graph()
+    assert served["errors"] == []
+    assert set(served["exports"]) == set(source["exports"]) | {"web" + BUNDLE_URL[len("/static"):]}
+    assert {name: names for name, names in served["exports"].items() if name in source["exports"]} \
+        == source["exports"]
+
+
+def test_the_bundle_refuses_what_it_cannot_keep_the_meaning_of(tmp_path):
+    """Code the generator cannot bundle faithfully stops the server at start (web.py
+    builds the shell then), with the file and line named; it never makes a wrong bundle."""
+    import pytest
+    refused = {
+        "export default function x() {}": "default",
+        "export let x = 1;": "live or default",
+        "export * from './b.js';": "live or default",
+        "export const { x } = {};": "expected name",
+        "export const x = 1, z = 2;": "one name per export const",
+        "import x from './b.js';": "default imports",
+        "import { default as x } from './b.js';": "default",
+        "const u = import.meta.url;": "import.meta",
+        "const b = (n) => import(n);": "import()",
+        "import { x } from 'https://example.org/x.js';": "cannot bundle an import",
+        "import { x } from './c.js';": "import cycle",
+        "const $rfx = 1;": "the bundle's",
+        "const s = 'open;": "unterminated string",
+    }
+    web = tmp_path / "web"
+    web.mkdir()
+    (web / "b.js").write_text("export const x = 1;\n")
+    (web / "c.js").write_text("import { y } from './a.js';\nexport const x = y;\n")
+    for code, message in refused.items():
+        (web / "a.js").write_text(f"// a module\nexport const y = 2;\n{code}\n")
+        with pytest.raises(bundle.BundleError, match=message) as raised:
+            bundle.build(web, ["a.js"])
+        assert "web/" in str(raised.value)
+    # What web/ does use is kept: named and namespace imports, re-exports, regular
+    # expressions and templates that look like imports, an import() made absolute.
+    (web / "a.js").write_text(
+        "import * as b from './b.js';\nimport { x as z } from './b.js'\n"
+        "export { x as w } from './b.js';\nconst r = /import { q } from 'no'/g;\n"
+        "const t = `export ${`let ${z}`} x`;\nexport const v = () => import('./b.js');\n"
+        "export function f() { return [b.x, z, r, t]; }\nexport { f as g };\n")
+    code, stubs, bundled = bundle.build(web, ["a.js"])
+    assert bundled == ["b.js", "a.js"]
+    assert "const { x: z } = $rf0();" in code and "const b = $rf0();" in code
+    assert "import('/static/b.js')" in code and "/import { q } from 'no'/g" in code
+    assert "return { __proto__: null, v, f, g: f, w: $rf0().x };" in code
+    assert stubs["a.js"].endswith("export const { v, f, g, w } = $rf1();\n")
 
 
 def test_the_first_screen_waits_for_nothing_it_does_not_show():
     """On a slow phone each module of the first screen's static graph is one more request
     before the report form is usable (6 connections, 400 ms each): sending the outbox, the
     service worker, notifications, Settings and the feed are imported after it (app.js)."""
-    done = subprocess.run(["node", "--experimental-vm-modules", "--no-warnings",
-                           ROOT / "tests" / "js" / "module-graph.js"],
-                          capture_output=True, text=True, timeout=60, check=True)
-    graph = json.loads(done.stdout)["modules"]
-    first, stack = set(), ["web/app.js", "web/screens/report.js"]
-    while stack:
-        name = stack.pop()
-        if name not in first:
-            first.add(name)
-            stack.extend(graph[name])
+    first = first_screen(module_graph()["modules"])
     later = {"web/outbox.js", "web/outbox/sync.js", "web/outbox/scheduler.js", "web/outbox/status.js",
              "web/update.js", "web/notifications.js", "web/screens/settings.js", "web/alerts-store.js"}
     assert first & later == set()

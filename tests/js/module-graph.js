@@ -1,16 +1,19 @@
 // The static import graph of the app's ES modules (web/**/*.js and service-worker.js), and
 // whether each module links: every static import names a file that exists and the exports
 // it asks for. Nothing runs (linking only), so browser-only modules are fine here.
-// Prints JSON: {modules: {path: [imported paths]}, errors: [message]}, paths relative to
-// the repository ("web/outbox.js"); the worker's "./static/x" is web/x, as the server maps it.
-// Run: node --experimental-vm-modules tests/js/module-graph.js
+// Prints JSON: {modules: {path: [imported paths]}, exports: {path: [exported names]},
+// errors: [message]}, paths relative to the repository ("web/outbox.js"); the worker's
+// "./static/x" is web/x, as the server maps it.
+// Run: node --experimental-vm-modules tests/js/module-graph.js [ROOT]
+// ROOT (default: the repository) holds web/ and service-worker.js: tests/test_budget.py
+// gives it the modules as the server sends them (the first screen's bundle).
 // (tests/js/modules.test.js and tests/test_budget.py run it.)
 import vm from 'node:vm';
 import { readFileSync, readdirSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const ROOT = resolve(process.argv[2] || join(dirname(fileURLToPath(import.meta.url)), '../..'));
 const WEB = join(ROOT, 'web');
 
 function javascript(folder) {
@@ -39,6 +42,7 @@ function load(path, cache) {
 
 const files = [join(ROOT, 'service-worker.js'), ...javascript(WEB)].sort();
 const modules = {};
+const exported = {};
 const errors = new Set();
 for (const path of files) {
   let module;
@@ -60,8 +64,10 @@ for (const path of files) {
         throw new Error(`${referrer.identifier} imports ${specifier}: ${error.message}`);
       }
     });
+    // The names alone: reading a value of a module that did not run throws.
+    exported[relative(ROOT, path)] = Reflect.ownKeys(module.namespace).filter((key) => typeof key === 'string').sort();
   } catch (error) {
     errors.add(`${relative(ROOT, path)}: ${error.message}`);
   }
 }
-console.log(JSON.stringify({ modules, errors: [...errors].sort() }));
+console.log(JSON.stringify({ modules, exports: exported, errors: [...errors].sort() }));
