@@ -49,6 +49,7 @@ def create_app(config=None):
     # from memory to memory: that would only split one count across two stores.
     app.config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED",
                           not app.config["RATELIMIT_STORAGE_URI"].startswith("memory://"))
+    app.config.setdefault("RATELIMIT_STORAGE_OPTIONS", _storage_options(app.config))
     limiter.init_app(app)
     api.init_app(app)
 
@@ -64,6 +65,16 @@ def create_app(config=None):
         return jsonify(status="ok")
 
     return app
+
+
+def _storage_options(config):
+    """Keyword arguments for the rate-limit store's client: the bounded waits (config.py) for
+    a Redis (redis://, rediss://, redis+sentinel://, redis+cluster://, valkey://); none for
+    memory. A timeout raises redis.TimeoutError, which the fallbacks to memory catch."""
+    if not config["RATELIMIT_STORAGE_URI"].startswith(("redis", "valkey")):
+        return {}
+    return {"socket_connect_timeout": config["RATELIMIT_STORAGE_CONNECT_TIMEOUT"],
+            "socket_timeout": config["RATELIMIT_STORAGE_TIMEOUT"]}
 
 
 def _private_files(app):

@@ -75,6 +75,17 @@ class Config:
         # hosts share redis://host:6379/0, a Redis that keeps nothing on disk (README): the
         # counters are keyed by a keyed hash of the client address, held only for the window.
         self.RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+        # Bounded waits on a Redis store (seconds), where redis-py waits forever by default: a
+        # host that drops packets (connect), or a Redis that accepts and never answers (read:
+        # overloaded, paused, a half-open connection). A limit check is a sub-millisecond
+        # round trip, so a wait this long means the store is not there: the request counts in
+        # memory (RATELIMIT_IN_MEMORY_FALLBACK_ENABLED, accounts/throttle.py) and goes on.
+        # create_app passes them to the Redis client (RATELIMIT_STORAGE_OPTIONS).
+        self.RATELIMIT_STORAGE_CONNECT_TIMEOUT = _float("RATELIMIT_STORAGE_CONNECT_TIMEOUT", 0.25)
+        self.RATELIMIT_STORAGE_TIMEOUT = _float("RATELIMIT_STORAGE_TIMEOUT", 0.25)
+        # While the store does not answer, the login throttle asks it again after this many
+        # seconds (not on every attempt), as Flask-Limiter does for the other limits.
+        self.RATELIMIT_STORAGE_RETRY = _float("RATELIMIT_STORAGE_RETRY", 5)
         # Several deployments (or test runs) may share one Redis.
         self.RATELIMIT_KEY_PREFIX = os.environ.get("RATELIMIT_KEY_PREFIX", "redflag")
         self.RATELIMIT_HEADERS_ENABLED = True

@@ -14,9 +14,10 @@ Redis shared by every worker and host), moving windows, keyed by keyed hashes on
 - `LOGIN_ATTACK_THRESHOLD`: failures at one existing account from every address. Crossing it
   writes one `login_under_attack` audit event per hour; it refuses nothing.
 
-When the shared store does not answer, each process counts in its own memory until it does
-(limits are then per process), and logs that once when it starts and once when the store
-answers again.
+When the shared store does not answer (refused, or no answer within RATELIMIT_STORAGE_TIMEOUT),
+each process counts in its own memory until it does (limits are then per process), asks the
+store again every RATELIMIT_STORAGE_RETRY seconds, and logs that once when it starts and once
+when the store answers again.
 
 Past a refusing limit an attempt is still checked when it carries a second-factor code: the
 right password with the right code gets in, so a stranger who shares the address (a drop-in's
@@ -46,29 +47,48 @@ _fallback = MovingWindowRateLimiter(MemoryStorage())
 
 class _StoreState:
     """Whether this process is counting login attempts in memory because the shared store
-    did not answer. The log says so once when it starts and once when the store answers
-    again, not on every attempt (a login asks the store 3 to 6 times)."""
+    did not answer, and when to ask it again.
+
+    While it is down the store is asked again once every RATELIMIT_STORAGE_RETRY seconds
+    (by one attempt; the others meanwhile count in memory), not on every call: a login asks
+    3 to 6 times, and each ask of a store that does not answer costs its timeout. Flask-
+    Limiter does the same for its own limits (it pings the store after 1, 2, 4 ... 32 s).
+    The log says so once when it starts and once when the store answers again, not on
+    every attempt."""
 
     def __init__(self):
         self._lock = threading.Lock()
-        self.down = False
+        self.down = None      # the storage that did not answer, while it does not
+        self.retry_at = 0.0   # time.monotonic() when it is asked again
 
-    def failed(self, error):
+    def should_ask(self, storage, retry):
+        """Whether to ask `storage` now: yes unless it is the one known down and its retry
+        is not due. A due retry is claimed, so one attempt asks and the others do not."""
+        if self.down is not storage:  # the usual case (or another app's store): no lock
+            return True
         with self._lock:
-            if self.down:
-                return
-            self.down = True
-        log.warning("rate-limit storage unreachable (%s: %s); counting login attempts in this "
-                    "process's memory until it answers", type(error).__name__, error)
+            now = time.monotonic()
+            if self.down is storage and now < self.retry_at:
+                return False
+            self.retry_at = now + retry
+            return True
 
-    def answered(self):
-        if not self.down:  # the usual case: no lock taken
+    def failed(self, storage, error, retry):
+        with self._lock:
+            known = self.down is storage
+            self.down = storage
+            self.retry_at = time.monotonic() + retry
+        if not known:
+            log.warning("rate-limit storage unreachable (%s: %s); counting login attempts in "
+                        "this process's memory until it answers", type(error).__name__, error)
+
+    def answered(self, storage):
+        if self.down is None:  # the usual case: no lock taken
             return
         with self._lock:
-            if not self.down:
-                return
-            self.down = False
-        log.warning("rate-limit storage answers again; counting login attempts in it")
+            known, self.down = self.down is storage, None
+        if known:  # (not when another app's store answers: a test's earlier app)
+            log.warning("rate-limit storage answers again; counting login attempts in it")
 
 
 _store = _StoreState()
@@ -92,21 +112,26 @@ class _Key:
         return keyed_digest(current_app.config["SECRET_KEY"], purpose, value).hex()[:32]
 
 
-def _strategy():
+def _strategy(storage):
     # The configured store itself, not Flask-Limiter's `limiter.limiter`: that one turns to
     # Flask-Limiter's own memory while its checks of other routes find the store dead, and
     # an answer from there would pass for the store's.
-    return MovingWindowRateLimiter(limiter.storage)
+    return MovingWindowRateLimiter(storage)
 
 
 def _run(method, item, *identifiers):
-    prefix = current_app.config.get("RATELIMIT_KEY_PREFIX") or "redflag"
-    try:
-        result = getattr(_strategy(), method)(item, prefix, *identifiers)
-    except Exception as error:  # the shared store is down: count in this process until it is back
-        _store.failed(error)
+    config = current_app.config
+    prefix = config.get("RATELIMIT_KEY_PREFIX") or "redflag"
+    storage, retry = limiter.storage, config["RATELIMIT_STORAGE_RETRY"]
+    if not _store.should_ask(storage, retry):  # known down: memory until the retry is due
         return getattr(_fallback, method)(item, prefix, *identifiers)
-    _store.answered()
+    try:
+        # (a store that does not answer raises within RATELIMIT_STORAGE_TIMEOUT)
+        result = getattr(_strategy(storage), method)(item, prefix, *identifiers)
+    except Exception as error:  # the shared store is down: count in this process until it is back
+        _store.failed(storage, error, retry)
+        return getattr(_fallback, method)(item, prefix, *identifiers)
+    _store.answered(storage)
     return result
 
 

@@ -6,8 +6,6 @@ The store is the real Redis at 127.0.0.1:6379, reached through a TCP relay on a 
 this test's own: with the relay stopped nothing listens on that port (a real unreachable
 port: connections are refused), started again it forwards to the Redis."""
 import logging
-import socket
-import threading
 import uuid
 
 import pytest
@@ -17,70 +15,9 @@ from server.accounts import service as accounts
 
 from factories import PASSWORD
 from pushservice import free_port
+from redisrelay import REDIS, Relay
 
-REDIS = ("127.0.0.1", 6379)
 LOGGER = "server.accounts.throttle"
-
-
-class Relay:
-    """Forwards every connection to its port to the real Redis; stop() closes the port and
-    every connection through it, start() opens the port again."""
-
-    def __init__(self, port):
-        self.port = port
-        self.listener = None
-        self.connections = []
-        self.lock = threading.Lock()
-
-    def start(self):
-        listener = socket.socket()
-        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        listener.bind(("127.0.0.1", self.port))
-        listener.listen()
-        listener.settimeout(0.1)
-        self.listener = listener
-        threading.Thread(target=self._accept, args=(listener,), daemon=True).start()
-
-    def _accept(self, listener):
-        while self.listener is listener:
-            try:
-                client, _ = listener.accept()
-            except TimeoutError:
-                continue
-            except OSError:
-                return
-            client.settimeout(None)
-            upstream = socket.create_connection(REDIS)
-            with self.lock:
-                self.connections += [client, upstream]
-            for source, target in ((client, upstream), (upstream, client)):
-                threading.Thread(target=self._pump, args=(source, target), daemon=True).start()
-
-    @staticmethod
-    def _pump(source, target):
-        try:
-            while data := source.recv(65536):
-                target.sendall(data)
-        except OSError:
-            pass
-        for sock in (source, target):
-            try:
-                sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-
-    def stop(self):
-        listener, self.listener = self.listener, None
-        if listener is not None:
-            listener.close()
-        with self.lock:
-            connections, self.connections = self.connections, []
-        for sock in connections:
-            try:
-                sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-            sock.close()
 
 
 @pytest.fixture
@@ -98,6 +35,9 @@ def app_config(relay):
     return {"PASSWORD_HASH_FAST": True,
             "RATELIMIT_STORAGE_URI": f"redis://127.0.0.1:{relay.port}/0",
             "RATELIMIT_KEY_PREFIX": PREFIX,
+            # Ask the store on every attempt, down or not (test_ratelimit_store.py tests the
+            # retry): so the first login after the relay is back finds it.
+            "RATELIMIT_STORAGE_RETRY": 0,
             # Room for every attempt below: this test is about the log, not the limits.
             "LOGIN_RATE_LIMIT": "1000 per minute", "LOGIN_ACCOUNT_ADDRESS_LIMIT": "1000 per minute"}
 
