@@ -90,6 +90,10 @@ def pytest_collection_modifyitems(config, items):
         engine = getattr(item, "callspec", None) and item.callspec.params.get("database_url")
         if item.path.name in ONE_WORKER_PER_ENGINE:
             item.add_marker(pytest.mark.xdist_group(f"{item.path.name}-{engine}"))
+        if "engines" in item.path.parts:
+            # One worker per browser engine, which starts one server (a session fixture).
+            browser = getattr(item, "callspec", None) and item.callspec.params.get("engine")
+            item.add_marker(pytest.mark.xdist_group(f"engines-{browser}"))
     # Tests of a PostgreSQL-only setup run on PostgreSQL alone, and engine-independent
     # cases on the first engine of the run alone: deselected, never skipped.
     def other_variant(item):
@@ -103,7 +107,49 @@ def pytest_collection_modifyitems(config, items):
     if others:
         config.hook.pytest_deselected(items=others)
         items[:] = [item for item in items if not other_variant(item)]
-    # Browser tests last: they are the slowest, and Playwright's sync API keeps an event
-    # loop running in the main thread for the rest of the session, which no other test
-    # should have to meet. Stable sort: the order is otherwise unchanged.
-    items.sort(key=lambda item: "browser" in item.path.parts)
+    items.sort(key=_schedule)
+
+
+# Tests of a minute or more under `make test` (4 workers on 2 cores), longest first: each
+# starts gunicorn hosts, Kannel, Firefox or WebKit, walks every screen, or runs hundreds of
+# examples. Handed out first, they run beside the many short tests instead of after them,
+# where the last of them kept one worker busy for minutes while the others had finished.
+LONG_FIRST = (
+    "tests/api/test_web.py::test_every_shell_file_changes_the_version",
+    "tests/scale/test_chaos.py::",
+    "tests/scale/test_backup.py::",
+    "tests/scale/test_limits_live.py::test_each_documented_limit_holds_exactly",
+    "tests/engines/test_smoke.py::",
+    "tests/scale/test_limits_live.py::",
+    "tests/api/test_schemathesis.py::",
+    "tests/api/test_hostile_accounts.py::test_the_instance_folder_and_database_are_private",
+    "tests/api/test_normalise.py::test_any_plain_digits_read_as_the_matcher_reads_them",
+    "tests/sms/test_kannel_crash.py::",
+    "tests/api/test_serving.py::test_gunicorn_access_log_has_no_client_address",
+    "tests/api/test_hostile_input.py::test_every_text_field_refuses_or_keeps_what_it_is_given",
+    "tests/push/test_crash.py::",
+    "tests/api/test_sync.py::test_two_processes_write_at_once_and_queue_on_the_writer_lock",
+    "tests/api/test_stats_summary.py::test_the_summary_equals_the_recount_through_every_kind_of_change",
+    "tests/push/test_loop.py::test_worker_process_wakes_on_publish",
+    # Browser tests (handed out last), the longest first among them.
+    "tests/browser/test_every_language.py::test_every_screen_in_every_language_passes_axe_and_holds_its_layout",
+    "tests/browser/test_accessibility.py::test_every_screen_passes_axe",
+    "tests/browser/test_every_language.py::",
+)
+
+
+def _schedule(item):
+    """The order xdist hands tests out in (with --no-loadscope-reorder): the long tests that
+    use no database first; then each engine's tests, its long ones first (a worker migrates
+    each engine once: its session fixture is made again whenever the engine changes); then
+    the other tests that use no database; browser tests last, as Playwright's sync API keeps
+    an event loop running in the main thread for the rest of the session, which no other
+    test should have to meet. Stable: the order is otherwise the collection's."""
+    nodeid = item.nodeid
+    rank = next((n for n, prefix in enumerate(LONG_FIRST) if nodeid.startswith(prefix)), None)
+    if "browser" in item.path.parts:
+        return (3, rank if rank is not None else len(LONG_FIRST))
+    engine = getattr(item, "callspec", None) and item.callspec.params.get("database_url")
+    if engine is None:
+        return (0, rank) if rank is not None else (2,)
+    return (1, ENGINES.index(engine), 0 if rank is not None else 1, rank or 0)

@@ -4,13 +4,13 @@ server under test, waiting, and the recorder of every request a page makes.
 import os
 import shutil
 import sqlite3
-import subprocess
 import sys
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from flaskcli import flask_commands  # the instance's setup commands, in one process
 from pushservice import free_port  # one chooser of ports for every test
 from waiting import wait_until  # noqa: F401 (the browser tests take it from here)
 
@@ -113,6 +113,6 @@ def prepare_instance(base, secret_key, **extra_env):
                PORT=str(port), WEB_CONCURRENCY="1", **extra_env)
     for name in ("DATABASE_URL", "REDFLAG_ENV", "WEB_ROOT"):
         env.pop(name, None)
-    for command in (["db", "upgrade"], ["push", "keys"], ["demo", "load", "--no-content"]):
-        subprocess.run([BIN / "flask", *command], env=env, cwd=ROOT, check=True, capture_output=True)
+    done = flask_commands(env, ["db", "upgrade"], ["push", "keys"], ["demo", "load", "--no-content"])
+    assert done.returncode == 0, f"preparing the test server failed:\n{done.stdout}\n{done.stderr}"
     return webroot, port, env

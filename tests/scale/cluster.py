@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 
+from flaskcli import flask_commands  # the setup commands, in one process
 from pushservice import free_port  # one chooser of ports for every test
 from waiting import wait_until
 
@@ -107,10 +108,12 @@ class Deployment:
 
     def setup(self, demo=True):
         """Migrate, make the VAPID key, load the demo areas and accounts (as `make run`)."""
-        self.flask("db", "upgrade")
-        self.flask("push", "keys")
+        commands = [["db", "upgrade"], ["push", "keys"]]
         if demo:
-            self.flask("demo", "load", "--no-content")
+            commands.append(["demo", "load", "--no-content"])
+        done = flask_commands(self.env, *commands)
+        if done.returncode != 0:
+            raise AssertionError(f"setting up {self.base} failed:\n{done.stdout}\n{done.stderr}")
 
     # --- processes ------------------------------------------------------------------------
 
