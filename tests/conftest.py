@@ -107,13 +107,23 @@ def pytest_collection_modifyitems(config, items):
     if others:
         config.hook.pytest_deselected(items=others)
         items[:] = [item for item in items if not other_variant(item)]
-    items.sort(key=_schedule)
+
+
+class _Scheduler:
+    @pytest.hookimpl(trylast=True)  # after pytest's own grouping of the tests by fixture
+    def pytest_collection_modifyitems(self, items):
+        items[:] = _schedule(items)
+
+
+def pytest_configure(config):
+    config.pluginmanager.register(_Scheduler(), "redflag-schedule")
 
 
 # Tests of a minute or more under `make test` (4 workers on 2 cores), longest first: each
 # starts gunicorn hosts, Kannel, Firefox or WebKit, walks every screen, or runs hundreds of
-# examples. Handed out first, they run beside the many short tests instead of after them,
-# where the last of them kept one worker busy for minutes while the others had finished.
+# examples. Handed out early (_schedule), they run beside the many short tests instead of
+# after them, where the last of them kept one worker busy for minutes while the others had
+# finished.
 LONG_FIRST = (
     "tests/api/test_web.py::test_every_shell_file_changes_the_version",
     "tests/scale/test_chaos.py::",
@@ -138,18 +148,55 @@ LONG_FIRST = (
 )
 
 
-def _schedule(item):
-    """The order xdist hands tests out in (with --no-loadscope-reorder): the long tests that
-    use no database first; then each engine's tests, its long ones first (a worker migrates
-    each engine once: its session fixture is made again whenever the engine changes); then
-    the other tests that use no database; browser tests last, as Playwright's sync API keeps
-    an event loop running in the main thread for the rest of the session, which no other
-    test should have to meet. Stable: the order is otherwise the collection's."""
-    nodeid = item.nodeid
-    rank = next((n for n, prefix in enumerate(LONG_FIRST) if nodeid.startswith(prefix)), None)
-    if "browser" in item.path.parts:
-        return (3, rank if rank is not None else len(LONG_FIRST))
-    engine = getattr(item, "callspec", None) and item.callspec.params.get("database_url")
-    if engine is None:
-        return (0, rank) if rank is not None else (2,)
-    return (1, ENGINES.index(engine), 0 if rank is not None else 1, rank or 0)
+def _rank(item):
+    return next((n for n, prefix in enumerate(LONG_FIRST) if item.nodeid.startswith(prefix)), None)
+
+
+def _engine(item):
+    return getattr(item, "callspec", None) and item.callspec.params.get("database_url")
+
+
+def _unit(item):
+    """What xdist hands out as one: an xdist group, else the test."""
+    group = item.get_closest_marker("xdist_group")
+    return group.args[0] if group else item.nodeid
+
+
+def _schedule(items):
+    """The order xdist hands tests out in (with --no-loadscope-reorder). Each engine's
+    tests in turn, its long ones first: a worker migrates each engine once (its session
+    fixture is made again whenever the engine changes). The long tests that use no
+    database are spread through the first two thirds of them, longest first: each starts
+    early, but no more than one or two of them (gunicorn hosts with real password hashing
+    and client timeouts, browsers starting) compete for the two cores at once. Then the
+    other tests that use no database. Browser tests last, the longest first: Playwright's
+    sync API keeps an event loop running in the main thread for the rest of the session,
+    which no other test should have to meet. Otherwise the collection's order."""
+    browser = sorted((item for item in items if "browser" in item.path.parts),
+                     key=lambda item: len(LONG_FIRST) if _rank(item) is None else _rank(item))
+    others = [item for item in items if "browser" not in item.path.parts]
+    spread = sorted((item for item in others if _engine(item) is None and _rank(item) is not None),
+                    key=_rank)
+    chosen = set(map(id, spread))
+
+    def block(item):
+        engine, rank = _engine(item), _rank(item)
+        if engine is None:
+            return (len(ENGINES),)
+        return (ENGINES.index(engine), 0 if rank is not None else 1, rank or 0)
+    rest = sorted((item for item in others if id(item) not in chosen), key=block)
+    units = []  # the spread tests, those of one xdist group together
+    for item in spread:
+        if units and _unit(units[-1][-1]) == _unit(item):
+            units[-1].append(item)
+        else:
+            units.append([item])
+    step = max(len(rest) * 2 // 3 // max(len(units), 1), 1)
+    ordered = []
+    for n, item in enumerate(rest):
+        if n % step == 0 and n // step < len(units):
+            ordered += units[n // step]
+        ordered.append(item)
+    for unit in units[len(rest) // step + (len(rest) % step > 0):]:
+        ordered += unit
+    return ordered + browser
