@@ -59,9 +59,9 @@ node_modules/.installed: package.json package-lock.json
 # pytest runs on PYTEST_WORKERS processes (pytest-xdist): most tests wait on sockets,
 # browsers, gunicorn, Kannel or PostgreSQL, so even 2 cores keep 4 busy. Each worker has
 # its own databases, servers, browsers and Kannel; a plain `pytest` runs in one process.
-# Tests are handed out in collection order (SQLite, then PostgreSQL, browser last: each
-# worker migrates each engine once), a module sharing a server per engine as one unit
-# (tests/conftest.py).
+# Tests are handed out in the order tests/conftest.py sets (SQLite, then PostgreSQL: each
+# worker migrates each engine once; the long tests spread early among them; browser last),
+# a module sharing a server per engine, or the tests of one browser engine, as one unit.
 PYTEST_WORKERS ?= 4
 test: install browser kannel node
 	$(BIN)/ruff check server tests bench
