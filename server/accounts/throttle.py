@@ -25,73 +25,17 @@ Wi-Fi) or floods it cannot lock out a staff member with a second factor. Anythin
 whatever the password, so a refusal tells a guesser nothing. The code is checked first (an
 HMAC), so refused guesses cost no argon2 work.
 """
-import logging
-import threading
 import time
 from dataclasses import dataclass
 
 from flask import current_app
 from limits import parse_many
-from limits.storage import MemoryStorage
-from limits.strategies import MovingWindowRateLimiter
 
+from .. import ratelimits
 from ..crypto import decrypt_text
-from ..extensions import client_key, limiter
+from ..extensions import client_key
 from ..security import keyed_digest, verify_password
 from . import service
-
-log = logging.getLogger(__name__)
-# Used only while the shared store is unreachable (as Flask-Limiter does for its own limits).
-_fallback = MovingWindowRateLimiter(MemoryStorage())
-
-
-class _StoreState:
-    """Whether this process is counting login attempts in memory because the shared store
-    did not answer, and when to ask it again.
-
-    While it is down the store is asked again once every RATELIMIT_STORAGE_RETRY seconds
-    (by one attempt; the others meanwhile count in memory), not on every call: a login asks
-    3 to 6 times, and each ask of a store that does not answer costs its timeout. Flask-
-    Limiter does the same for its own limits (it pings the store after 1, 2, 4 ... 32 s).
-    The log says so once when it starts and once when the store answers again, not on
-    every attempt."""
-
-    def __init__(self):
-        self._lock = threading.Lock()
-        self.down = None      # the storage that did not answer, while it does not
-        self.retry_at = 0.0   # time.monotonic() when it is asked again
-
-    def should_ask(self, storage, retry):
-        """Whether to ask `storage` now: yes unless it is the one known down and its retry
-        is not due. A due retry is claimed, so one attempt asks and the others do not."""
-        if self.down is not storage:  # the usual case (or another app's store): no lock
-            return True
-        with self._lock:
-            now = time.monotonic()
-            if self.down is storage and now < self.retry_at:
-                return False
-            self.retry_at = now + retry
-            return True
-
-    def failed(self, storage, error, retry):
-        with self._lock:
-            known = self.down is storage
-            self.down = storage
-            self.retry_at = time.monotonic() + retry
-        if not known:
-            log.warning("rate-limit storage unreachable (%s: %s); counting login attempts in "
-                        "this process's memory until it answers", type(error).__name__, error)
-
-    def answered(self, storage):
-        if self.down is None:  # the usual case: no lock taken
-            return
-        with self._lock:
-            known, self.down = self.down is storage, None
-        if known:  # (not when another app's store answers: a test's earlier app)
-            log.warning("rate-limit storage answers again; counting login attempts in it")
-
-
-_store = _StoreState()
 
 
 class LoginThrottled(Exception):
@@ -112,43 +56,20 @@ class _Key:
         return keyed_digest(current_app.config["SECRET_KEY"], purpose, value).hex()[:32]
 
 
-def _strategy(storage):
-    # The configured store itself, not Flask-Limiter's `limiter.limiter`: that one turns to
-    # Flask-Limiter's own memory while its checks of other routes find the store dead, and
-    # an answer from there would pass for the store's.
-    return MovingWindowRateLimiter(storage)
-
-
-def _run(method, item, *identifiers):
-    config = current_app.config
-    prefix = config.get("RATELIMIT_KEY_PREFIX") or "redflag"
-    storage, retry = limiter.storage, config["RATELIMIT_STORAGE_RETRY"]
-    if not _store.should_ask(storage, retry):  # known down: memory until the retry is due
-        return getattr(_fallback, method)(item, prefix, *identifiers)
-    try:
-        # (a store that does not answer raises within RATELIMIT_STORAGE_TIMEOUT)
-        result = getattr(_strategy(storage), method)(item, prefix, *identifiers)
-    except Exception as error:  # the shared store is down: count in this process until it is back
-        _store.failed(storage, error, retry)
-        return getattr(_fallback, method)(item, prefix, *identifiers)
-    _store.answered(storage)
-    return result
-
-
 def _take(limits, *identifiers):
     """Hit each limit of a limits string ("5 per minute;20 per hour"), shortest window
     first; -> the seconds to wait when one is full (the longer ones are then not counted),
     else 0."""
     for item in sorted(parse_many(limits)):
-        if not _run("hit", item, *identifiers):
-            stats = _run("get_window_stats", item, *identifiers)
+        if not ratelimits.counted("hit", item, *identifiers):
+            stats = ratelimits.counted("get_window_stats", item, *identifiers)
             return max(1, int(stats.reset_time - time.time()) + 1)
     return 0
 
 
 def _clear(limits, *identifiers):
     for item in parse_many(limits):
-        _run("clear", item, *identifiers)
+        ratelimits.counted("clear", item, *identifiers)
 
 
 def login(username, password, otp=None):

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from flask import current_app
 from limits import parse_many
 
+from .. import ratelimits
 from ..accounts.models import Member
 from ..accounts.service import record, role_at_least
 from ..alerts import service as alerts
@@ -21,7 +22,7 @@ from ..clock import utcnow
 from ..crypto import contact_cipher
 from ..errors import Forbidden, Invalid, Refused
 from ..events import alert_published, alert_retracted
-from ..extensions import db, limiter
+from ..extensions import db
 from ..push.wake import announce
 from ..security import hash_token, keyed_digest, new_token
 from . import texts
@@ -311,7 +312,7 @@ def queue_reply(sms_member, text, to=None):
 def _allowed(limit, *keys):
     if not current_app.config.get("RATELIMIT_ENABLED", True):
         return True
-    return all(limiter.limiter.hit(item, *keys) for item in parse_many(limit))
+    return all(ratelimits.counted("hit", item, *keys) for item in parse_many(limit))
 
 
 def receive(sender, text, now=None):

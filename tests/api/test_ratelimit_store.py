@@ -21,6 +21,7 @@ from server.accounts import service as accounts
 from server.accounts.models import Member
 from server.extensions import client_key, db
 from server.security import hash_token
+from server.sms import service as sms
 
 from factories import PASSWORD, new_report
 from pushservice import free_port
@@ -213,16 +214,32 @@ def test_the_throttle_asks_a_store_that_hangs_again_only_after_the_retry(app, de
 
     relay.silence()
     asked = relay.swallowed
-    with caplog.at_level(logging.WARNING, logger="server.accounts.throttle"):
+    with caplog.at_level(logging.WARNING, logger="server.ratelimits"):
         for _ in range(5):  # each asks the throttle's counters 3 times
             assert answered(relay, device.login).status_code == 200
     # Once by the throttle (then memory until RATELIMIT_STORAGE_RETRY, 5 s); Flask-Limiter,
     # if a test before left it counting in memory, may ping the store once or twice. Asked
     # on every call, it would be 15 times, each waiting out the timeout.
     assert relay.swallowed - asked <= 3
-    messages = [r.getMessage() for r in caplog.records if r.name == "server.accounts.throttle"]
+    messages = [r.getMessage() for r in caplog.records if r.name == "server.ratelimits"]
     assert len(messages) == 1 and messages[0].startswith("rate-limit storage unreachable ("
                                                          "TimeoutError")
+
+
+@pytest.mark.parametrize("outage", ["stop", "silence"])
+def test_a_text_in_is_answered_while_the_store_hangs(app, relay, outage):
+    """The limits on text messages count with the same fallback: a text in is answered
+    (no error for the gateway to resend) and its limit still holds, counted in memory."""
+    app.config["SMS_REPLY_TO_UNKNOWN"] = True  # an unknown number: one reply a day
+    sender = f"07700 9{secrets.randbelow(10**5):05d}"
+    relay.start()
+    getattr(relay, outage)()
+
+    def text_in():
+        with app.app_context():
+            return sms.receive(sender, "HELP")
+    assert answered(relay, text_in)
+    assert answered(relay, text_in) is None
 
 
 @pytest.mark.parametrize("uri, options", [
