@@ -331,15 +331,20 @@ _shells_lock = threading.Lock()
 
 
 def current_shell():
-    """The Shell of this app's web root: built once, rebuilt when a file changed."""
-    root, url, region = _root(), _quick_exit_url(), _region()
-    signature = _signature(root)
-    cached = _shells.get((root, url, region))
-    if cached and cached[0] == signature:
+    """The Shell of this app's web root: built once, rebuilt when a file changed, once
+    however many requests find the change (a build costs ~1.6 s of CPU: a page's requests
+    each building it in turn behind the lock kept the page from loading for 10 s)."""
+    key = _root(), _quick_exit_url(), _region()
+    cached = _shells.get(key)
+    if cached and cached[0] == _signature(key[0]):
         return cached[1]
     with _shells_lock:
-        shell = build_shell(root, url, region)
-        _shells[(root, url, region)] = (signature, shell)
+        # Looked at again behind the lock: the request before may have built it already.
+        signature, cached = _signature(key[0]), _shells.get(key)
+        if cached and cached[0] == signature:
+            return cached[1]
+        shell = build_shell(*key)
+        _shells[key] = (signature, shell)
     return shell
 
 

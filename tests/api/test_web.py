@@ -107,6 +107,33 @@ def test_a_file_changed_while_serving_is_a_new_worker(app, client, webroot):
     assert build_shell(webroot).version.encode() in after
 
 
+def test_a_changed_file_is_built_into_a_shell_once_however_many_requests_find_it(
+        app, webroot, monkeypatch):
+    """A page's requests (the page, the bundle, the catalogue...) arrive together; after a
+    change each must not build the shell again in turn behind the lock (~1.6 s each)."""
+    import threading
+
+    from server import web
+    app.config["WEB_ROOT"] = str(webroot)
+    builds = []
+    real = web.build_shell
+    monkeypatch.setattr(web, "build_shell", lambda *args: builds.append(args) or real(*args))
+    app_js = webroot / "web" / "app.js"
+    app_js.write_text(app_js.read_text() + "\n// next\n")
+    gate = threading.Barrier(6)
+
+    def page_request():
+        gate.wait()
+        with app.test_client() as client:
+            assert client.get("/static/app.js").status_code == 200
+    threads = [threading.Thread(target=page_request) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert len(builds) == 1
+
+
 def test_a_web_root_without_the_manifest_marker_is_refused(webroot):
     (webroot / "service-worker.js").write_text("const VERSION = '7';\n")
     with pytest.raises(RuntimeError):
