@@ -1,9 +1,12 @@
-"""Fixtures for the API tests: logged-in staff. Test data: tests/factories.py."""
+"""Fixtures for the API tests: logged-in staff, a relay to the real Redis. Test data:
+tests/factories.py."""
 import pytest
 import sqlalchemy as sa
 
 from databases import postgres_database
 from factories import StaffClient
+from pushservice import free_port
+from redisrelay import Relay
 
 
 @pytest.fixture
@@ -34,3 +37,12 @@ def empty_database(database_url, tmp_path):
     with admin.connect() as conn:
         conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     admin.dispose()
+
+
+@pytest.fixture
+def relay():
+    """A relay to the local Redis on a port of its own, which the test can stop, silence or
+    make unreachable (tests/redisrelay.py); not started."""
+    relay = Relay(free_port())
+    yield relay
+    relay.stop()

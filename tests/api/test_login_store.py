@@ -14,17 +14,9 @@ import redis
 from server.accounts import service as accounts
 
 from factories import PASSWORD
-from pushservice import free_port
-from redisrelay import REDIS, Relay
+from redisrelay import REDIS
 
 LOGGER = "server.ratelimits"
-
-
-@pytest.fixture
-def relay():
-    relay = Relay(free_port())
-    yield relay
-    relay.stop()
 
 
 PREFIX = f"test-login-store-{uuid.uuid4().hex[:12]}"

@@ -24,21 +24,13 @@ from server.security import hash_token
 from server.sms import service as sms
 
 from factories import PASSWORD, new_report
-from pushservice import free_port
-from redisrelay import REDIS, Relay
+from redisrelay import REDIS
 
 # Generous: one request against a hung store waits at most the connect and read timeouts
 # (0.25 s each by default). Without them it waits forever.
 BOUND = 5
 PREFIX = f"test-ratelimit-store-{uuid.uuid4().hex[:12]}"
 LOGIN = "/api/v1/staff/login"
-
-
-@pytest.fixture
-def relay():
-    relay = Relay(free_port())
-    yield relay
-    relay.stop()
 
 
 @pytest.fixture

@@ -1,4 +1,5 @@
 """The production server process: gunicorn with the repo's gunicorn.conf.py."""
+import contextlib
 import logging
 import os
 import socket
@@ -31,39 +32,56 @@ def raw_request(port, request):
     return b"".join(chunks).decode(errors="replace")
 
 
-def test_gunicorn_access_log_has_no_client_address(tmp_path):
-    port = free_port()
-    home = tmp_path / "home"  # where gunicorn would put its control socket
-    home.mkdir()
+def gunicorn_env(tmp_path, port, **extra):
     env = dict(os.environ, REDFLAG_INSTANCE=str(tmp_path), FLASK_APP="server",
-               HOST="127.0.0.1", PORT=str(port), WEB_CONCURRENCY="1", HOME=str(home),
-               SECRET_KEY="serving-test-secret-key-0123456789abcdef")
+               HOST="127.0.0.1", PORT=str(port), WEB_CONCURRENCY="1",
+               SECRET_KEY="serving-test-secret-key-0123456789abcdef", **extra)
     env.pop("DATABASE_URL", None)
-    env.pop("XDG_RUNTIME_DIR", None)
-    subprocess.run([BIN / "flask", "db", "upgrade"], env=env, cwd=ROOT, check=True,
-                   capture_output=True)
-    log = tmp_path / "gunicorn.log"
+    return env
+
+
+@contextlib.contextmanager
+def gunicorn(env, log):
+    """gunicorn with gunicorn.conf.py, its output in the file `log`; stopped at the end."""
     with open(log, "wb") as out:
         server = subprocess.Popen([BIN / "gunicorn", "-c", "gunicorn.conf.py", "server:create_app()"],
                                   env=env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
     try:
-        deadline = time.monotonic() + SERVER_START_SECONDS
-        while True:
-            try:
-                reply = raw_request(port, "GET /healthz HTTP/1.1\r\nHost: x\r\n"
-                                          "User-Agent: DistinctAgent/1.0\r\nConnection: close\r\n\r\n")
-                break
-            except OSError:
-                assert time.monotonic() < deadline, log.read_text()
-                time.sleep(0.1)
+        yield server
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def once_up(server, log, send):
+    """send()'s answer, tried until the server takes connections (SERVER_START_SECONDS)."""
+    deadline = time.monotonic() + SERVER_START_SECONDS
+    while True:
+        try:
+            return send()
+        except OSError:
+            assert server.poll() is None and time.monotonic() < deadline, log.read_text()
+            time.sleep(0.1)
+
+
+def test_gunicorn_access_log_has_no_client_address(tmp_path):
+    port = free_port()
+    home = tmp_path / "home"  # where gunicorn would put its control socket
+    home.mkdir()
+    env = gunicorn_env(tmp_path, port, HOME=str(home))
+    env.pop("XDG_RUNTIME_DIR", None)
+    subprocess.run([BIN / "flask", "db", "upgrade"], env=env, cwd=ROOT, check=True,
+                   capture_output=True)
+    log = tmp_path / "gunicorn.log"
+    with gunicorn(env, log) as server:
+        reply = once_up(server, log, lambda: raw_request(
+            port, "GET /healthz HTTP/1.1\r\nHost: x\r\n"
+                  "User-Agent: DistinctAgent/1.0\r\nConnection: close\r\n\r\n"))
         assert " 200 " in reply.splitlines()[0]
         body = '{"reports": "not a list"}'
         raw_request(port, "POST /api/v1/sync HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
                           f"X-Forwarded-For: {CLIENT_ADDRESS}\r\n"
                           f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n{body}")
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
     text = log.read_text()
     # No control socket: gunicornc could add workers past gunicorn.conf.py's refusal.
     assert list(home.iterdir()) == []
@@ -73,14 +91,6 @@ def test_gunicorn_access_log_has_no_client_address(tmp_path):
 
 
 # --- The server's own listening address stays in its log, a client's never ---------------
-
-def gunicorn_env(tmp_path, port):
-    env = dict(os.environ, REDFLAG_INSTANCE=str(tmp_path), FLASK_APP="server",
-               HOST="127.0.0.1", PORT=str(port), WEB_CONCURRENCY="1",
-               SECRET_KEY="serving-test-secret-key-0123456789abcdef")
-    env.pop("DATABASE_URL", None)
-    return env
-
 
 def record(message, *args, name="gunicorn.error"):
     return logging.LogRecord(name, logging.ERROR, __file__, 1, message, args, None)
@@ -143,28 +153,17 @@ def test_a_taken_port_is_named_and_a_client_on_the_same_address_is_not(tmp_path)
     assert "[address]" not in failed.stderr
 
     log = tmp_path / "gunicorn.log"
-    with open(log, "wb") as out:
-        server = subprocess.Popen([BIN / "gunicorn", "-c", "gunicorn.conf.py", "server:create_app()"],
-                                  env=env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
-    try:
-        deadline = time.monotonic() + SERVER_START_SECONDS
-        # From 127.0.0.1, the server's own address; the header's name is the bind address's
-        # form, which gunicorn's error quotes.
-        bad = f"GET / HTTP/1.1\r\nHost: x\r\n('127.0.0.1', {port}): y\r\nConnection: close\r\n\r\n"
-        while True:
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=10) as conn:
-                    conn.sendall(bad.encode())
-                    reply = conn.recv(65536)
-                break
-            except OSError:
-                assert server.poll() is None and time.monotonic() < deadline, log.read_text()
-                time.sleep(0.1)
-        assert reply.startswith(b"HTTP/1.1 400")
+    # From 127.0.0.1, the server's own address; the header's name is the bind address's
+    # form, which gunicorn's error quotes.
+    bad = f"GET / HTTP/1.1\r\nHost: x\r\n('127.0.0.1', {port}): y\r\nConnection: close\r\n\r\n"
+
+    def send_bad():
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as conn:
+            conn.sendall(bad.encode())
+            return conn.recv(65536)
+    with gunicorn(env, log) as server:
+        assert once_up(server, log, send_bad).startswith(b"HTTP/1.1 400")
         wait_until(lambda: "Invalid request from" in log.read_text(), timeout=10)
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
     text = log.read_text()
     assert f"Listening at: http://127.0.0.1:{port}" in text
     assert "Invalid request from ip=[address]" in text
