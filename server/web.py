@@ -240,10 +240,11 @@ def build_shell(root, quick_exit_url=DEFAULT_QUICK_EXIT_URL, region=DEFAULT_REGI
         if relative in stubs:
             sources[f"/static/{relative}"] = files[f"/static/{relative}"]
             files[f"/static/{relative}"] = stubs[relative].encode()
-    if set(stubs) - {url[len("/static/"):] for url in sources}:
+    missing = set(stubs) - {url.removeprefix("/static/") for url in sources}
+    if missing:
         # Served from disk as written, it would be a second instance of the module.
         raise RuntimeError(f"the first screen imports modules the shell does not keep: "
-                           f"{sorted(set(stubs) - {url[len('/static/'):] for url in sources})}")
+                           f"{sorted(missing)}")
     files[BUNDLE_URL] = code.encode()
     source = (root / "service-worker.js").read_bytes()
     if source.count(MANIFEST_MARKER.encode()) != 1:
