@@ -12,6 +12,7 @@ This module is the one source of what the app is made of:
   worker and a new cache: no list or version is kept by hand, and there is no build step.
 - the first screen's bundle (server/bundle.py): the report form's 13 modules sent as one,
   each of their addresses answering a module that exports its names from it.
+- the icons: the symbols of web/icons/icons.svg, written into the page (_sprite()).
 
 The shell is computed when the app starts and cached; a request for the shell or the
 worker re-reads only the files' sizes and modification times, and recomputes when one
@@ -35,7 +36,9 @@ import gzip
 import hashlib
 import json
 import os
+import re
 import threading
+import xml.etree.ElementTree as ElementTree
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -95,8 +98,11 @@ SCREENS = (
 )
 # Every address that gets the shell: "/" shows the report screen.
 APP_ROUTES = ("/",) + tuple(screen.path for screen in SCREENS)
-# Files under web/ that the phone app does not use: the server's printouts.
-NOT_IN_SHELL = frozenset({"print.css"})
+# The app's icons: one <symbol> each, written into the page (_sprite()) rather than fetched.
+SPRITE = "icons/icons.svg"
+# Files under web/ that the phone app does not fetch: the server's printouts, and the
+# sprite (the page holds its symbols). Both are still served from disk at their address.
+NOT_IN_SHELL = frozenset({"print.css", SPRITE})
 # Modules that only network-only screens import: loaded from the network with them.
 # conversation.js: a report's messages are fetched when opened and never kept offline.
 NETWORK_ONLY_MODULES = frozenset({"staff/tools.js", "conversation.js"})
@@ -189,10 +195,56 @@ def _preloads():
     return "\n".join([CATALOGUE_PRELOAD] + [f'<link rel="modulepreload" href="{url}">' for url in modules])
 
 
+SVG_NS = "http://www.w3.org/2000/svg"
+# A symbol's id in the page: "icon-" + its name in the sprite (web/dom.js icon() uses it),
+# so no icon name ("report", "check", "other") can clash with an id of the page's own.
+ICON_ID_PREFIX = "icon-"
+
+
+def _sprite(root):
+    """The symbols of web/icons/icons.svg as one hidden <svg> for the page, their ids
+    prefixed with ICON_ID_PREFIX. In the page, each icon's <use> points within the page:
+    an external sprite cost a phone a fetch per icon and a second SVG document parsed on
+    the main thread before the form was usable. Prefixed here, not in the file: the file
+    keeps the icons' own names, which a page of an earlier version (still open in a tab
+    after an update) asks the server for. display="none" (a presentation attribute, not a
+    style, which the Content-Security-Policy forbids): no layout box; the symbols are
+    drawn only where a <use> points. Raises RuntimeError when the sprite is missing or
+    is not what this expects."""
+    path = root / "web" / SPRITE
+    try:
+        source = path.read_text(encoding="utf-8")
+        tree = ElementTree.fromstring(source)
+    except (OSError, UnicodeDecodeError, ElementTree.ParseError) as error:
+        raise RuntimeError(f"web/{SPRITE} is missing or not well-formed XML: {error}") from error
+    symbols = tree.findall(f".//{{{SVG_NS}}}symbol")
+    names = [symbol.get("id") for symbol in symbols]
+    if tree.tag != f"{{{SVG_NS}}}svg" or not symbols or not all(names) or len(set(names)) != len(names):
+        raise RuntimeError(f"web/{SPRITE} must be an <svg> of <symbol>s, each with its own id")
+    source = re.sub(r"<!--.*?-->", "", source, flags=re.S)
+    # Only the symbols' ids get the prefix: another id, or a reference to one, would
+    # point at the wrong thing in the page; a DOCTYPE's entities or CDATA are not HTML's.
+    if len(tree.findall(".//*[@id]")) != len(symbols) or re.search(r"href|url\(|<!", source):
+        raise RuntimeError(f"web/{SPRITE}: only <symbol>s may have ids, nothing may refer to one, "
+                           "and no <!DOCTYPE> or CDATA")
+    found = []
+    for symbol in re.findall(r"<symbol\b.*?</symbol>", source, flags=re.S):
+        symbol, prefixed = re.subn(r'(<symbol\b[^>]*?\sid=")', rf"\g<1>{ICON_ID_PREFIX}", symbol, count=1)
+        found.append(symbol if prefixed else None)
+    if len(found) != len(symbols) or None in found:
+        raise RuntimeError(f'web/{SPRITE}: write each <symbol id="..."> with an end tag')
+    return ('<svg display="none" aria-hidden="true">\n'
+            + "\n".join(found) + "\n</svg>")
+
+
 def _render_index(root, quick_exit_url, region=DEFAULT_REGION):
     html = (root / "web" / "index.html").read_text(encoding="utf-8")
     if APP_SCRIPT not in html:
         raise RuntimeError(f"web/index.html has no {APP_SCRIPT}")
+    if html.count("</body>") != 1:
+        raise RuntimeError("web/index.html must have one </body>")
+    # Last in the body: the preloads and everything else before it reach the phone first.
+    html = html.replace("</body>", _sprite(root) + "\n</body>")
     html = html.replace(APP_SCRIPT, _preloads() + "\n" + APP_SCRIPT)
     for element in (SCREENS_ELEMENT, AREAS_ELEMENT):
         if element not in html:

@@ -14,11 +14,13 @@ from server.bundle import BUNDLE_URL
 from server.web import FIRST_MODULES, NETWORK_ONLY_MODULES, SCREENS, build_shell
 
 ROOT = Path(__file__).resolve().parent.parent
-# Files under web/ that the server uses but the phone app does not (staff printouts).
+# Files under web/ that the server uses but the phone app does not fetch: staff printouts,
+# and the icons' sprite (the server writes its symbols into the page, counted there).
 # Staff screens and the public dispute page: loaded from the network when used, never kept
 # offline (the network-only screens of server/web.py SCREENS and the modules only they
 # import; staff/staff.js, which drop-in mode needs offline, is in the shell).
-NOT_THE_APP = {"print.css"} | NETWORK_ONLY_MODULES | {screen.module for screen in SCREENS if screen.network}
+NOT_THE_APP = ({"print.css", "icons/icons.svg"} | NETWORK_ONLY_MODULES
+               | {screen.module for screen in SCREENS if screen.network})
 # Languages other than English are not in SHELL: the service worker keeps only the
 # device's own (and English), so the budget counts the largest of them once.
 LOCALES = ROOT / "web" / "locales"

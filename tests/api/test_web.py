@@ -300,3 +300,105 @@ def test_the_page_carries_the_areas_as_the_api_gives_them(client, areas):
 def test_the_page_without_areas_is_still_the_shell(client):
     """No areas yet (a new deployment): an empty list, and the app fetches its own."""
     assert areas_in(client.get("/").get_data(as_text=True)) == []
+
+
+# --- The icons written into the page ------------------------------------------------------
+
+def icon_names_drawn():
+    """Every icon name web/**/*.js draws: each icon('name') call's, and the names the other
+    calls are given: the tabs' (web/app.js: a tab screen's path), chips()' options' third
+    item and an alert's (incident types and severities). A new kind of call fails here
+    until its names are added."""
+    import re
+
+    from server.alerts.models import SEVERITIES
+    from server.reports.models import INCIDENT_TYPES
+    calls = [call for path in (ROOT / "web").rglob("*.js")
+             for call in re.findall(r"(?<!function )\bicon\(([^()]*)\)", path.read_text())]
+    named = {call.strip("'") for call in calls if re.fullmatch(r"'\w+'", call)}
+    assert {call for call in calls if not re.fullmatch(r"'\w+'", call)} == {
+        "here.iconName", "s.iconName", "iconName", "alert.severity", "type"}
+    tabs = {screen.path[1:] for screen in SCREENS if screen.nav}
+    assert named and tabs
+    return named | tabs | set(INCIDENT_TYPES) | set(SEVERITIES)
+
+
+def sprites_in(page):
+    """The attributes of each <svg> of a page (the app draws its icons itself: the page's
+    only <svg> is the sprite), and the ids of its <symbol>s."""
+    from html.parser import HTMLParser
+    svgs, symbols = [], []
+
+    class Parser(HTMLParser):
+        def handle_starttag(self, tag, attrs):
+            if tag == "svg":
+                svgs.append(dict(attrs))
+            elif tag == "symbol":
+                symbols.append(dict(attrs).get("id"))
+
+    parser = Parser()
+    parser.feed(page)
+    parser.close()
+    return svgs, symbols
+
+
+def test_the_page_holds_every_icon_the_app_draws(client):
+    """web/dom.js icon() points at #icon-NAME in the page (no fetch of a sprite, no second
+    SVG document on a slow phone's main thread): the page holds one hidden sprite with a
+    symbol for every icon the app draws, after everything the phone should fetch first."""
+    import re
+    page = client.get("/report").get_data(as_text=True)
+    svgs, symbols = sprites_in(page)
+    # One sprite, drawn nowhere and read by no screen reader; a symbol for each icon.
+    assert svgs == [{"display": "none", "aria-hidden": "true"}]
+    assert all(symbol.startswith("icon-") for symbol in symbols)
+    assert {f"icon-{name}" for name in icon_names_drawn()} - set(symbols) == set()
+    # Its ids clash with none of the page's own.
+    ids = re.findall(r'\sid="([^"]+)"', page)
+    assert len(ids) == len(set(ids)) and set(symbols) <= set(ids)
+    # Last in the body: the preloads, the app's script and the page's own elements first.
+    before, sprite = page.split("<svg ")
+    assert 'rel="modulepreload"' in before and '<script type="module" src="/static/app.js">' in before
+    assert '<main id="main"' in before
+    assert sprite.split("</svg>")[1].split() == ["</body>", "</html>"]
+
+
+def test_the_sprite_is_the_pages_not_a_file_the_phone_keeps(client, webroot):
+    """The phone does not fetch or keep web/icons/icons.svg (the page holds its symbols);
+    the server still sends it from disk, like print.css: a page of the version before,
+    open in a tab through an update, still finds its icons by their names there."""
+    shell = build_shell(ROOT)
+    assert not [url for url in shell.files if url.endswith(".svg")]
+    assert b"icons.svg" not in shell.worker
+    response = client.get("/static/icons/icons.svg")
+    assert response.status_code == 200 and response.mimetype == "image/svg+xml"
+    assert b'<symbol id="report"' in response.data
+    # A changed icon is a new page, so a new version of the app.
+    before = build_shell(webroot).version
+    sprite = webroot / "web" / "icons" / "icons.svg"
+    sprite.write_text(sprite.read_text().replace('r="9"', 'r="8"', 1))
+    shell = build_shell(webroot)
+    assert shell.version != before and b'r="8"' in shell.index
+
+
+@pytest.mark.parametrize("change", [
+    lambda source: None,
+    lambda source: source.replace("</svg>", ""),
+    lambda source: source.replace('<symbol id="report"', "<symbol"),
+    lambda source: source.replace('id="risky"', 'id="report"'),
+    lambda source: source.replace("<circle ", '<circle id="dot" ', 1),
+    lambda source: source.replace('<path d="M10 21h4"/>', '<use href="#report"/>'),
+    lambda source: source.replace("<svg ", "<!DOCTYPE svg>\n<svg ", 1),
+    lambda source: source.replace("<defs>", "<defs><symbol id=\"empty\"/>"),
+])
+def test_a_sprite_the_page_cannot_hold_stops_the_shell(webroot, change):
+    """Missing, not well-formed, or not a set of symbols the page can hold under their
+    prefixed ids: the server refuses to start rather than send a page without icons."""
+    sprite = webroot / "web" / "icons" / "icons.svg"
+    changed = change(sprite.read_text())
+    if changed is None:
+        sprite.unlink()
+    else:
+        sprite.write_text(changed)
+    with pytest.raises(RuntimeError, match="icons.svg"):
+        build_shell(webroot)

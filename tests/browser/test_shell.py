@@ -30,6 +30,39 @@ def test_offline_reload_shows_the_whole_app(context):
     assert page.evaluate("""async () => (await fetch('/static/icons/icon-192.png')).ok""")
 
 
+# Each icon of the page: its <use>'s target, whether that is a symbol of the page's hidden
+# sprite, whether the icon is shown, and the size of what it draws (0 x 0: nothing found).
+ICONS = """() => [...document.querySelectorAll('svg.icon use')].map((use) => {
+    const href = use.getAttribute('href');
+    const symbol = href.startsWith('#') ? document.getElementById(href.slice(1)) : null;
+    const box = use.getBBox();
+    return {href, symbol: symbol?.localName ?? null,
+            inSprite: Boolean(symbol?.closest('svg[display="none"][aria-hidden="true"]')),
+            shown: use.closest('svg').checkVisibility(), drawn: box.width > 0 && box.height > 0};
+})"""
+
+
+def test_the_first_screen_draws_its_icons_from_the_page(context):
+    """server/web.py writes the icons' symbols into the page and web/dom.js icon() points
+    at them: the report screen's icons each find their symbol and draw it, and no request
+    for the sprite file is made while the first screen loads (a fetch per icon and a
+    second SVG document cost a slow phone tens of milliseconds before the form was usable).
+    The Content-Security-Policy lets the inline sprite be (the watcher fixture fails the
+    test on any violation)."""
+    asked = []
+    context.on("request", lambda request: asked.append(request.url))
+    page = installed_app(context, "/report")
+    page.wait_for_selector("input[name='incident_types']")
+    icons = page.evaluate(ICONS)
+    assert [icon for icon in icons if icon["symbol"] != "symbol" or not icon["inSprite"]] == []
+    # The tab bar's and the incident types' icons, at least.
+    assert len(icons) >= 20
+    assert {"#icon-report", "#icon-settings", "#icon-robbery"} <= {icon["href"] for icon in icons}
+    shown = [icon for icon in icons if icon["shown"]]
+    assert len(shown) >= 16 and [icon for icon in shown if not icon["drawn"]] == []
+    assert [url for url in asked if "icons.svg" in url] == []
+
+
 def test_network_only_screens_say_offline_that_they_need_a_connection(context):
     """Screens that need the server anyway (network=True in server/web.py SCREENS) are not in
     the shell: offline, their module cannot load, and the screen says so in the app's words."""

@@ -27,6 +27,11 @@ MAIN_TEXT = "async () => document.querySelector('main').innerText"
 MAIN_TEXT_WHEN = "async (selector) => document.querySelector(selector)?.textContent && document.querySelector('main').innerText"
 VISIBLE = """async (selector) => { const el = document.querySelector(selector);
     return el && el.getClientRects().length ? el.innerText : null; }"""
+# The shown icons, and those of them that draw nothing (their symbol not found in the page's
+# hidden sprite, server/web.py).
+ICONS = """async () => { const shown = [...document.querySelectorAll('svg.icon use')]
+    .filter((use) => use.closest('svg').getClientRects().length);
+    return [shown.length, shown.filter((use) => !(use.getBBox().width > 0)).map((use) => use.getAttribute('href'))]; }"""
 NO_BACKGROUND_SYNC = ("This browser sends waiting reports only while this app is open. "
                       "When you have signal, open the app again.")
 NO_PUSH = "This browser cannot show notifications."
@@ -82,6 +87,8 @@ def test_shell_offline_and_a_report_saved_while_the_server_is_down_arrives_once(
     assert unsupported == {engine.name == "webkit"}, text
 
     open_app(engine, "/report")
+    shown, blank = engine.evaluate(ICONS)
+    assert shown >= 16 and blank == []
     engine.evaluate(FILL_AND_SEND, f"Took the money back at knifepoint. {tag}")
     engine.wait("async () => location.pathname === '/reports'", message="My reports after saving")
     [item] = engine.evaluate(OUTBOX)
