@@ -85,7 +85,7 @@ migration: install
 		--rev-id $$(printf %04d $$(expr $$last + 1)) && \
 	rm -rf $$instance
 
-bench: install kannel node
+bench: install browser kannel node
 	$(BIN)/python bench/fanout.py
 	$(BIN)/python bench/lookup.py
 	$(BIN)/python bench/sms.py

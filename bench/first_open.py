@@ -1,18 +1,19 @@
 """First open on a slow phone: the report form usable, cold and offline, and the bytes
 moved, against a tiny page in the same run and under the same emulation.
 
-Debian's Chromium (Playwright, /usr/bin/chromium, the browser tests' launch arguments),
-the app under gunicorn on a fresh SQLite database with the demo areas. Each round opens
-a new browser context (empty cache, no service worker) and emulates a slow phone through
-the DevTools protocol: 400 ms round-trip latency, 400 kbit/s down and up
-(Network.emulateNetworkConditions) and the CPU slowed 4x (Emulation.setCPUThrottlingRate).
+Debian's Chromium driven over the DevTools protocol (bench/cdp.py: no test driver's own
+scripts in the page, see its docstring), the browser tests' launch arguments, the app
+under gunicorn on a fresh SQLite database with the demo areas. Each round opens a new
+browser context (empty cache, no service worker) and emulates a slow phone: 400 ms
+round-trip latency, 400 kbit/s down and up (Network.emulateNetworkConditions) and the CPU
+slowed 4x (Emulation.setCPUThrottlingRate), a 360 x 740 viewport, en-GB.
 
 - cold: from navigation start to the report form being usable (the app marked ready, the
   area list filled, the description field there), and the bytes moved until then (the
   encoded sizes of every response, headers included); and the bytes of the whole first
   visit, the service worker's caching of the shell included (its resource timing);
-- offline: after the service worker took control, the same page reloaded with the
-  network cut (context.set_offline), to usable;
+- offline: once the service worker controls the page and has cached the shell, a new tab
+  of the same context opens the page with the network emulated offline, to usable;
 - baseline: a tiny page (one paragraph, no script) from another local server: its first
   contentful paint, cold, under the same emulation.
 
@@ -24,6 +25,7 @@ load (2 shared cores) falls on every tree alike. The load average is printed wit
 figures.
 """
 import argparse
+import asyncio
 import contextlib
 import os
 import statistics
@@ -31,8 +33,8 @@ import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from cdp import Chromium
 from harness import ROOT, database, gunicorn, make_app, migrate_and_seed_areas
-from playwright.sync_api import sync_playwright
 
 # tests/ too: tests.browser.support imports the tests' own pushservice as pytest does.
 sys.path.insert(0, str(ROOT))
@@ -41,6 +43,8 @@ from tests.browser.support import CHROMIUM, CHROMIUM_ARGS, PHONE
 
 SLOW = {"offline": False, "latency": 400, "downloadThroughput": 400_000 / 8,
         "uploadThroughput": 400_000 / 8}
+OFFLINE = {"offline": True, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1}
+LOCALE = "en-GB"
 # Recorded by the page itself (performance.now(): ms since navigation start), so the
 # measuring costs nothing on the throttled CPU until the moment it records.
 USABLE = """
@@ -55,6 +59,14 @@ new MutationObserver((_, observer) => {
 }).observe(document, { subtree: true, childList: true, attributes: true });
 """
 TINY = b"<!doctype html><html><head><title>tiny</title></head><body><p>Hello.</p></body></html>"
+FIRST_PAINT = """new Promise((done) => {
+  const found = () => performance.getEntriesByName('first-contentful-paint')[0];
+  if (found()) return done(found().startTime);
+  new PerformanceObserver(() => found() && done(found().startTime))
+    .observe({ type: 'paint', buffered: true });
+})"""
+OFFLINE_AND_CONTROLLED = "!navigator.onLine && navigator.serviceWorker.controller !== null"
+WORKER_BYTES = "performance.getEntriesByType('resource').reduce((n, e) => n + e.transferSize, 0)"
 
 
 def tiny_site():
@@ -73,62 +85,67 @@ def tiny_site():
     return f"http://127.0.0.1:{httpd.server_port}/"
 
 
-def slow_page(context):
-    page = context.new_page()
-    cdp = context.new_cdp_session(page)
-    cdp.send("Network.enable")
-    cdp.send("Network.emulateNetworkConditions", SLOW)
-    cdp.send("Emulation.setCPUThrottlingRate", {"rate": 4})
+async def slow_page(browser, context, network=SLOW, usable=True):
+    """A tab of `context` as a slow phone: the CPU slowed 4x, the network as `network`;
+    with `usable`, the script that records when the form is usable. Returns (page, a
+    dict whose "bytes" counts the encoded bytes of every response)."""
+    page = await browser.new_page(context, **PHONE)
     moved = {"bytes": 0}
-    cdp.on("Network.loadingFinished",
-           lambda event: moved.__setitem__("bytes", moved["bytes"] + event["encodedDataLength"]))
+    page.on("Network.loadingFinished",
+            lambda event: moved.__setitem__("bytes", moved["bytes"] + event["encodedDataLength"]))
+    await page.send("Page.enable")
+    if usable:
+        await page.send("Page.addScriptToEvaluateOnNewDocument", {"source": USABLE})
+    await page.send("Emulation.setLocaleOverride", {"locale": LOCALE})
+    await page.send("Network.enable")
+    await page.send("Network.emulateNetworkConditions", network)
+    await page.send("Emulation.setCPUThrottlingRate", {"rate": 4})
     return page, moved
 
 
-def wait_usable(page):
-    page.wait_for_function("() => window.__usable", timeout=120_000, polling=200)
-    return page.evaluate("() => window.__usable")
-
-
-def one_round(browser, base, tiny):
-    context = browser.new_context(viewport=PHONE, locale="en-GB", base_url=base)
-    context.add_init_script(USABLE)
+async def one_round(browser, base, tiny):
+    context = await browser.new_context()
     try:
-        page, moved = slow_page(context)
-        page.goto("/report", wait_until="commit", timeout=120_000)
-        cold = wait_usable(page)
+        page, moved = await slow_page(browser, context)
+        await page.send("Page.navigate", {"url": base + "/report"})
+        cold = await page.wait_for("window.__usable")
         cold_bytes = moved["bytes"]
-        page.wait_for_function("() => navigator.serviceWorker.controller !== null ||"
-                               " navigator.serviceWorker.ready.then(() => true)",
-                               timeout=120_000)
-        page.evaluate("() => navigator.serviceWorker.ready")
-        page.wait_for_timeout(3000)  # let the worker finish caching the shell
+        await page.wait_for("navigator.serviceWorker.controller !== null")
+        await asyncio.sleep(3)  # let the worker finish caching the shell
         # The worker's own fetches (the shell it caches) are not the page's: its resource
         # timing has them (transferSize: body as sent and the headers).
-        worker_bytes = sum(worker.evaluate(
-            "() => performance.getEntriesByType('resource').reduce((n, e) => n + e.transferSize, 0)")
-            for worker in context.service_workers)
+        worker_bytes = 0
+        for target in await browser.targets("service_worker", context):
+            worker = await browser.attach(target)
+            worker_bytes += await worker.evaluate(WORKER_BYTES)
         total_bytes = moved["bytes"] + worker_bytes
-        page.close()
-        context.set_offline(True)
-        page, _ = slow_page(context)
-        page.goto("/report", wait_until="commit", timeout=120_000)
-        offline = wait_usable(page)
+        await page.close()
+        page, _ = await slow_page(browser, context, OFFLINE)
+        await page.send("Page.navigate", {"url": base + "/report"})
+        offline = await page.wait_for("window.__usable")
+        if not await page.evaluate(OFFLINE_AND_CONTROLLED):
+            raise RuntimeError("the offline open was not offline, or not answered by the worker")
     finally:
-        context.close()
-    context = browser.new_context(viewport=PHONE, locale="en-GB")
+        await browser.close_context(context)
+    context = await browser.new_context()
     try:
-        page, _ = slow_page(context)
-        page.goto(tiny, wait_until="load", timeout=120_000)
-        paint = page.evaluate("""() => new Promise((done) => {
-          const found = () => performance.getEntriesByName('first-contentful-paint')[0];
-          if (found()) return done(found().startTime);
-          new PerformanceObserver(() => found() && done(found().startTime))
-            .observe({ type: 'paint', buffered: true });
-        })""")
+        page, _ = await slow_page(browser, context, usable=False)
+        await page.send("Page.navigate", {"url": tiny})
+        await page.wait_for("document.readyState === 'complete'")
+        paint = await page.evaluate(FIRST_PAINT, await_promise=True)
     finally:
-        context.close()
+        await browser.close_context(context)
     return cold, cold_bytes, total_bytes, offline, paint
+
+
+async def rounds(bases, count, tiny, loads):
+    rows = {tree: [] for tree in bases}
+    async with Chromium(CHROMIUM, [*CHROMIUM_ARGS, f"--lang={LOCALE}"]) as browser:
+        for _ in range(count):
+            for tree, base in bases.items():
+                rows[tree].append(await one_round(browser, base, tiny))
+                loads.append(os.getloadavg()[0])
+    return rows
 
 
 def main():
@@ -138,18 +155,12 @@ def main():
     args = parser.parse_args()
     trees = args.tree or [str(ROOT)]
     tiny = tiny_site()
-    rows = {tree: [] for tree in trees}
     loads = [os.getloadavg()[0]]
-    with database("sqlite") as url, sync_playwright() as playwright, contextlib.ExitStack() as servers:
+    with database("sqlite") as url, contextlib.ExitStack() as servers:
         migrate_and_seed_areas(make_app(url))
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         bases = {tree: servers.enter_context(gunicorn(url, tree=tree, env={"WEB_CONCURRENCY": "1"}))
                  for tree in trees}
-        for _ in range(args.rounds):
-            for tree in trees:
-                rows[tree].append(one_round(browser, bases[tree], tiny))
-                loads.append(os.getloadavg()[0])
-        browser.close()
+        rows = asyncio.run(rounds(bases, args.rounds, tiny, loads))
     print(f"\nfirst open, {args.rounds} rounds per tree, alternating, medians; 400 ms RTT, 400 kbit/s,"
           f" CPU 4x; load average {min(loads):.1f} to {max(loads):.1f} ({os.cpu_count()} cores)")
     for tree in trees:
