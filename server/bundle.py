@@ -23,7 +23,9 @@ BundleError, so the server refuses to start; tests/test_budget.py links the resu
 - `export function|async function|class|const NAME`, `export {a, b as c}`,
   `export {a, b as c} from './x.js'`;
 - `import('…')` with a string (made absolute: the bundle is not where the module was),
-  or a template starting with `./` in a module of web/ itself (the bundle's folder).
+  or a template starting with `./` in a module of web/ itself (the bundle's folder); it
+  runs a bundled module from the bundle (the router's import of the report screen is no
+  request and no wait), any other through the browser.
 Not: default imports or exports, `export *`, `export let|var` (an importer would keep the
 first value), destructuring exports, `import.meta`, import cycles (a module would run
 before the one it imports).
@@ -37,6 +39,10 @@ BUNDLE = "first-screen.js"
 BUNDLE_URL = f"/static/{BUNDLE}"
 # The bundle's own names; no module may use a name starting with this.
 PREFIX = "$rf"
+# A bundled module's import() calls this instead (HEADER).
+IMPORT = f"{PREFIX}import"
+# The bundled modules' functions by the address each is served at (HEADER).
+MODULES = f"{PREFIX}modules"
 
 
 class BundleError(RuntimeError):
@@ -270,9 +276,10 @@ def parse(name, source):
             argument = at(i + 2)
             if argument.kind == "string" and at(i + 3).text == ")":
                 target = _resolve(name, source, argument)
-                cuts.append((argument.start, argument.end, f"'/static/{target}'"))
-            elif not (argument.kind == "template" and argument.text.startswith("`./")
-                      and "/" not in name):
+                cuts.append((token.start, argument.end, f"{IMPORT}('/static/{target}'"))
+            elif argument.kind == "template" and argument.text.startswith("`./") and "/" not in name:
+                cuts.append((token.start, token.end, IMPORT))
+            else:
                 _fail(name, source, argument.start, "cannot bundle this import(): give a string, "
                       "or a template starting with ./ in a module of web/ itself")
             i += 3
@@ -373,6 +380,13 @@ HEADER = """\
 // starts; the files in web/ are the source). Each module is a function run once, when
 // its own address (/static/<its path>, which exports its names from here) is imported.
 const {prefix} = (make) => {{ let made; return () => made || (made = make()); }};
+// import() in these modules: a module that is here is run from here, in a microtask (no
+// request, and no task in which the page could paint a half-drawn screen); any other is
+// the browser's. Its exports come as the module's own address would give them.
+const {import_} = (specifier) => {{
+  const made = {modules}[new URL(specifier, import.meta.url).pathname];
+  return made ? Promise.resolve().then(() => made()) : import(specifier);
+}};
 """
 
 
@@ -388,7 +402,7 @@ def build(web, entries):
     make the same bytes."""
     modules = graph(web, entries)
     ids = {name: f"{PREFIX}{index}" for index, name in enumerate(modules)}
-    parts, stubs = [HEADER.format(prefix=PREFIX)], {}
+    parts, stubs = [HEADER.format(prefix=PREFIX, import_=IMPORT, modules=MODULES)], {}
     for name, module in modules.items():
         lines = []
         re_exports = []
@@ -414,5 +428,7 @@ def build(web, entries):
         stubs[name] = (f"// web/{name}: its code is in {BUNDLE_URL} (server/bundle.py).\n"
                        f"import {{ {ids[name]} }} from '{BUNDLE_URL}';\n"
                        + (f"export const {{ {', '.join(names)} }} = {call};\n" if names else f"{call};\n"))
+    parts.append(f"\nconst {MODULES} = " + _object(
+        (f"'/static/{name}'", made) for name, made in ids.items()) + ";\n")
     parts.append(f"\nexport {{ {', '.join(ids.values())} }};\n")
     return "".join(parts), stubs, list(modules)

@@ -97,6 +97,28 @@ def test_a_first_open_fills_the_form_from_the_page_then_from_the_api(context, se
     assert len(held) == 1
 
 
+@pytest.mark.parametrize("offline", [False, True])
+def test_the_report_screen_comes_from_the_bundle_with_no_request_of_its_own(context, offline):
+    """The router's import() of the first screen is answered from the bundle
+    (server/bundle.py): the form is drawn with no request for the screen's own address,
+    online or offline; importing that address later gives the same module instance."""
+    installed_app(context).close()
+    context.set_offline(offline)
+    page = context.new_page()
+    requested = []
+    page.on("request", lambda request: requested.append(request.url.split("/", 3)[3]))
+    page.goto("/report")
+    page.wait_for_selector("html[data-ready]")
+    page.wait_for_selector("textarea")
+    assert "static/first-screen.js" in requested
+    assert "static/screens/report.js" not in requested, requested
+    assert page.evaluate("""async () => {
+        const own = await import('/static/screens/report.js');
+        const bundle = await import('/static/first-screen.js');
+        return Object.values(bundle).some((made) => made().render === own.render);
+    }""")
+
+
 def test_api_is_never_cached(context, server):
     page = installed_app(context)
     page.evaluate("fetch('/api/v1/areas').then((r) => r.json())")
