@@ -118,6 +118,10 @@ async def one_round(browser, base, tiny):
         for target in await browser.targets("service_worker", context):
             worker = await browser.attach(target)
             worker_bytes += await worker.evaluate(WORKER_BYTES)
+            # Offline for the worker too (its fetch() falls back to the network), as for
+            # the page below.
+            await worker.send("Network.enable")
+            await worker.send("Network.emulateNetworkConditions", OFFLINE)
         total_bytes = moved["bytes"] + worker_bytes
         await page.close()
         page, _ = await slow_page(browser, context, OFFLINE)
