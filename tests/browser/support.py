@@ -5,6 +5,7 @@ import os
 import shutil
 import sqlite3
 import sys
+import urllib.request
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -51,6 +52,21 @@ class Server:
 
     def report_ids(self, marker):
         return sorted(str(uuid.UUID(row["id"])) for row in self.reports(marker))
+
+    def write_web_file(self, relative, data):
+        """Replace the served file `relative` (under the web root) with `data` (str or
+        bytes), as a deploy does, and wait until the server has built the new shell.
+
+        The first request after a change rebuilds the shell (about a second of CPU, several
+        under the suite's load), which would otherwise fall inside a page's timed navigation.
+        """
+        path = self.webroot / relative
+        if isinstance(data, bytes):
+            path.write_bytes(data)
+        else:
+            path.write_text(data, encoding="utf-8")
+        with urllib.request.urlopen(f"{self.url}/", timeout=SERVER_START_SECONDS) as answer:
+            answer.read()
 
     def set_status(self, marker, status):
         """Move the reports whose description contains `marker` to `status`, as a

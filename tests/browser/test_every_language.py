@@ -92,9 +92,9 @@ def test_a_pseudo_language_40_percent_longer_fits_every_screen(new_context, serv
     in place of Polish: every screen at 320 px with text at 200 % still fits, with no word
     cut off the side."""
     english = json.loads((ROOT / "web" / "locales" / "en.json").read_text(encoding="utf-8"))
-    polish = server.webroot / "web" / "locales" / "pl.json"
-    real = polish.read_bytes()
-    polish.write_text(pseudo_catalogue(english), encoding="utf-8")
+    polish = "web/locales/pl.json"
+    real = (server.webroot / polish).read_bytes()
+    server.write_web_file(polish, pseudo_catalogue(english))
     try:
         context = new_context(viewport={"width": 320, "height": 568})
         page = installed_app(context)
@@ -105,7 +105,7 @@ def test_a_pseudo_language_40_percent_longer_fits_every_screen(new_context, serv
                      languages=["pl"])
         assert pseudo(english["nav.report"]) in page.evaluate("() => document.getElementById('nav').textContent")
     finally:
-        polish.write_bytes(real)
+        server.write_web_file(polish, real)
     assert found == {}
 
 

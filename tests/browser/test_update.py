@@ -15,14 +15,14 @@ CACHE_NAMES = "async () => (await caches.keys()).sort()"
 def publish_new_version(server):
     """Change one file of the served app, as a deploy does: the server hashes the shell
     into the worker's version, so this alone makes a new worker and a new cache."""
-    changed = server.webroot / "web" / "styles.css"
-    original = changed.read_text()
+    changed = "web/styles.css"
+    original = (server.webroot / changed).read_text(encoding="utf-8")
 
     def publish():
-        changed.write_text(original + "\n/* the next version */\n")
+        server.write_web_file(changed, original + "\n/* the next version */\n")
 
     yield publish
-    changed.write_text(original)
+    server.write_web_file(changed, original)
 
 
 def test_new_version_waits_for_the_prompt_and_keeps_the_outbox(context, server, publish_new_version):
