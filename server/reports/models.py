@@ -102,27 +102,37 @@ class Report(db.Model):
 
 
 # The queue's filter by incident type (0015): one row per (type, report), in the queue's
-# order behind each type, so a page of a type few reports have is one range read of
-# ix_report_incident_type_queue on both engines (SQLite has no index on JSON list items:
-# it read the whole queue for a type no report has). Kept exact by triggers on report,
-# in the writer's own transaction, whoever the writer is (the ORM, Core bulk statements,
-# COPY, retention's deletions): it cannot drift from report.incident_types.
+# order behind each type, so a page of a type few reports have is one range read of the
+# primary key on both engines (SQLite has no index on JSON list items: it read the whole
+# queue for a type no report has). Kept exact by triggers on report, in the writer's own
+# transaction, whoever the writer is (the ORM, Core bulk statements, COPY, retention's
+# deletions): it cannot drift from report.incident_types.
+# Keyed in that order alone (0018; SQLite: WITHOUT ROWID, the rows are the key's B-tree), so
+# a new report's rows append at the end of each type's range. Keyed by (report id, type)
+# before, every insert also landed at a random place of a second tree: a page written to
+# the WAL per report once the table outgrew a batch. A trigger finds a report's rows from
+# the report's own values (its types, received_at and id), without an index on report_id.
 report_incident_type = db.Table(
     "report_incident_type", db.metadata,
-    db.Column("report_id", db.Uuid, primary_key=True),
     db.Column("incident_type", db.String(30), primary_key=True),
-    db.Column("received_at", db.DateTime(timezone=True), nullable=False),
-    db.Index("ix_report_incident_type_queue", "incident_type", "received_at", "report_id"),
+    db.Column("received_at", db.DateTime(timezone=True), primary_key=True),
+    db.Column("report_id", db.Uuid, primary_key=True),
+    sqlite_with_rowid=False,
 )
+
+
+def _incident_types_sql(row):
+    """PostgreSQL: a FROM item of the distinct-to-be text items of `row`'s incident_types,
+    as `kind` (none when the value is not a list)."""
+    return (f"json_array_elements_text("
+            f"CASE WHEN json_typeof({row}.incident_types) = 'array' THEN {row}.incident_types "
+            f"ELSE '[]'::json END) AS kind")
 
 
 def _incident_type_rows_sql(row, tables=""):
     """PostgreSQL: SELECT of the report_incident_type rows of `row` (NEW, or the alias of
     a transition table that `tables` names)."""
-    return (f"SELECT DISTINCT kind, {row}.received_at, {row}.id "
-            f"FROM {tables}json_array_elements_text("
-            f"CASE WHEN json_typeof({row}.incident_types) = 'array' THEN {row}.incident_types "
-            f"ELSE '[]'::json END) AS kind")
+    return f"SELECT DISTINCT kind, {row}.received_at, {row}.id FROM {tables}{_incident_types_sql(row)}"
 
 
 def incident_type_trigger_ddl(dialect):
@@ -133,6 +143,7 @@ def incident_type_trigger_ddl(dialect):
     as the statistics' are (server/stats/models.py trigger_ddl says why)."""
     if dialect == "postgresql":
         rows = _incident_type_rows_sql("NEW")
+        old_types = f"SELECT kind FROM {_incident_types_sql('OLD')}"
         inserted = ("INSERT INTO report_incident_type (incident_type, received_at, report_id) "
                     + _incident_type_rows_sql("n", "new_rows AS n, "))
         return [f"""
@@ -145,7 +156,8 @@ BEGIN
         END IF;
     END IF;
     IF TG_OP IN ('UPDATE', 'DELETE') THEN
-        DELETE FROM report_incident_type WHERE report_id = OLD.id;
+        DELETE FROM report_incident_type WHERE received_at = OLD.received_at
+            AND report_id = OLD.id AND incident_type IN ({old_types});
     END IF;
     IF TG_OP = 'UPDATE' THEN
         INSERT INTO report_incident_type (incident_type, received_at, report_id) {rows};
@@ -163,7 +175,9 @@ $$""", "CREATE TRIGGER report_incident_type_sync AFTER DELETE OR UPDATE OF "
     insert = ("INSERT INTO report_incident_type (incident_type, received_at, report_id) "
               "SELECT DISTINCT value, NEW.received_at, NEW.id "
               "FROM json_each(NEW.incident_types) WHERE type = 'text'")
-    delete = "DELETE FROM report_incident_type WHERE report_id = OLD.id"
+    delete = ("DELETE FROM report_incident_type WHERE received_at = OLD.received_at "
+              "AND report_id = OLD.id AND incident_type IN "
+              "(SELECT value FROM json_each(OLD.incident_types) WHERE type = 'text')")
     changed = ("NOT (OLD.id IS NEW.id AND OLD.received_at IS NEW.received_at "
                "AND OLD.incident_types IS NEW.incident_types)")
     return [

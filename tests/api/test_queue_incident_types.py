@@ -140,6 +140,21 @@ def test_the_type_filter_equals_the_old_definition_through_every_change(client, 
     assert_filter_is_exact()
 
 
+def test_the_side_table_is_one_tree_in_the_queues_order(app):
+    """Keyed (type, received_at, id) and nothing else (0018), so a new report's rows go at
+    the end of its types' ranges: with a key or index led by the report id, each insert
+    also went to a random page (its cost grew with the table: docs/benchmarks.md)."""
+    inspector = sa.inspect(db.engine)
+    assert inspector.get_pk_constraint("report_incident_type")["constrained_columns"] == [
+        "incident_type", "received_at", "report_id"]
+    assert inspector.get_indexes("report_incident_type") == []
+    if db.engine.dialect.name == "sqlite":
+        with db.engine.connect() as conn:
+            assert conn.exec_driver_sql(
+                "SELECT sql FROM sqlite_master WHERE name = 'report_incident_type'"
+            ).scalar_one().rstrip().endswith("WITHOUT ROWID")
+
+
 def test_the_api_filter_pages_by_type(client, areas, moderator):
     ids = [send_report(client, body(n))[0] for n in range(12)]
     seen, after = [], ""

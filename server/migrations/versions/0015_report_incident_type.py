@@ -19,6 +19,18 @@ branch_labels = None
 depends_on = None
 
 
+def backfill_sql(dialect):
+    """The INSERT that fills report_incident_type from every report (0018 uses it too)."""
+    if dialect == 'postgresql':
+        return ("INSERT INTO report_incident_type (incident_type, received_at, report_id) "
+                "SELECT DISTINCT kind, report.received_at, report.id FROM report, "
+                "json_array_elements_text(CASE WHEN json_typeof(report.incident_types) = 'array' "
+                "THEN report.incident_types ELSE '[]'::json END) AS kind")
+    return ("INSERT INTO report_incident_type (incident_type, received_at, report_id) "
+            "SELECT DISTINCT item.value, report.received_at, report.id "
+            "FROM report, json_each(report.incident_types) AS item WHERE item.type = 'text'")
+
+
 def upgrade():
     dialect = op.get_bind().dialect.name
     op.create_table(
@@ -28,17 +40,7 @@ def upgrade():
         sa.Column('received_at', sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint('report_id', 'incident_type',
                                 name=op.f('pk_report_incident_type')))
-    if dialect == 'postgresql':
-        op.execute(
-            "INSERT INTO report_incident_type (incident_type, received_at, report_id) "
-            "SELECT DISTINCT kind, report.received_at, report.id FROM report, "
-            "json_array_elements_text(CASE WHEN json_typeof(report.incident_types) = 'array' "
-            "THEN report.incident_types ELSE '[]'::json END) AS kind")
-    else:
-        op.execute(
-            "INSERT INTO report_incident_type (incident_type, received_at, report_id) "
-            "SELECT DISTINCT item.value, report.received_at, report.id "
-            "FROM report, json_each(report.incident_types) AS item WHERE item.type = 'text'")
+    op.execute(backfill_sql(dialect))
     op.create_index('ix_report_incident_type_queue', 'report_incident_type',
                     ['incident_type', 'received_at', 'report_id'], unique=False)
     for statement in incident_type_trigger_ddl(dialect):
