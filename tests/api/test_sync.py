@@ -213,6 +213,26 @@ def test_an_item_failing_in_a_batch_wide_stage_sinks_only_itself(client, areas, 
     assert {str(r.id) for r in stored_reports()} == {before["id"], after["id"]}
 
 
+def test_an_item_whose_values_fail_to_convert_is_stored_on_its_own(client, areas, monkeypatch):
+    """The batch converts its rows for the driver before it takes the writer's lock; an
+    item that fails there sends the batch down the item-by-item path, where every item,
+    that one too, is stored once with its identifiers."""
+    failing = new_report(offender={"phones": ["07700 900999"]})
+    real = service._converted
+
+    def breaks_on_the_failing_item(values, processors):
+        if str(values[0]) == failing["id"]:
+            raise RuntimeError("broken for this item")
+        return real(values, processors)
+    monkeypatch.setattr(service, "_converted", breaks_on_the_failing_item)
+    batch = [new_report(), failing, new_report()]
+    results = sync(client, batch).get_json()["results"]
+    assert [(r["id"], r["result"]) for r in results] == [(item["id"], "created") for item in batch]
+    assert sorted(str(r.id) for r in stored_reports()) == sorted(item["id"] for item in batch)
+    assert db.session.execute(sa.select(Identifier.value).where(
+        Identifier.report_id == uuid.UUID(failing["id"]))).scalars().all() == ["+447700900999"]
+
+
 def test_sync_attaches_the_member(client, areas):
     member, headers = make_member()
     results = sync(client, [new_report(), new_report()], headers=headers).get_json()["results"]
