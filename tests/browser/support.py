@@ -57,8 +57,9 @@ class Server:
         """Replace the served file `relative` (under the web root) with `data` (str or
         bytes), as a deploy does, and wait until the server has built the new shell.
 
-        The first request after a change rebuilds the shell (about a second of CPU, several
-        under the suite's load), which would otherwise fall inside a page's timed navigation.
+        The first request after a change rebuilds the shell (bundling, hashing and
+        compressing what changed: seconds under the suite's load), which would otherwise
+        fall inside a page's timed navigation.
         """
         path = self.webroot / relative
         if isinstance(data, bytes):
