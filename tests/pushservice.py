@@ -38,6 +38,16 @@ def free_port():
     raise RuntimeError("no free port below the ephemeral range")
 
 
+@contextmanager
+def refusing_port():
+    """A port on 127.0.0.1 that refuses every connection while the block runs: bound and
+    never listening. A port free_port() found free could be taken meanwhile by another
+    pytest worker's server, which would accept the connection (and answer, or not)."""
+    with socket.socket() as held:
+        held.bind(("127.0.0.1", 0))
+        yield held.getsockname()[1]
+
+
 class WebPushTesting:
     def __init__(self, base):
         self.base = base

@@ -33,6 +33,7 @@ from .support import (
     prepare_instance,
     wait_until,
 )
+from pushservice import refusing_port
 
 
 @pytest.fixture(scope="session")
@@ -146,24 +147,26 @@ def persistent_browser(playwright_driver, server, watcher, tmp_path):
     a pending `sync`.)"""
     profile = tmp_path / "profile"
     running = []
+    with refusing_port() as no_proxy:  # held until every launch is closed
 
-    def launch(no_network=False, **options):
-        args = list(CHROMIUM_ARGS)
-        if no_network:
-            args += [f"--proxy-server=http://127.0.0.1:{free_port()}", "--proxy-bypass-list=<-loopback>"]
-        context = playwright_driver.chromium.launch_persistent_context(
-            profile, executable_path=CHROMIUM, args=args, headless=True,
-            **_context_options(server, **options))
-        context.set_default_timeout(TIMEOUT_MS)
-        running.append(context)
-        return watcher.watch(context)
+        def launch(no_network=False, **options):
+            args = list(CHROMIUM_ARGS)
+            if no_network:
+                args += [f"--proxy-server=http://127.0.0.1:{no_proxy}",
+                         "--proxy-bypass-list=<-loopback>"]
+            context = playwright_driver.chromium.launch_persistent_context(
+                profile, executable_path=CHROMIUM, args=args, headless=True,
+                **_context_options(server, **options))
+            context.set_default_timeout(TIMEOUT_MS)
+            running.append(context)
+            return watcher.watch(context)
 
-    yield launch
-    for context in running:
-        try:
-            context.close()
-        except Exception:
-            pass
+        yield launch
+        for context in running:
+            try:
+                context.close()
+            except Exception:
+                pass
 
 
 @pytest.fixture(scope="session")

@@ -15,7 +15,7 @@ from server.sms.models import SmsDelivery
 from server.sms.sender import Sender
 
 from .conftest import enrol, kannel_settings, publish, sender_thread
-from pushservice import free_port
+from pushservice import refusing_port
 from waiting import wait_until
 
 SPANISH, ENGLISH, CAMDEN = "+447700900101", "+447700900102", "+447700900103"
@@ -119,8 +119,9 @@ def test_gateway_refusals_are_retried_with_backoff_then_recorded_as_failed(app, 
     assert run() == {"sent": 0, "retry": 0, "gone": 0, "failed": 0}  # not due yet
     clock.advance(31)
     # Kannel not running there: a network error, retried the same way.
-    app.config["SMS_KANNEL_SENDSMS_URL"] = f"http://127.0.0.1:{free_port()}/cgi-bin/sendsms"
-    assert run()["retry"] == 1
+    with refusing_port() as port:
+        app.config["SMS_KANNEL_SENDSMS_URL"] = f"http://127.0.0.1:{port}/cgi-bin/sendsms"
+        assert run()["retry"] == 1
     (row,) = sent_rows()
     assert row.attempts == 2 and row.last_error == "network: ConnectionRefusedError"
     assert utc(row.next_attempt_at) == clock.now + timedelta(seconds=60)
