@@ -389,10 +389,9 @@ def _insert_many(reports, identifiers):
     """INSERT new reports and their identifiers (_driver_values' lists), in the caller's
     transaction, straight through the driver: PostgreSQL by COPY, one stream per table
     (executemany has the server plan and run each row on its own, and psycopg adapt each:
-    ~0.05 ms of client CPU a report); SQLite by one executemany per table, the values
-    converted by the columns' own SQLAlchemy bind processors (as SQLAlchemy would store
-    them) without its per-row statement machinery. A row the database refuses fails the
-    whole call."""
+    ~0.05 ms of client CPU a report); SQLite by one executemany per table, without
+    SQLAlchemy's per-row statement machinery. Sets the received times in `reports` (the
+    lists are changed in place). A row the database refuses fails the whole call."""
     connection = db.session.connection()
     # One received time per report, a microsecond apart in the batch's order: the queue
     # lists by received time, and equal times would fall back to the ids' random order

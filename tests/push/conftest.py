@@ -24,12 +24,7 @@ from server.push.sender import Sender
 from server.push.vapid import create_key
 
 import factories
-from pushservice import (  # noqa: F401  (tests/pushservice.py)
-    WebPushTesting,
-    free_port,
-    refusing_port,
-    running_push_service,
-)
+from pushservice import WebPushTesting, free_port, running_push_service  # noqa: F401  (tests/pushservice.py)
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -16,6 +16,7 @@ from server.push.vapid import load_key
 from server.push.vapid import public_key as public_key_of
 
 from .conftest import Clock, Device, publish_alert, run_sender, subscribe
+from pushservice import refusing_port
 
 
 def jwt_claims(authorization):
@@ -149,7 +150,6 @@ def test_errors_back_off_then_stop_with_the_reason(app, areas, member, vapid_key
 
 
 def test_network_errors_and_timeouts_are_retried(app, areas, member, vapid_key, endpoint):
-    from .conftest import refusing_port
     clock = Clock()
     endpoint.hold_after(0)
     with refusing_port() as port:

@@ -21,7 +21,8 @@ down_revision = '0017'
 branch_labels = None
 depends_on = None
 
-FIRST = import_module('server.migrations.versions.0015_report_incident_type')
+# The migration that made the side table: its backfill fills the rebuilt one.
+SIDE_TABLE = import_module('server.migrations.versions.0015_report_incident_type')
 
 
 def _columns():
@@ -36,7 +37,7 @@ def _rebuild(create):
         op.execute(statement)
     op.drop_table('report_incident_type')
     create()
-    op.execute(FIRST.backfill_sql(dialect))
+    op.execute(SIDE_TABLE.backfill_sql(dialect))
     for statement in incident_type_trigger_ddl(dialect):
         op.execute(statement)
 
