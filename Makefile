@@ -64,7 +64,7 @@ node_modules/.installed: package.json package-lock.json
 # a module sharing a server per engine, or the tests of one browser engine, as one unit.
 PYTEST_WORKERS ?= 4
 test: install browser kannel node
-	$(BIN)/ruff check server tests bench
+	$(BIN)/ruff check .
 	node --test tests/js/
 	npx --no-install tsc -p .
 	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadgroup --no-loadscope-reorder

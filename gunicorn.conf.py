@@ -28,6 +28,7 @@ forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 # and gunicorn's own error answers in the app's JSON with its security headers.
 logger_class = "server.serving.GunicornLogger"
 from server.serving import use_json_error_pages  # noqa: E402
+
 use_json_error_pages()
 
 
