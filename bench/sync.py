@@ -61,12 +61,18 @@ def measured(base, database_url, reports, **options):
     """wrk's figures, and the server's CPU (ms of CPU per report, all its processes) and
     the cores it kept busy over the run."""
     pids = server_processes(base, database_url)
+    workers = children(SERVERS[base])
     before = process_cpu(pids)
+    each = [process_cpu([pid]) for pid in workers]
     figure = wrk(**options)
     # Backends that opened during the run count from 0; the pool keeps them open.
     used = process_cpu(set(pids) | set(server_processes(base, database_url))) - before
     figure["cpu"] = used * 1000 / max(1, figure["requests"] * reports)
     figure["cores"] = used / figure["seconds"]
+    # Each gunicorn worker's share: wrk's connections stay with the worker that accepted
+    # them, so a round where one worker took them all runs on about one core.
+    figure["workers"] = [(process_cpu([pid]) - start) / figure["seconds"]
+                         for pid, start in zip(workers, each, strict=True)]
     return figure
 
 
@@ -110,7 +116,9 @@ def run(engine, seconds, rounds, tree, connections, workers=None):
                       f"{s1 / h:.2f} of healthz), sync {s100 * 100:.0f} reports/s "
                       f"({s100 * 100 / s1:.1f}x the better single); server CPU per report: "
                       f"single {c16:.2f}/{c4:.2f} ms, sync {c100:.3f} ms "
-                      f"({min(c16, c4) / c100:.1f}x), {load()}", flush=True)
+                      f"({min(c16, c4) / c100:.1f}x); the sync's cores by worker "
+                      f"{'+'.join(f'{c:.2f}' for c in figures['sync'][-1]['workers'])}, "
+                      f"{load()}", flush=True)
     med = {k: {f: statistics.median(r[f] for r in v)
                for f in ("rps", "p50", "p99", "errors", "cpu", "cores")}
            for k, v in figures.items()}
@@ -128,6 +136,10 @@ def run(engine, seconds, rounds, tree, connections, workers=None):
           f"  p99 {sync['p99']:7.1f} ms   = {sync['rps'] * 100:.0f} reports/s")
     print(f"  sync / single (reports/s): {sync['rps'] * 100 / single['rps']:.1f}x"
           f"   errors: {single['errors'] + sync['errors']:.0f}")
+    lopsided = [n for n, figure in enumerate(figures["sync"], 1) if lopsided_round(figure)]
+    if lopsided:
+        print(f"  rounds where one gunicorn worker had the sync's connections (another "
+              f"worker under a quarter of its share): {', '.join(map(str, lopsided))}")
     print("  server CPU (gunicorn workers" + (", PostgreSQL backends" if engine != "sqlite"
                                             else "") + "), ms per report and cores busy:")
     for key, label in (("healthz", "GET /healthz"), ("single", f"single, {connections} c"),
@@ -136,6 +148,12 @@ def run(engine, seconds, rounds, tree, connections, workers=None):
     print(f"  sync / single, reports per server CPU second: "
           f"{min(med['single']['cpu'], med['single4']['cpu']) / sync['cpu']:.1f}x   {load()}")
     return med
+
+
+def lopsided_round(figure):
+    """Whether one of several workers did under a quarter of an even share of the work."""
+    shares = figure["workers"]
+    return len(shares) > 1 and min(shares) < 0.25 * sum(shares) / len(shares)
 
 
 def load():
