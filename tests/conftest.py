@@ -143,7 +143,6 @@ LONG_FIRST = (
     "tests/push/test_loop.py::test_worker_process_wakes_on_publish",
     # Browser tests (handed out last), the longest first among them.
     "tests/browser/test_every_language.py::test_every_screen_in_every_language_passes_axe_and_holds_its_layout",
-    "tests/browser/test_every_language.py::test_the_layout_holds_with_a_32px_minimum_font",
     "tests/browser/test_accessibility.py::test_every_screen_passes_axe",
     "tests/browser/test_every_language.py::",
 )

@@ -63,30 +63,17 @@ def axe_and_layout(page, screen, lang):
     return seen
 
 
-# The languages in parts, each a test of its own: under `make test` the parts run on
-# different workers at once, where each whole walk was one test (~6 and ~2 minutes) that
-# ended the run on one worker.
-LANGUAGE_PARTS = [LANGUAGES[:4], LANGUAGES[4:7], LANGUAGES[7:]]
-LANGUAGE_HALVES = [LANGUAGES[:5], LANGUAGES[5:]]
-assert [lang for part in LANGUAGE_PARTS for lang in part] == LANGUAGES
-assert [lang for part in LANGUAGE_HALVES for lang in part] == LANGUAGES
-
-
-@pytest.mark.parametrize("languages", LANGUAGE_PARTS, ids="+".join)
-def test_every_screen_in_every_language_passes_axe_and_holds_its_layout(context, server, server_app,
-                                                                         languages):
+def test_every_screen_in_every_language_passes_axe_and_holds_its_layout(context, server, server_app):
     started = time.monotonic()
     page = installed_app(context)
     screens = member_screens(page, server_app) + staff_screens(page, server)
-    found = walk(page, screens, axe_and_layout, languages)
-    print(f"\n{len(screens)} screens x {len(languages)} languages x {len(THEMES)} themes x "
+    found = walk(page, screens, axe_and_layout)
+    print(f"\n{len(screens)} screens x {len(LANGUAGES)} languages x {len(THEMES)} themes x "
           f"{len(SIZES)} sizes in {time.monotonic() - started:.0f} s")
     assert found == {}
 
 
-@pytest.mark.parametrize("languages", LANGUAGE_HALVES, ids="+".join)
-def test_the_layout_holds_with_a_32px_minimum_font(persistent_browser, server, server_app, tmp_path,
-                                                   languages):
+def test_the_layout_holds_with_a_32px_minimum_font(persistent_browser, server, server_app, tmp_path):
     # Chromium's own setting, as a person sets it: in the profile's preferences.
     default = tmp_path / "profile" / "Default"
     default.mkdir(parents=True)
@@ -96,8 +83,7 @@ def test_the_layout_holds_with_a_32px_minimum_font(persistent_browser, server, s
     page = installed_app(context)
     assert page.evaluate("() => getComputedStyle(document.querySelector('.hint, .lead, p')).fontSize") == "32px"
     screens = member_screens(page, server_app) + staff_screens(page, server)
-    found = walk(page, screens, lambda page, screen, lang: {"layout": layout_problems(page)},
-                 languages)
+    found = walk(page, screens, lambda page, screen, lang: {"layout": layout_problems(page)})
     assert found == {}
 
 
