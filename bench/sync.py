@@ -58,8 +58,8 @@ def server_processes(base, url):
 
 
 def measured(base, database_url, reports, **options):
-    """wrk's figures, and the server's CPU (ms of CPU per report, all its processes) and
-    the cores it kept busy over the run."""
+    """wrk's figures, and the server's CPU (ms of CPU per report, all its processes), the
+    cores it kept busy over the run, and each gunicorn worker's cores ("workers")."""
     pids = server_processes(base, database_url)
     workers = children(SERVERS[base])
     before = process_cpu(pids)
